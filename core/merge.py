@@ -1,0 +1,158 @@
+"""Merging observations into devices: one Device per physical box.
+
+Key order (DESIGN.md): MAC, else serial, else IP.  An observation joins the device that
+shares its MAC, else its serial, else its IP, unless that would contradict what the device
+already is (a different MAC on the same IP, a different serial behind the same MAC).  When
+one observation links two devices (an IP-only device and the MAC it turns out to have),
+they are fused.  Contradictions are never silently merged: they are recorded on the
+device as ``ProbeError(kind="identity_conflict")`` so the user sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.model import SERIAL_FIELDS, Device, Observation, ProbeError
+
+
+def device_key(mac: str | None, serial: str | None, ip: str | None) -> str:
+    """The stable key for a box: ``mac:…``, else ``serial:…``, else ``ip:…``."""
+    if mac:
+        return f"mac:{mac}"
+    if serial:
+        return f"serial:{serial}"
+    if ip:
+        return f"ip:{ip}"
+    raise ValueError("an observation needs a MAC, a serial or an IP to name its device")
+
+
+def _serials(dev: Device) -> set[str]:
+    out: set[str] = set()
+    for name in SERIAL_FIELDS:
+        out.update(v.strip() for v in dev.values(name) if isinstance(v, str) and v.strip())
+    return out
+
+
+def _same_serial(a: str, b: str) -> bool:
+    # A Hikvision SADP DeviceSN embeds the short serial ONVIF reports, so containment counts.
+    a, b = a.lower(), b.lower()
+    return a == b or a in b or b in a
+
+
+class DeviceMerger:
+    """Accumulates observations and keeps the device list merged.
+
+    ``add`` returns the device the observation landed on, so a scan can emit an
+    "updated" event for exactly that device.
+    """
+
+    def __init__(self) -> None:
+        self._devices: dict[str, Device] = {}
+        self._by_mac: dict[str, str] = {}
+        self._by_serial: dict[str, str] = {}
+        self._by_ip: dict[str, str] = {}
+
+    @property
+    def devices(self) -> list[Device]:
+        return list(self._devices.values())
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def get(self, key: str) -> Device | None:
+        return self._devices.get(key)
+
+    def by_ip(self, ip: str) -> Device | None:
+        key = self._by_ip.get(ip)
+        return self._devices.get(key) if key else None
+
+    def extend(self, observations: Iterable[Observation]) -> None:
+        for obs in observations:
+            self.add(obs)
+
+    def add(self, obs: Observation) -> Device:
+        mac, serial, ip = obs.mac, obs.serial, obs.ip
+        candidates: list[Device] = []
+        for index, value in ((self._by_mac, mac), (self._by_serial, serial), (self._by_ip, ip)):
+            key = index.get(value) if value else None
+            dev = self._devices.get(key) if key else None
+            if dev is not None and dev not in candidates:
+                candidates.append(dev)
+        compatible = [d for d in candidates if self._compatible(d, mac, serial)]
+        if compatible:
+            target = compatible[0]
+            for other in compatible[1:]:
+                if self._compatible(target, other.mac, next(iter(_serials(other)), None)):
+                    target = self._fuse(target, other)
+        else:
+            target = Device(key=device_key(mac, serial, ip))
+            if target.key in self._devices:  # same MAC, different serial: keep both boxes
+                target.key = device_key(None, serial, ip) if serial else f"{target.key}@{ip}"
+            self._devices[target.key] = target
+        for dev in candidates:
+            if dev not in compatible:
+                self._note_conflict(target, dev, mac, serial, ip)
+        target.add(obs)
+        self._reindex(target)
+        return target
+
+    @staticmethod
+    def _compatible(dev: Device, mac: str | None, serial: str | None) -> bool:
+        if mac and dev.mac and dev.mac != mac:
+            return False
+        known = _serials(dev)
+        return not (serial and known and not any(_same_serial(serial, s) for s in known))
+
+    def _fuse(self, keep: Device, other: Device) -> Device:
+        for item in other.evidence:
+            if item not in keep.evidence:
+                keep.evidence.append(item)
+        keep.ips.extend(ip for ip in other.ips if ip not in keep.ips)
+        keep.errors.extend(other.errors)
+        keep.mac_method = keep.mac_method or other.mac_method
+        self._devices.pop(other.key, None)
+        for index in (self._by_mac, self._by_serial, self._by_ip):
+            for k, v in list(index.items()):
+                if v == other.key:
+                    index[k] = keep.key
+        return keep
+
+    def _reindex(self, dev: Device) -> None:
+        serials = sorted(_serials(dev))
+        new_key = device_key(dev.mac, serials[0] if serials else None, dev.ip)
+        if new_key != dev.key and new_key not in self._devices:
+            old = dev.key
+            self._devices.pop(old, None)
+            dev.key = new_key
+            self._devices[new_key] = dev
+            for index in (self._by_mac, self._by_serial, self._by_ip):
+                for k, v in list(index.items()):
+                    if v == old:
+                        index[k] = new_key
+        if dev.mac:
+            self._by_mac.setdefault(dev.mac, dev.key)
+        for s in serials:
+            self._by_serial.setdefault(s, dev.key)
+        for ip in dev.ips:
+            self._by_ip[ip] = dev.key if ip == dev.ips[-1] else self._by_ip.get(ip, dev.key)
+
+    @staticmethod
+    def _note_conflict(
+        target: Device, other: Device, mac: str | None, serial: str | None, ip: str | None
+    ) -> None:
+        what = []
+        if mac and other.mac and other.mac != mac:
+            what.append(f"IP {ip} answered with MAC {mac} but {other.key} had MAC {other.mac}")
+        if serial:
+            what.append(f"serial {serial} differs from {other.key}'s {sorted(_serials(other))}")
+        message = "; ".join(what) or f"conflicts with {other.key}"
+        for dev in (target, other):
+            if not any(e.kind == "identity_conflict" and e.message == message for e in dev.errors):
+                dev.errors.append(ProbeError("merge", "identity_conflict", message))
+
+
+def merge(observations: Iterable[Observation]) -> list[Device]:
+    """Merge a batch of observations into devices (first-seen order)."""
+    merger = DeviceMerger()
+    merger.extend(observations)
+    return merger.devices

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from core.merge import DeviceMerger, merge
+from core.model import Observation
+
+HIK_MAC = "44:19:b6:00:00:01"
+
+
+def test_ip_only_then_mac_fuses_into_one_device_keyed_by_mac() -> None:
+    merger = DeviceMerger()
+    merger.add(Observation.of("ports", ip="198.18.0.10", ports=[80, 554]))
+    dev = merger.add(Observation.of("arp", method="arp-sweep", ip="198.18.0.10", mac=HIK_MAC))
+    assert len(merger) == 1
+    assert dev.key == f"mac:{HIK_MAC}"
+    assert dev.first("ports") == (80, 554)
+    assert dev.mac_method == "arp-sweep"
+
+
+def test_self_reported_mac_links_across_ips() -> None:
+    devices = merge(
+        [
+            Observation.of("arp", ip="198.18.0.10", mac=HIK_MAC),
+            # Routed subnet: ONVIF reports the MAC, the IP differs (second interface)
+            Observation.of(
+                "onvif", ip="198.19.5.5", onvif__mac="44-19-B6-00-00-01", onvif__model="DS-2CD"
+            ),
+        ]
+    )
+    assert len(devices) == 1
+    assert devices[0].ips == ["198.18.0.10", "198.19.5.5"]
+
+
+def test_serial_keys_a_device_without_mac() -> None:
+    devices = merge(
+        [
+            Observation.of("onvif", ip="198.18.0.20", onvif__serial="4H01D66PAJ2FA64"),
+            Observation.of("http", ip="198.18.0.21", dahua__serialNumber="4H01D66PAJ2FA64"),
+        ]
+    )
+    assert [d.key for d in devices] == ["serial:4H01D66PAJ2FA64"]
+
+
+def test_different_mac_on_same_ip_is_not_merged_and_is_flagged() -> None:
+    devices = merge(
+        [
+            Observation.of("arp", ip="198.18.0.30", mac=HIK_MAC),
+            Observation.of("arp", ip="198.18.0.30", mac="3c:ef:8c:00:00:02"),
+        ]
+    )
+    assert len(devices) == 2
+    assert all(any(e.kind == "identity_conflict" for e in d.errors) for d in devices)
+
+
+def test_same_mac_different_serials_stay_two_devices() -> None:
+    devices = merge(
+        [
+            Observation.of(
+                "sadp", ip="198.18.0.40", sadp__MAC=HIK_MAC, sadp__DeviceSN="DS-A20200101AAWR111"
+            ),
+            Observation.of(
+                "sadp", ip="198.18.0.41", sadp__MAC=HIK_MAC, sadp__DeviceSN="DS-B20200101AAWR222"
+            ),
+        ]
+    )
+    assert len(devices) == 2
+    assert {d.ip for d in devices} == {"198.18.0.40", "198.18.0.41"}
+    assert any(e.kind == "identity_conflict" for d in devices for e in d.errors)
+
+
+def test_evidence_is_kept_not_overwritten() -> None:
+    devices = merge(
+        [
+            Observation.of("onvif", ip="198.18.0.50", mac=HIK_MAC, onvif__manufacturer="Annke"),
+            Observation.of(
+                "sadp",
+                ip="198.18.0.50",
+                sadp__MAC=HIK_MAC,
+                sadp__DeviceDescription="DS-2CD2043G0-I",
+            ),
+            Observation.of("onvif", ip="198.18.0.50", onvif__manufacturer="Annke"),
+        ]
+    )
+    (dev,) = devices
+    assert dev.values("onvif.manufacturer") == ["Annke"]
+    assert dev.sources == ["onvif", "sadp"]
+    assert dev.flat()["sadp.DeviceDescription"] == "DS-2CD2043G0-I"

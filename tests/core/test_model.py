@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from core.model import (
+    Citation,
+    Device,
+    Identity,
+    Observation,
+    Reason,
+    Relationship,
+    Scan,
+    SiteProfile,
+    SiteUse,
+    Verdict,
+    VerdictStatus,
+    is_locally_administered,
+    normalize_mac,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("44:19:B6:00:00:01", "44:19:b6:00:00:01"),
+        ("58-50-ed-1f-e3-85", "58:50:ed:1f:e3:85"),  # SADP spelling
+        ("38AF29BBBCAB", "38:af:29:bb:bc:ab"),  # Dahua RPC2_Login spelling
+        ("5850.ed1f.e385", "58:50:ed:1f:e3:85"),
+        ("00:00:00:00:00:00", None),
+        ("ff:ff:ff:ff:ff:ff", None),
+        ("not a mac", None),
+        ("44:19:b6:00:00", None),
+    ],
+)
+def test_normalize_mac(raw: str, expected: str | None) -> None:
+    assert normalize_mac(raw) == expected
+
+
+def test_locally_administered_bit() -> None:
+    assert is_locally_administered("02:00:00:00:00:01")
+    assert is_locally_administered("da:a1:19:00:00:01")
+    assert not is_locally_administered("44:19:b6:00:00:01")
+
+
+def test_observation_reads_mac_from_vendor_fields() -> None:
+    obs = Observation.of("sadp", ip="198.18.0.10", sadp__MAC="44-19-b6-00-00-01")
+    assert obs.mac == "44:19:b6:00:00:01"
+    assert obs.fields["sadp.MAC"] == "44-19-b6-00-00-01"  # raw value kept as reported
+
+
+def test_scan_round_trips_through_json() -> None:
+    dev = Device(key="mac:44:19:b6:00:00:01")
+    dev.add(
+        Observation.of(
+            "wsd",
+            ip="198.18.0.10",
+            mac="44:19:b6:00:00:01",
+            wsd__scopes=["onvif://www.onvif.org/name/HIKVISION"],
+        )
+    )
+    reason = Reason("mac", "44:19:b6:00:00:01", "oui:44:19:b6", 0.6, "hikvision", "OUI")
+    dev.identity = Identity(
+        "hikvision",
+        "hikvision",
+        Relationship.OWN_BRAND,
+        model="DS-2CD2143G0-I",
+        confidence=0.9,
+        reasons=(reason,),
+        component_flags=("hisilicon_soc",),
+    )
+    dev.verdicts["ndaa889"] = Verdict(
+        "ndaa889",
+        VerdictStatus.COVERED_FOR_USE,
+        "hikvision",
+        ("made by Hikvision",),
+        (Citation("NDAA FY2019", "§889(f)(3)(B)", "https://example.invalid", "2019-08-13"),),
+    )
+    scan = Scan(
+        targets=("198.18.0.0/24",),
+        methods=("wsd",),
+        site=SiteProfile(uses=(SiteUse.PUBLIC_SAFETY,), assessment_date=dt.date(2026, 11, 29)),
+        devices=[dev],
+    )
+    text = json.dumps(scan.to_dict())
+    back = Scan.from_dict(json.loads(text))
+    assert back.to_dict() == scan.to_dict()
+    assert back.devices[0].identity is not None
+    assert back.devices[0].identity.reasons[0].indicates == "hikvision"
+    assert back.devices[0].values("wsd.scopes") == [("onvif://www.onvif.org/name/HIKVISION",)]
+
+
+def test_flagged_statuses() -> None:
+    assert VerdictStatus.COVERED.flagged and VerdictStatus.LIKELY_COVERED.flagged
+    assert not VerdictStatus.NOT_COVERED.flagged and not VerdictStatus.UNKNOWN.flagged
