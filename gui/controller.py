@@ -1,0 +1,103 @@
+"""Running a scan off the GUI thread.
+
+The scan is an async generator (discovery.scan); it runs on its own asyncio loop in a
+worker thread.  Events cross to the GUI thread only through Qt signals (queued
+connections), so widgets are never touched from the worker.  Events are batched: the worker
+hands over at most one batch per ``BATCH_SECONDS``, which keeps a 200-device burst from
+flooding the GUI thread's event queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+ScanFactory = Callable[[], AsyncIterator[object]]
+
+BATCH_SECONDS = 0.05
+
+
+class ScanController(QObject):
+    """Owns the worker thread and loop of the running scan.
+
+    Signals:
+        events(list): a batch of scan events, in order, delivered on the GUI thread.
+        finished(bool): the scan ended; True when it was cancelled.
+        failed(str): the scan raised; the message says why (what was found is kept).
+    """
+
+    events = Signal(list)
+    finished = Signal(bool)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cancelled = False
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, factory: ScanFactory) -> None:
+        if self.running:
+            raise RuntimeError("a scan is already running")
+        self._cancelled = False
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(factory, ready), name="camaudit-scan", daemon=True
+        )
+        self._thread.start()
+        ready.wait(5)
+
+    def cancel(self) -> None:
+        """Ask the scan to stop; it keeps what it found and emits finished(True)."""
+        self._cancelled = True
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker ends (for shutdown and tests); True if it did."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self, factory: ScanFactory, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._task = loop.create_task(self._consume(factory))
+            ready.set()
+            loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # any scan failure is reported, not raised
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            self._loop = None
+            self.finished.emit(self._cancelled)
+
+    async def _consume(self, factory: ScanFactory) -> None:
+        batch: list[object] = []
+        last = time.monotonic()
+        try:
+            async for event in factory():
+                batch.append(event)
+                now = time.monotonic()
+                if now - last >= BATCH_SECONDS:
+                    self.events.emit(batch)
+                    batch, last = [], now
+        finally:
+            if batch:
+                self.events.emit(batch)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from core.model import VerdictStatus
+from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
+from tests.gui.factories import device, sample
+
+
+def _model() -> DeviceTableModel:
+    model = DeviceTableModel()
+    model.set_policies(["ndaa889"])
+    model.set_devices(sample())
+    return model
+
+
+def test_model_passes_qtmodeltester(qtmodeltester) -> None:
+    qtmodeltester.check(_model(), force_py=True)
+
+
+def test_proxy_passes_qtmodeltester(qtmodeltester) -> None:
+    proxy = DeviceFilterProxy()
+    proxy.setSourceModel(_model())
+    proxy.set_text("hik")
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_upsert_adds_then_updates_in_place() -> None:
+    model = DeviceTableModel()
+    model.set_policies(["ndaa889"])
+    first = device(
+        "198.18.0.20", "3c:ef:8c:00:00:01", "dahua", "amcrest", VerdictStatus.LIKELY_COVERED
+    )
+    assert model.upsert(first) == 0
+    again = device("198.18.0.20", "3c:ef:8c:00:00:01", "dahua", "amcrest", VerdictStatus.COVERED)
+    assert model.upsert(again) == 0
+    assert model.rowCount() == 1
+    verdict_col = 6
+    assert model.data(model.index(0, verdict_col)) == "Covered"
+
+
+def test_verdict_cell_has_icon_text_and_tooltip_not_colour_alone() -> None:
+    model = _model()
+    idx = model.index(0, 6)
+    assert model.data(idx) in {"Covered", "Likely covered", "Not covered", "Unknown"}
+    assert not model.data(idx, Qt.ItemDataRole.DecorationRole).isNull()
+    assert "§889" in model.data(idx, Qt.ItemDataRole.ToolTipRole) or model.data(
+        idx, Qt.ItemDataRole.ToolTipRole
+    )
+
+
+def test_sort_by_ip_is_numeric_and_keeps_rows_whole() -> None:
+    model = _model()
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    ips = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+    assert ips == ["198.18.0.9", "198.18.0.10", "198.18.0.11", "198.18.0.12"]
+    assert model.data(model.index(1, 2)) == "annke"  # the brand moved with its row
+
+
+def test_sort_by_verdict_puts_covered_first() -> None:
+    model = _model()
+    model.sort(6, Qt.SortOrder.AscendingOrder)
+    assert model.data(model.index(0, 6)) == "Covered"
+    assert model.data(model.index(3, 6)) == "Not covered"
+
+
+def test_filters_by_text_verdict_and_maker() -> None:
+    proxy = DeviceFilterProxy()
+    proxy.setSourceModel(_model())
+    proxy.set_text("annke")
+    assert proxy.rowCount() == 1
+    proxy.set_text("")
+    proxy.set_maker("hikvision")
+    assert proxy.rowCount() == 2
+    proxy.set_verdict(VerdictStatus.COVERED)
+    assert proxy.rowCount() == 1
+    dev = proxy.data(proxy.index(0, 0), DEVICE_ROLE)
+    assert dev.identity.brand == "hikvision"
+
+
+def test_dispositions_show_and_filter() -> None:
+    model = _model()
+    dev = model.device_at(0)
+    assert dev is not None
+    key = dev.key
+    model.set_dispositions({key: "exception granted"})
+    assert model.data(model.index(0, model.columnCount() - 1)) == "exception granted"
+    proxy = DeviceFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_text("exception")
+    assert proxy.rowCount() == 1
