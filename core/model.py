@@ -155,6 +155,7 @@ class ProbeError:
     kind: str  # e.g. "timeout", "parse", "bad_credentials", "not_onvif", "unreachable", "protocol"
     message: str
     seen_at: dt.datetime = field(default_factory=utcnow)
+    ip: str = ""  # the device it concerns, so the scan can file it there ("" = no device)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +163,7 @@ class ProbeError:
             "kind": self.kind,
             "message": self.message,
             "seen_at": self.seen_at.isoformat(),
+            "ip": self.ip,
         }
 
     @classmethod
@@ -171,6 +173,7 @@ class ProbeError:
             kind=str(data["kind"]),
             message=str(data["message"]),
             seen_at=dt.datetime.fromisoformat(data["seen_at"]),
+            ip=str(data.get("ip", "")),
         )
 
 
