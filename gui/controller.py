@@ -3,7 +3,7 @@
 The scan is an async generator (discovery.scan); it runs on its own asyncio loop in a
 worker thread.  Events cross to the GUI thread only through Qt signals (queued
 connections), so widgets are never touched from the worker.  Events are batched: the worker
-hands over at most one batch per ``BATCH_SECONDS``, which keeps a 200-device burst from
+hands over what arrived at most every ``BATCH_SECONDS``, which keeps a 200-device burst from
 flooding the GUI thread's event queue.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -40,15 +39,17 @@ class ScanController(QObject):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._cancelled = False
+        self._active = False
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._active
 
     def start(self, factory: ScanFactory) -> None:
         if self.running:
             raise RuntimeError("a scan is already running")
         self._cancelled = False
+        self._active = True
         ready = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(factory, ready), name="camaudit-scan", daemon=True
@@ -86,18 +87,26 @@ class ScanController(QObject):
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self._loop = None
+            self._active = False
             self.finished.emit(self._cancelled)
 
     async def _consume(self, factory: ScanFactory) -> None:
-        batch: list[object] = []
-        last = time.monotonic()
+        pending: list[object] = []
+
+        def flush() -> None:
+            if pending:
+                self.events.emit(list(pending))
+                pending.clear()
+
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(BATCH_SECONDS)
+                flush()
+
+        ticker = asyncio.get_running_loop().create_task(flusher())
         try:
             async for event in factory():
-                batch.append(event)
-                now = time.monotonic()
-                if now - last >= BATCH_SECONDS:
-                    self.events.emit(batch)
-                    batch, last = [], now
+                pending.append(event)
         finally:
-            if batch:
-                self.events.emit(batch)
+            ticker.cancel()
+            flush()

@@ -1,0 +1,297 @@
+"""The main window: scan panel, live device table, details, summary and history.
+
+The window wires widgets to the objects that do the work (ScanController, the store,
+exporters); it holds no business logic of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+import PySide6
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import __version__
+from core.model import Device, VerdictStatus
+from gui import badges
+from gui.controller import ScanController
+from gui.details import DeviceDetails
+from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
+from gui.scan_panel import ScanPanel, ScanRequest
+from gui.util import named
+
+ScanFactory = Callable[[ScanRequest], AsyncIterator[object]]
+
+
+@dataclass
+class AppContext:
+    """What the window is given: policies to offer, how to scan, where data lives."""
+
+    policies: Sequence[tuple[str, str]] = ()  # (id, title)
+    scan_factory: ScanFactory | None = None
+    preset_interface: str | None = None
+    preset_targets: Sequence[str] = ()
+    maker_names: dict[str, str] = field(default_factory=dict)
+    data_versions: dict[str, str] = field(default_factory=dict)
+    settings_scope: str = "camaudit"
+
+
+class MainWindow(QMainWindow):
+    """camaudit's main window.
+
+    Signals:
+        scan_finished(bool): a scan ended (True when cancelled); the table is final.
+    """
+
+    scan_finished = Signal(bool)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("camaudit")
+        self.setObjectName("mainWindow")
+        self.settings = QSettings(context.settings_scope, "camaudit")
+        self.controller = ScanController(self)
+        self.model = DeviceTableModel(self)
+        self.model.set_policies([pid for pid, _ in context.policies])
+        self.proxy = DeviceFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.panel = ScanPanel(context.policies, self)
+        self.details = DeviceDetails(self)
+        self.details.names = dict(context.maker_names)
+        self.table = named(QTableView(self), "deviceTable")
+        self.filter_text = named(QLineEdit(self), "filterText")
+        self.filter_verdict = named(QComboBox(self), "filterVerdict")
+        self.filter_maker = named(QComboBox(self), "filterMaker")
+        self.tabs = QTabWidget(self)
+        self.phase_label = named(QLabel("Ready"), "phaseLabel")
+        self.progress = named(QProgressBar(self), "progress")
+        self.found_label = named(QLabel("0 devices"), "foundLabel")
+        self.elapsed_label = named(QLabel(""), "elapsedLabel")
+        self.errors: list[object] = []
+        self._started = 0.0
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._update_elapsed)
+        self._build()
+        self._connect()
+        self.panel.apply_preset(context.preset_interface, context.preset_targets)
+        self._restore()
+
+    # -- construction -----------------------------------------------------------------
+    def _build(self) -> None:
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.filter_text.setPlaceholderText("Filter (Ctrl+F): IP, MAC, brand, maker, model…")
+        self.filter_text.setClearButtonEnabled(True)
+        self.filter_verdict.addItem("All verdicts", None)
+        for status in VerdictStatus:
+            self.filter_verdict.addItem(badges.icon(status), badges.style(status).label, status)
+        self.filter_maker.addItem("All makers", "")
+        bar = QHBoxLayout()
+        for w in (self.filter_text, self.filter_verdict, self.filter_maker):
+            bar.addWidget(w)
+        centre = QWidget(self)
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addLayout(bar)
+        col.addWidget(self.table)
+        split = named(QSplitter(Qt.Orientation.Horizontal, self), "mainSplitter")
+        split.addWidget(self.panel)
+        split.addWidget(centre)
+        split.addWidget(self.details)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 2)
+        self.splitter = split
+        self.tabs.addTab(split, "Devices")
+        self.setCentralWidget(self.tabs)
+        bar_widgets: tuple[QWidget, ...] = (
+            self.phase_label,
+            self.progress,
+            self.found_label,
+            self.elapsed_label,
+        )
+        for widget in bar_widgets:
+            self.statusBar().addPermanentWidget(widget)
+        self._build_actions()
+
+    def _build_actions(self) -> None:
+        menu_scan = self.menuBar().addMenu("&Scan")
+        self.action_start = QAction("&Start scan", self, shortcut=QKeySequence("F5"))
+        self.action_cancel = QAction("&Cancel scan", self, shortcut=QKeySequence("Esc"))
+        self.action_filter = QAction("&Filter", self, shortcut=QKeySequence("Ctrl+F"))
+        self.action_quit = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        for action in (self.action_start, self.action_cancel, self.action_filter):
+            menu_scan.addAction(action)
+            self.addAction(action)
+        menu_scan.addSeparator()
+        menu_scan.addAction(self.action_quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.action_about = QAction("&About camaudit", self)
+        help_menu.addAction(self.action_about)
+
+    def _connect(self) -> None:
+        self.panel.start_requested.connect(self.start_scan)
+        self.panel.cancel_requested.connect(self.cancel_scan)
+        self.action_start.triggered.connect(self.start_scan)
+        self.action_cancel.triggered.connect(self.cancel_scan)
+        self.action_filter.triggered.connect(self._focus_filter)
+        self.action_quit.triggered.connect(self.close)
+        self.action_about.triggered.connect(self.show_about)
+        self.controller.events.connect(self._on_events)
+        self.controller.finished.connect(self._on_finished)
+        self.controller.failed.connect(self._on_failed)
+        self.filter_text.textChanged.connect(self.proxy.set_text)
+        self.filter_verdict.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_verdict(self.filter_verdict.currentData())
+        )
+        self.filter_maker.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_maker(self.filter_maker.currentData() or "")
+        )
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+
+    # -- scanning ---------------------------------------------------------------------
+    def start_scan(self) -> None:
+        if self.controller.running:
+            return
+        if self.context.scan_factory is None:
+            QMessageBox.warning(self, "camaudit", "Scanning is not available in this build.")
+            return
+        request = self.panel.request()
+        if not request.targets:
+            QMessageBox.warning(self, "camaudit", "Choose an interface or enter targets.")
+            return
+        self.model.set_policies(list(request.policies))
+        self.model.clear()
+        self.errors.clear()
+        self.details.show_device(None)
+        self.panel.set_running(True)
+        self.phase_label.setText("Starting")
+        self.progress.setRange(0, 0)
+        self._started = time.monotonic()
+        self._tick.start()
+        factory = self.context.scan_factory
+        self.controller.start(lambda: factory(request))
+
+    def cancel_scan(self) -> None:
+        if self.controller.running:
+            self.phase_label.setText("Cancelling…")
+            self.controller.cancel()
+
+    def _on_events(self, batch: list[object]) -> None:
+        for event in batch:
+            kind = type(event).__name__
+            if kind in ("DeviceFound", "DeviceUpdated"):
+                self._on_device(event.device)  # type: ignore[attr-defined]
+            elif kind == "Progress":
+                self._on_progress(event)
+            elif kind == "DeviceError":
+                self.errors.append(event)
+        self.found_label.setText(f"{self.model.rowCount()} devices")
+
+    def _on_device(self, device: Device) -> None:
+        self.model.upsert(device)
+        maker = device.identity.maker if device.identity else None
+        if maker and self.filter_maker.findData(maker) < 0:
+            self.filter_maker.addItem(self.context.maker_names.get(maker, maker), maker)
+        current = self.table.currentIndex()
+        if current.isValid() and current.data(DEVICE_ROLE) is device:
+            self.details.show_device(device)
+
+    def _on_progress(self, event: object) -> None:
+        phase = str(getattr(event, "phase", ""))
+        done, total = getattr(event, "hosts_done", 0), getattr(event, "hosts_total", 0)
+        self.phase_label.setText(phase.capitalize() or "Scanning")
+        if total:
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(done))
+
+    def _on_finished(self, cancelled: bool) -> None:
+        self._tick.stop()
+        self._update_elapsed()
+        self.panel.set_running(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        n = self.model.rowCount()
+        self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
+        self.scan_finished.emit(cancelled)
+
+    def _on_failed(self, message: str) -> None:
+        self.phase_label.setText("Scan failed")
+        QMessageBox.warning(
+            self, "camaudit", f"The scan stopped: {message}\nFound devices are kept."
+        )
+
+    def _update_elapsed(self) -> None:
+        if self._started:
+            self.elapsed_label.setText(f"{time.monotonic() - self._started:.0f} s")
+
+    # -- selection, filter ------------------------------------------------------------
+    def _on_current_row(self, current: object, _previous: object) -> None:
+        dev = self.table.currentIndex().data(DEVICE_ROLE)
+        self.details.show_device(dev if isinstance(dev, Device) else None)
+
+    def _focus_filter(self) -> None:
+        self.filter_text.setFocus()
+        self.filter_text.selectAll()
+
+    def select_device(self, key: str) -> bool:
+        row = self.model.row_of(key)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.setCurrentIndex(index)
+        return True
+
+    # -- about, settings ----------------------------------------------------------------
+    def about_text(self) -> str:
+        lines = [f"camaudit {__version__}", f"PySide6 {PySide6.__version__}"]
+        lines += [f"{k}: {v}" for k, v in sorted(self.context.data_versions.items())]
+        return "\n".join(lines)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About camaudit", self.about_text())
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 850)
+        state = self.settings.value("window/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.running:
+            self.controller.cancel()
+            self.controller.wait(2.0)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        super().closeEvent(event)

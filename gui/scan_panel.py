@@ -1,0 +1,210 @@
+"""The scan panel: where to look, how, in which context, under which policies.
+
+It only collects choices into a :class:`ScanRequest`; starting the scan is the main
+window's job.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psutil
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.model import SiteUse
+from gui.util import named
+
+# (method id, one-line explanation shown beside its checkbox)
+METHODS: tuple[tuple[str, str], ...] = (
+    ("arp", "ARP sweep: every host on this segment, with its MAC (needs raw sockets)"),
+    ("wsd", "ONVIF WS-Discovery: cameras announcing themselves (multicast)"),
+    ("sadp", "Hikvision SADP: finds Hikvision and OEM units even with ONVIF off"),
+    ("dhip", "Dahua DHIP: Dahua and OEM units self-report model, serial, MAC"),
+    ("mdns", "mDNS / DNS-SD: services such as _axis-video or Hikvision _CGI"),
+    ("ssdp", "SSDP / UPnP: device descriptions with manufacturer and model"),
+    ("ports", "TCP port check of camera ports (80, 443, 554, 8000, 37777, ...)"),
+    ("http", "HTTP banners, titles, realms; vendor info pages with credentials"),
+    ("rtsp", "RTSP OPTIONS/DESCRIBE banners (no credentials)"),
+    ("onvif", "ONVIF device queries (identity needs credentials)"),
+)
+
+SITE_USE_LABELS: dict[SiteUse, str] = {
+    SiteUse.GENERAL_COMMERCIAL: "General commercial",
+    SiteUse.PUBLIC_SAFETY: "Public safety",
+    SiteUse.GOVERNMENT_FACILITY: "Government facility security",
+    SiteUse.CRITICAL_INFRASTRUCTURE: "Critical infrastructure surveillance",
+    SiteUse.NATIONAL_SECURITY: "National security",
+}
+
+JURISDICTIONS: tuple[tuple[str, str], ...] = (
+    ("us", "United States (federal)"),
+    ("us-la", "Louisiana"),
+    ("uk", "United Kingdom"),
+    ("au", "Australia"),
+    ("ca", "Canada (federal)"),
+    ("ca-qc", "Québec"),
+)
+
+
+@dataclass(frozen=True)
+class InterfaceChoice:
+    name: str
+    network: str  # CIDR of the interface's own subnet, "" if none
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    interface: str | None
+    targets: tuple[str, ...]
+    methods: tuple[str, ...]
+    site_use: SiteUse
+    jurisdictions: tuple[str, ...]
+    policies: tuple[str, ...]
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def list_interfaces() -> list[InterfaceChoice]:
+    """Interfaces with an IPv4 address, loopback last (it is rarely what a user wants)."""
+    out: list[InterfaceChoice] = []
+    for name, addrs in sorted(psutil.net_if_addrs().items()):
+        for addr in addrs:
+            if addr.family.name == "AF_INET" and addr.netmask:
+                net = ipaddress.IPv4Network(f"{addr.address}/{addr.netmask}", strict=False)
+                out.append(InterfaceChoice(name, str(net)))
+                break
+    return sorted(out, key=lambda c: c.name == "lo")
+
+
+class ScanPanel(QWidget):
+    """Scan choices plus Start and Cancel.
+
+    Signals:
+        start_requested(): the user pressed Start.
+        cancel_requested(): the user pressed Cancel.
+        credentials_requested(): the user wants the credentials manager.
+    """
+
+    start_requested = Signal()
+    cancel_requested = Signal()
+    credentials_requested = Signal()
+
+    def __init__(self, policies: Sequence[tuple[str, str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.interface = named(QComboBox(), "interface")
+        self.targets = named(QLineEdit(), "targets")
+        self.targets.setPlaceholderText("default: the interface's own subnet, e.g. 198.18.0.0/24")
+        self.site_use = named(QComboBox(), "siteUse")
+        for use, label in SITE_USE_LABELS.items():
+            self.site_use.addItem(label, use)
+        self.jurisdictions = named(QListWidget(), "jurisdictions")
+        self.policies = named(QListWidget(), "policies")
+        self.method_boxes: dict[str, QCheckBox] = {}
+        self.start_button = named(QPushButton("Start scan"), "startButton")
+        self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
+        self.credentials_button = named(QPushButton("Credentials…"), "credentialsButton")
+        self._build(policies)
+        self.refresh_interfaces()
+        self.set_running(False)
+
+    def _build(self, policies: Sequence[tuple[str, str]]) -> None:
+        where = QFormLayout()
+        where.addRow("Interface", self.interface)
+        where.addRow("Targets", self.targets)
+        methods = QVBoxLayout()
+        for method, explanation in METHODS:
+            box = named(QCheckBox(method), f"method_{method}")
+            box.setChecked(True)
+            box.setToolTip(explanation)
+            box.setText(f"{method} — {explanation}")
+            self.method_boxes[method] = box
+            methods.addWidget(box)
+        for code, label in JURISDICTIONS:
+            self._checkable(self.jurisdictions, label, code, checked=code == "us")
+        for pid, title in policies:
+            self._checkable(self.policies, f"{pid} — {title}", pid, checked=True)
+        context = QFormLayout()
+        context.addRow("Site use", self.site_use)
+        context.addRow("Jurisdictions", self.jurisdictions)
+        context.addRow("Policies", self.policies)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.cancel_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        for title, inner in (("Where", where), ("Methods", methods), ("Context", context)):
+            group = QGroupBox(title)
+            group.setLayout(inner)
+            layout.addWidget(group)
+        layout.addWidget(self.credentials_button)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.start_button.clicked.connect(self.start_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.credentials_button.clicked.connect(self.credentials_requested)
+
+    @staticmethod
+    def _checkable(widget: QListWidget, label: str, data: str, *, checked: bool) -> None:
+        item = QListWidgetItem(label, widget)
+        item.setData(Qt.ItemDataRole.UserRole, data)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+    @staticmethod
+    def _checked(widget: QListWidget) -> tuple[str, ...]:
+        return tuple(
+            str(widget.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(widget.count())
+            if widget.item(i).checkState() == Qt.CheckState.Checked
+        )
+
+    def refresh_interfaces(self) -> None:
+        current = self.interface.currentData()
+        self.interface.clear()
+        for choice in list_interfaces():
+            label = f"{choice.name} ({choice.network})" if choice.network else choice.name
+            self.interface.addItem(label, choice)
+        for i in range(self.interface.count()):
+            if current is not None and self.interface.itemData(i) == current:
+                self.interface.setCurrentIndex(i)
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for child in (self.interface, self.targets, self.site_use, self.jurisdictions,
+                      self.policies, *self.method_boxes.values()):  # fmt: skip
+            child.setEnabled(not running)
+
+    def apply_preset(self, interface: str | None, targets: Sequence[str]) -> None:
+        for i in range(self.interface.count()):
+            choice = self.interface.itemData(i)
+            if isinstance(choice, InterfaceChoice) and choice.name == interface:
+                self.interface.setCurrentIndex(i)
+        self.targets.setText(", ".join(targets))
+
+    def request(self) -> ScanRequest:
+        choice = self.interface.currentData()
+        targets = tuple(t.strip() for t in self.targets.text().split(",") if t.strip())
+        if not targets and isinstance(choice, InterfaceChoice) and choice.network:
+            targets = (choice.network,)
+        return ScanRequest(
+            interface=choice.name if isinstance(choice, InterfaceChoice) else None,
+            targets=targets,
+            methods=tuple(m for m, box in self.method_boxes.items() if box.isChecked()),
+            site_use=SiteUse(self.site_use.currentData()),
+            jurisdictions=self._checked(self.jurisdictions),
+            policies=self._checked(self.policies),
+        )
