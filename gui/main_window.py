@@ -37,6 +37,7 @@ from gui.controller import ScanController
 from gui.details import DeviceDetails
 from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
 from gui.scan_panel import ScanPanel, ScanRequest
+from gui.summary import SummaryView
 from gui.util import named
 
 ScanFactory = Callable[[ScanRequest], AsyncIterator[object]]
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.filter_verdict = named(QComboBox(self), "filterVerdict")
         self.filter_maker = named(QComboBox(self), "filterMaker")
         self.tabs = QTabWidget(self)
+        self.summary = SummaryView(self)
         self.phase_label = named(QLabel("Ready"), "phaseLabel")
         self.progress = named(QProgressBar(self), "progress")
         self.found_label = named(QLabel("0 devices"), "foundLabel")
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(2, 2)
         self.splitter = split
         self.tabs.addTab(split, "Devices")
+        self.tabs.addTab(self.summary, "Summary")
         self.setCentralWidget(self.tabs)
         bar_widgets: tuple[QWidget, ...] = (
             self.phase_label,
@@ -238,6 +241,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(1)
         n = self.model.rowCount()
         self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
+        self.refresh_summary()
         self.scan_finished.emit(cancelled)
 
     def _on_failed(self, message: str) -> None:
@@ -249,6 +253,15 @@ class MainWindow(QMainWindow):
     def _update_elapsed(self) -> None:
         if self._started:
             self.elapsed_label.setText(f"{time.monotonic() - self._started:.0f} s")
+
+    def refresh_summary(self, diff_html: str = "") -> None:
+        self.summary.update_summary(
+            self.model.devices,
+            self.model.policies,
+            self.context.maker_names,
+            self.context.data_versions,
+            diff_html,
+        )
 
     # -- selection, filter ------------------------------------------------------------
     def _on_current_row(self, current: object, _previous: object) -> None:

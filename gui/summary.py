@@ -1,0 +1,139 @@
+"""Summary view: counts by verdict and by maker as charts, data versions, last diff."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QHorizontalBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QTextBrowser, QWidget
+
+from core.model import Device, VerdictStatus
+from gui import badges
+from gui.util import named
+
+TOP_MAKERS = 10
+
+
+def verdict_counts(devices: Iterable[Device], policy: str) -> dict[VerdictStatus, int]:
+    counts = Counter(d.verdicts[policy].status for d in devices if policy in d.verdicts)
+    return {status: counts.get(status, 0) for status in VerdictStatus}
+
+
+def maker_counts(devices: Iterable[Device], names: Mapping[str, str]) -> list[tuple[str, int]]:
+    counts = Counter(
+        names.get(d.identity.maker, d.identity.maker)
+        if d.identity and d.identity.maker
+        else "Unidentified"
+        for d in devices
+    )
+    top = counts.most_common(TOP_MAKERS)
+    rest = sum(counts.values()) - sum(n for _, n in top)
+    return top + ([("Others", rest)] if rest else [])
+
+
+def _axis_max(values: Sequence[int]) -> int:
+    return max(1, *values) if values else 1
+
+
+class SummaryView(QWidget):
+    """Two charts and two text panes; refreshed by the window after a scan or on demand."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.policy = named(QComboBox(self), "summaryPolicy")
+        self.verdict_chart = named(QChartView(self), "verdictChart")
+        self.maker_chart = named(QChartView(self), "makerChart")
+        for view in (self.verdict_chart, self.maker_chart):
+            view.setRenderHint(QPainter.RenderHint.Antialiasing)
+            view.setMinimumHeight(260)
+        self.versions = named(QLabel(self), "dataVersions")
+        self.versions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.diff = named(QTextBrowser(self), "lastDiff")
+        layout = QGridLayout(self)
+        layout.addWidget(QLabel("Policy"), 0, 0)
+        layout.addWidget(self.policy, 0, 1)
+        layout.addWidget(self.verdict_chart, 1, 0, 1, 2)
+        layout.addWidget(self.maker_chart, 1, 2, 1, 2)
+        layout.addWidget(QLabel("<b>Data versions</b>"), 2, 0)
+        layout.addWidget(self.versions, 3, 0, 1, 2)
+        layout.addWidget(QLabel("<b>Changes since the previous scan</b>"), 2, 2)
+        layout.addWidget(self.diff, 3, 2, 1, 2)
+        self._devices: list[Device] = []
+        self._names: dict[str, str] = {}
+        self.policy.currentIndexChanged.connect(lambda _i: self._draw())
+
+    def update_summary(
+        self,
+        devices: Sequence[Device],
+        policies: Sequence[str],
+        names: Mapping[str, str],
+        versions: Mapping[str, str],
+        diff_html: str = "",
+    ) -> None:
+        self._devices, self._names = list(devices), dict(names)
+        current = self.policy.currentText()
+        self.policy.blockSignals(True)
+        self.policy.clear()
+        self.policy.addItems(list(policies))
+        if current in policies:
+            self.policy.setCurrentText(current)
+        self.policy.blockSignals(False)
+        self.versions.setText("\n".join(f"{k}: {v}" for k, v in sorted(versions.items())))
+        self.diff.setHtml(diff_html or "<p>No earlier scan of these targets to compare.</p>")
+        self._draw()
+
+    def _draw(self) -> None:
+        self.verdict_chart.setChart(self._verdict_chart())
+        self.maker_chart.setChart(self._maker_chart())
+
+    def _verdict_chart(self) -> QChart:
+        policy = self.policy.currentText()
+        counts = verdict_counts(self._devices, policy) if policy else {}
+        series = QBarSeries()
+        for status, n in counts.items():
+            bar = QBarSet(badges.style(status).label)
+            bar.append(n)
+            bar.setColor(QColor(badges.style(status).colour))
+            series.append(bar)
+        chart = QChart()
+        chart.setTitle(f"Devices by verdict ({policy or 'no policy'})")
+        chart.addSeries(series)
+        axis = QValueAxis()
+        axis.setRange(0, _axis_max(list(counts.values())))
+        axis.setLabelFormat("%d")
+        chart.addAxis(axis, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(axis)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        return chart
+
+    def _maker_chart(self) -> QChart:
+        rows = maker_counts(self._devices, self._names)
+        bar = QBarSet("Devices")
+        bar.append([float(n) for _, n in rows])
+        series = QHorizontalBarSeries()
+        series.append(bar)
+        chart = QChart()
+        chart.setTitle("Devices by maker")
+        chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([name for name, _ in rows])
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(categories)
+        values = QValueAxis()
+        values.setRange(0, _axis_max([n for _, n in rows]))
+        values.setLabelFormat("%d")
+        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(values)
+        chart.legend().setVisible(False)
+        return chart
