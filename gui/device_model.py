@@ -63,14 +63,23 @@ def _text(value: object) -> str:
 @dataclass(frozen=True)
 class Column:
     title: str
-    text: Callable[[Device], str]
-    sort_key: Callable[[Device], Any]
+    text: Callable[[Device, Names], str]
     tooltip: str
 
+    def sort_key(self, names: Names) -> Callable[[Device], Any]:
+        if self.title == "IP":
+            return lambda d: _ip_key(d.ip)
+        return lambda d: self.text(d, names).lower() or "~"
 
-def _identity_attr(name: str) -> Callable[[Device], str]:
-    def get(dev: Device) -> str:
-        return _text(getattr(dev.identity, name, None)) if dev.identity else ""
+
+Names = Mapping[str, str]
+"""Display names for catalogue ids ("hikvision" -> "Hikvision")."""
+
+
+def _identity_attr(name: str) -> Callable[[Device, Names], str]:
+    def get(dev: Device, names: Names) -> str:
+        value = _text(getattr(dev.identity, name, None)) if dev.identity else ""
+        return names.get(value, value) if name in ("brand", "maker") else value
 
     return get
 
@@ -80,16 +89,12 @@ def _confidence(dev: Device) -> str:
 
 
 BASE_COLUMNS: tuple[Column, ...] = (
-    Column("IP", lambda d: d.ip or "", lambda d: _ip_key(d.ip), "Address the device answered on"),
-    Column("MAC", lambda d: d.mac or "", lambda d: d.mac or "~", "MAC address (how: see details)"),
-    Column("Brand", _identity_attr("brand"), lambda d: _identity_attr("brand")(d).lower() or "~",
-           "The name the device is sold under"),
-    Column("Maker", _identity_attr("maker"), lambda d: _identity_attr("maker")(d).lower() or "~",
-           "Who actually made it, from the evidence"),
-    Column("Model", _identity_attr("model"), lambda d: _identity_attr("model")(d).lower() or "~",
-           "Model reported by the device"),
-    Column("Firmware", _identity_attr("firmware"), lambda d: _identity_attr("firmware")(d) or "~",
-           "Firmware version reported by the device"),
+    Column("IP", lambda d, _n: d.ip or "", "Address the device answered on"),
+    Column("MAC", lambda d, _n: d.mac or "", "MAC address (how it was learnt: see details)"),
+    Column("Brand", _identity_attr("brand"), "The name the device is sold under"),
+    Column("Maker", _identity_attr("maker"), "Who actually made it, from the evidence"),
+    Column("Model", _identity_attr("model"), "Model reported by the device"),
+    Column("Firmware", _identity_attr("firmware"), "Firmware version reported by the device"),
 )  # fmt: skip
 
 
@@ -106,6 +111,7 @@ class DeviceTableModel(QAbstractTableModel):
         self._haystack: list[str] = []
         self._policies: list[str] = []
         self._dispositions: dict[str, str] = {}
+        self._names: dict[str, str] = {}
 
     # -- content ---------------------------------------------------------------------
     @property
@@ -119,6 +125,12 @@ class DeviceTableModel(QAbstractTableModel):
     def set_policies(self, policies: Sequence[str]) -> None:
         self.beginResetModel()
         self._policies = list(policies)
+        self.endResetModel()
+
+    def set_names(self, names: Names) -> None:
+        self.beginResetModel()
+        self._names = dict(names)
+        self._reindex()
         self.endResetModel()
 
     def set_devices(self, devices: Iterable[Device]) -> None:
@@ -167,7 +179,7 @@ class DeviceTableModel(QAbstractTableModel):
         self._haystack = [self._make_haystack(d) for d in self._devices]
 
     def _make_haystack(self, dev: Device) -> str:
-        parts = [col.text(dev) for col in BASE_COLUMNS]
+        parts = [col.text(dev, self._names) for col in BASE_COLUMNS]
         parts.extend(v.status.value for v in dev.verdicts.values())
         parts.append(self._dispositions.get(dev.key, ""))
         return "\t".join(parts).lower()
@@ -177,7 +189,7 @@ class DeviceTableModel(QAbstractTableModel):
         if text and text not in self._haystack[row]:
             return False
         dev = self._devices[row]
-        if maker and (not dev.identity or (dev.identity.maker or "") != maker):
+        if maker and (not dev.identity or dev.identity.maker != maker):
             return False
         if verdict is not None:
             statuses = {v.status for k, v in dev.verdicts.items() if k in self._policies}
@@ -236,7 +248,7 @@ class DeviceTableModel(QAbstractTableModel):
             return self._verdict_data(dev, self._policies[arg], role)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if kind == "base":
-                return BASE_COLUMNS[arg].text(dev)
+                return BASE_COLUMNS[arg].text(dev, self._names)
             if kind == "confidence":
                 return _confidence(dev)
             return self._dispositions.get(dev.key, "")
@@ -263,7 +275,7 @@ class DeviceTableModel(QAbstractTableModel):
     def sort_key(self, column: int) -> Callable[[Device], Any]:
         kind, arg = self._column_kind(column)
         if kind == "base":
-            return BASE_COLUMNS[arg].sort_key
+            return BASE_COLUMNS[arg].sort_key(self._names)
         if kind == "verdict":
             policy = self._policies[arg]
 

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.controller = ScanController(self)
         self.model = DeviceTableModel(self)
         self.model.set_policies([pid for pid, _ in context.policies])
+        self.model.set_names(context.maker_names)
         self.proxy = DeviceFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.panel = ScanPanel(context.policies, self)
@@ -107,6 +108,8 @@ class MainWindow(QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Sizing columns from the first rows only keeps a 10,000-row table instant.
+        self.table.horizontalHeader().setResizeContentsPrecision(200)
         self.table.verticalHeader().setVisible(False)
         self.filter_text.setPlaceholderText("Filter (Ctrl+F): IP, MAC, brand, maker, model…")
         self.filter_text.setClearButtonEnabled(True)
@@ -241,6 +244,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(1)
         n = self.model.rowCount()
         self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
+        self.table.resizeColumnsToContents()
         self.refresh_summary()
         self.scan_finished.emit(cancelled)
 

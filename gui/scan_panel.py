@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -118,6 +121,7 @@ class ScanPanel(QWidget):
         self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
         self.credentials_button = named(QPushButton("Credentials…"), "credentialsButton")
         self._build(policies)
+        self.setMaximumWidth(460)
         self.refresh_interfaces()
         self.set_running(False)
 
@@ -125,14 +129,18 @@ class ScanPanel(QWidget):
         where = QFormLayout()
         where.addRow("Interface", self.interface)
         where.addRow("Targets", self.targets)
-        methods = QVBoxLayout()
-        for method, explanation in METHODS:
+        methods = QGridLayout()
+        for row, (method, explanation) in enumerate(METHODS):
             box = named(QCheckBox(method), f"method_{method}")
             box.setChecked(True)
             box.setToolTip(explanation)
-            box.setText(f"{method} — {explanation}")
+            note = QLabel(explanation)
+            note.setWordWrap(True)
+            note.setStyleSheet("color: palette(mid);")
             self.method_boxes[method] = box
-            methods.addWidget(box)
+            methods.addWidget(box, row, 0, Qt.AlignmentFlag.AlignTop)
+            methods.addWidget(note, row, 1)
+        methods.setColumnStretch(1, 1)
         for code, label in JURISDICTIONS:
             self._checkable(self.jurisdictions, label, code, checked=code == "us")
         for pid, title in policies:
@@ -145,7 +153,12 @@ class ScanPanel(QWidget):
         for button in (self.start_button, self.cancel_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        for title, inner in (("Where", where), ("Methods", methods), ("Context", context)):
+        sections: tuple[tuple[str, QLayout], ...] = (
+            ("Where", where),
+            ("Methods", methods),
+            ("Context", context),
+        )
+        for title, inner in sections:
             group = QGroupBox(title)
             group.setLayout(inner)
             layout.addWidget(group)

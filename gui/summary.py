@@ -42,8 +42,16 @@ def maker_counts(devices: Iterable[Device], names: Mapping[str, str]) -> list[tu
     return top + ([("Others", rest)] if rest else [])
 
 
-def _axis_max(values: Sequence[int]) -> int:
-    return max(1, *values) if values else 1
+def _count_axis(values: Sequence[int]) -> QValueAxis:
+    """A value axis for counts: whole-number ticks, about five of them."""
+    top = max([1, *values])
+    axis = QValueAxis()
+    axis.setLabelFormat("%d")
+    axis.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis.setTickAnchor(0)
+    axis.setTickInterval(max(1, -(-top // 5)))
+    axis.setRange(0, top)
+    return axis
 
 
 class SummaryView(QWidget):
@@ -109,9 +117,7 @@ class SummaryView(QWidget):
         chart = QChart()
         chart.setTitle(f"Devices by verdict ({policy or 'no policy'})")
         chart.addSeries(series)
-        axis = QValueAxis()
-        axis.setRange(0, _axis_max(list(counts.values())))
-        axis.setLabelFormat("%d")
+        axis = _count_axis(list(counts.values()))
         chart.addAxis(axis, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(axis)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
@@ -130,9 +136,7 @@ class SummaryView(QWidget):
         categories.append([name for name, _ in rows])
         chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(categories)
-        values = QValueAxis()
-        values.setRange(0, _axis_max([n for _, n in rows]))
-        values.setLabelFormat("%d")
+        values = _count_axis([n for _, n in rows])
         chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(values)
         chart.legend().setVisible(False)
