@@ -1,0 +1,175 @@
+"""Credentials manager: per device or subnet, passwords in the OS keyring.
+
+Only the list of (target, username) pairs is kept in the app settings; the password goes
+to the OS keyring (service ``camaudit``, user ``<username>@<target>``, the same layout the
+CLI's credentials file uses with ``keyring = true``).  Where no keyring works (a headless
+root session), the password is kept in memory for this session only and the dialog says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from dataclasses import dataclass
+
+import keyring
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from discovery.base import Credential
+from discovery.credentials import KEYRING_SERVICE, CredentialEntry, CredentialStore, keyring_user
+from gui.util import named
+
+SETTINGS_KEY = "credentials/targets"
+
+
+@dataclass(frozen=True)
+class SavedTarget:
+    target: str
+    username: str
+
+    def label(self) -> str:
+        return f"{self.username} @ {self.target}"
+
+
+class CredentialsBook:
+    """The user's credentials: targets in QSettings, secrets in the keyring (or memory)."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self._settings = settings
+        self._session: dict[str, str] = {}
+        self.keyring_error = ""
+
+    def targets(self) -> list[SavedTarget]:
+        raw = self._settings.value(SETTINGS_KEY, [])
+        items = raw if isinstance(raw, list) else [raw] if raw else []
+        out = []
+        for item in items:
+            username, _, target = str(item).partition("@")
+            if username and target:
+                out.append(SavedTarget(target, username))
+        return out
+
+    def add(self, target: str, username: str, password: str) -> None:
+        net = ipaddress.IPv4Network(target.strip(), strict=False)  # raises ValueError
+        entry = SavedTarget(str(net) if net.prefixlen < 32 else str(net.network_address), username)
+        self._store_secret(entry, password)
+        keys = [keyring_user(t.username, t.target) for t in self.targets() if t != entry]
+        self._settings.setValue(SETTINGS_KEY, [*keys, keyring_user(username, entry.target)])
+
+    def remove(self, entry: SavedTarget) -> None:
+        keys = [keyring_user(t.username, t.target) for t in self.targets() if t != entry]
+        self._settings.setValue(SETTINGS_KEY, keys)
+        self._session.pop(keyring_user(entry.username, entry.target), None)
+        with contextlib.suppress(Exception):  # nothing stored there, or no keyring: fine
+            keyring.delete_password(KEYRING_SERVICE, keyring_user(entry.username, entry.target))
+
+    def _store_secret(self, entry: SavedTarget, password: str) -> None:
+        user = keyring_user(entry.username, entry.target)
+        try:
+            keyring.set_password(KEYRING_SERVICE, user, password)
+            self.keyring_error = ""
+        except Exception as exc:  # any backend failure: keep it for this session only
+            self.keyring_error = (
+                f"OS keyring unavailable ({type(exc).__name__}); kept for this session"
+            )
+            self._session[user] = password
+
+    def _secret(self, entry: SavedTarget) -> str | None:
+        user = keyring_user(entry.username, entry.target)
+        if user in self._session:
+            return self._session[user]
+        try:
+            value = keyring.get_password(KEYRING_SERVICE, user)
+        except Exception:
+            return None
+        return None if value is None else str(value)
+
+    def store(self) -> CredentialStore:
+        """The lookup the scanner uses; entries whose secret is unavailable are skipped."""
+        entries = []
+        for entry in self.targets():
+            secret = self._secret(entry)
+            if secret is not None:
+                net = ipaddress.IPv4Network(entry.target, strict=False)
+                entries.append(CredentialEntry(net, Credential(entry.username, secret)))
+        return CredentialStore(entries)
+
+
+class CredentialsDialog(QDialog):
+    """Add and remove credentials; passwords are never shown again once saved."""
+
+    def __init__(self, book: CredentialsBook, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Credentials")
+        self.book = book
+        self.list = named(QListWidget(self), "credentialList")
+        self.target = named(QLineEdit(self), "credTarget")
+        self.target.setPlaceholderText("198.18.0.10 or 198.18.0.0/24")
+        self.username = named(QLineEdit(self), "credUser")
+        self.password = named(QLineEdit(self), "credPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = named(QLabel(self), "credMessage")
+        self.message.setWordWrap(True)
+        add, remove = QPushButton("Add"), QPushButton("Remove selected")
+        form = QFormLayout()
+        form.addRow("Device or subnet", self.target)
+        form.addRow("Username", self.username)
+        form.addRow("Password", self.password)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Used only for the devices they are given for; read-only queries."))
+        layout.addWidget(self.list)
+        layout.addLayout(form)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        add.clicked.connect(self.add_current)
+        remove.clicked.connect(self.remove_selected)
+        buttons.rejected.connect(self.reject)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        for entry in self.book.targets():
+            self.list.addItem(entry.label())
+
+    def add_current(self) -> bool:
+        target, user, secret = (
+            self.target.text(),
+            self.username.text().strip(),
+            self.password.text(),
+        )
+        if not user or not secret:
+            self.message.setText("Enter a username and a password.")
+            return False
+        try:
+            self.book.add(target, user, secret)
+        except ValueError:
+            self.message.setText(f"'{target}' is not an IPv4 address or subnet.")
+            return False
+        self.password.clear()
+        self.message.setText(self.book.keyring_error or "Saved in the OS keyring.")
+        self.refresh()
+        return True
+
+    def remove_selected(self) -> None:
+        row = self.list.currentRow()
+        targets = self.book.targets()
+        if 0 <= row < len(targets):
+            self.book.remove(targets[row])
+            self.refresh()
