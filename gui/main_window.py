@@ -6,6 +6,7 @@ exporters); it holds no business logic of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from core import __version__
 from core.model import Device, VerdictStatus
 from gui import badges
 from gui.controller import ScanController
+from gui.credentials_dialog import CredentialsBook, CredentialsDialog
 from gui.details import DeviceDetails
 from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
 from gui.scan_panel import ScanPanel, ScanRequest
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = QSettings(context.settings_scope, "camaudit")
         self.controller = ScanController(self)
+        self.credentials = CredentialsBook(self.settings)
         self.model = DeviceTableModel(self)
         self.model.set_policies([pid for pid, _ in context.policies])
         self.model.set_names(context.maker_names)
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.panel.start_requested.connect(self.start_scan)
         self.panel.cancel_requested.connect(self.cancel_scan)
+        self.panel.credentials_requested.connect(self.edit_credentials)
         self.action_start.triggered.connect(self.start_scan)
         self.action_cancel.triggered.connect(self.cancel_scan)
         self.action_filter.triggered.connect(self._focus_filter)
@@ -187,7 +191,7 @@ class MainWindow(QMainWindow):
         if self.context.scan_factory is None:
             QMessageBox.warning(self, "camaudit", "Scanning is not available in this build.")
             return
-        request = self.panel.request()
+        request = dataclasses.replace(self.panel.request(), credentials=self.credentials.store())
         if not request.targets:
             QMessageBox.warning(self, "camaudit", "Choose an interface or enter targets.")
             return
@@ -202,6 +206,9 @@ class MainWindow(QMainWindow):
         self._tick.start()
         factory = self.context.scan_factory
         self.controller.start(lambda: factory(request))
+
+    def edit_credentials(self) -> None:
+        CredentialsDialog(self.credentials, self).exec()
 
     def cancel_scan(self) -> None:
         if self.controller.running:

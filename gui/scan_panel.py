@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.model import SiteUse
+from discovery.credentials import CredentialStore
 from gui.util import named
 
 # (method id, one-line explanation shown beside its checkbox)
@@ -78,6 +79,7 @@ class ScanRequest:
     site_use: SiteUse
     jurisdictions: tuple[str, ...]
     policies: tuple[str, ...]
+    credentials: CredentialStore | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
 
