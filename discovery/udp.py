@@ -1,0 +1,163 @@
+"""The UDP plumbing shared by the multicast discovery probes (WS-Discovery, SADP, DHIP, SSDP).
+
+Measured in the lab (reference/lab-facts.md): 200 cameras answer a multicast probe within
+~50 ms, which overflows the default 208 kB receive buffer when the reader is slow, so the
+socket asks for 4 MB and the reader drains datagrams straight into a queue.  A namespace
+without a default route cannot send to a multicast group unless the interface is named
+(``IP_MULTICAST_IF``), so the socket is pinned to the chosen interface's address when known.
+Multicast TTL is 1: discovery never leaves the local segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+
+import psutil
+
+from core.netguard import check_send_allowed
+from discovery.base import ProbeContext
+
+RCVBUF_BYTES = 4 * 1024 * 1024
+MAX_DATAGRAM = 65535
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    data: bytes
+    ip: str
+    port: int
+
+
+def interface_ipv4(name: str | None) -> str | None:
+    """The first IPv4 address of interface ``name`` (None if unknown or not given)."""
+    if not name:
+        return None
+    for addr in psutil.net_if_addrs().get(name, ()):
+        if addr.family == socket.AF_INET and addr.address:
+            return str(addr.address)
+    return None
+
+
+def in_scope(ip: str, networks: Sequence[ipaddress.IPv4Network]) -> bool:
+    """True when ``ip`` lies in one of the scan's networks (or no networks were given)."""
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def open_socket(ctx: ProbeContext, port: int = 0, group: str | None = None) -> socket.socket:
+    """A non-blocking UDP socket for one probe run.
+
+    With ``port`` and ``group`` the socket also hears replies that devices multicast back to
+    the group (older SADP and DHIP firmware does); if that port is taken by another program
+    it falls back to an ephemeral port, which still receives every unicast reply.
+    """
+    local = interface_ipv4(ctx.interface)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        _configure(sock, local)
+        try:
+            sock.bind(("", port))
+        except OSError:
+            sock.bind(("", 0))
+            group = None
+        if group:
+            _join(sock, group, local)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _configure(sock: socket.socket, local: str | None) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with contextlib.suppress(OSError):  # the kernel caps it at rmem_max; a smaller one still works
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    if local:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(local))
+
+
+def _join(sock: socket.socket, group: str, local: str | None) -> None:
+    any_interface = socket.inet_aton(local) if local else struct.pack("!I", socket.INADDR_ANY)
+    membership = struct.pack("4s4s", socket.inet_aton(group), any_interface)
+    with contextlib.suppress(OSError):  # no multicast route: unicast replies still arrive
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+
+
+class _Receiver(asyncio.DatagramProtocol):
+    """Pushes each datagram into a queue as the event loop reads it (no parsing here)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Datagram] = asyncio.Queue()
+        self.error: Exception | None = None
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.queue.put_nowait(Datagram(data, str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        self.error = exc  # ICMP port unreachable from a unicast target: not fatal
+
+
+async def exchange(
+    sock: socket.socket,
+    sends: Iterable[tuple[bytes, Address]],
+    window: float,
+    rate: float,
+    what: str,
+) -> AsyncIterator[Datagram]:
+    """Send ``sends`` (paced at ``rate`` per second) and yield every datagram heard until
+    ``window`` seconds after the last send.  Closes the socket when done or cancelled."""
+    check_send_allowed(what)
+    loop = asyncio.get_running_loop()
+    transport, receiver = await loop.create_datagram_endpoint(_Receiver, sock=sock)
+    sender = asyncio.create_task(_send_all(transport, list(sends), rate))
+    try:
+        async for datagram in _drain(receiver, sender, window):
+            yield datagram
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await sender
+        transport.close()
+
+
+async def _send_all(
+    transport: asyncio.DatagramTransport, sends: list[tuple[bytes, Address]], rate: float
+) -> None:
+    gap = 1.0 / rate if rate > 0 else 0.0
+    for payload, address in sends:
+        with contextlib.suppress(OSError):  # one unreachable target must not stop the rest
+            transport.sendto(payload, address)
+        await asyncio.sleep(gap)
+
+
+async def _drain(
+    receiver: _Receiver, sender: asyncio.Task[None], window: float
+) -> AsyncIterator[Datagram]:
+    deadline: float | None = None
+    while True:
+        if deadline is None and sender.done():
+            deadline = time.monotonic() + window
+        remaining = 0.05 if deadline is None else deadline - time.monotonic()
+        if deadline is not None and remaining <= 0:
+            return
+        try:
+            yield await asyncio.wait_for(receiver.queue.get(), timeout=max(remaining, 0.001))
+        except TimeoutError:
+            continue
