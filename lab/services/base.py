@@ -19,7 +19,7 @@ import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 RecordFn = Callable[[str, str, Mapping[str, Any]], None]
 """record(protocol, kind, detail): kind is the request kind, e.g. ``probe``,
@@ -46,6 +46,9 @@ class DeviceContext:
     udp_socket: Callable[[int, str | None], socket.socket]  # bound UDP socket, joined to group
     in_namespace: Callable[[], contextlib.AbstractContextManager[None]]
     closers: list[Closeable] = field(default_factory=list)
+    # Unsolicited multicast (WS-Discovery Hello, SSDP NOTIFY).  Loopback unit tests in the
+    # root namespace turn it off: there a multicast send would reach the real network.
+    announce: bool = True
 
     def service(self, name: str) -> Mapping[str, Any]:
         """The ``[services.<name>]`` table of this device's profile (empty if absent)."""
@@ -71,8 +74,9 @@ def udp_endpoint(
         transport: asyncio.DatagramTransport
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.DatagramTransport)
-            self.transport = transport
+            # Python 3.11's selector datagram transport does not subclass DatagramTransport,
+            # so an isinstance check would reject the real thing.
+            self.transport = cast(asyncio.DatagramTransport, transport)
 
         def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
             on_datagram(data, addr, self.transport)
