@@ -1,0 +1,220 @@
+"""`camaudit lab ...` and `camaudit demo`: the simulated camera network from the shell.
+
+camaudit lab up [--devices N] [--profiles FILE] [--prefix P]
+camaudit lab status [--prefix P]
+camaudit lab exec [--prefix P] -- CMD ...     (CMD runs in the scanner namespace)
+camaudit lab down [--prefix P | --all]
+camaudit demo [--devices N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from core import netguard
+from lab import netns, profile
+from lab import state as lab_state
+from lab.state import LabState
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_NOT_FOUND = 127
+
+
+def register(sub: Any) -> None:
+    lab = sub.add_parser("lab", help="build, inspect and remove the simulated camera network")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+
+    up = lab_sub.add_parser("up", help="build the lab and start its devices (root)")
+    _add_mix_args(up)
+    up.add_argument("--prefix", help="name prefix of this lab (default camlab)")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for devices")
+    up.set_defaults(func=cmd_up)
+
+    status = lab_sub.add_parser("status", help="show running labs")
+    status.add_argument("--prefix", help="only this lab")
+    status.set_defaults(func=cmd_status)
+
+    run = lab_sub.add_parser("exec", help="run a command in the lab's scanner namespace (root)")
+    run.add_argument("--prefix", help="which lab (default: the only one running)")
+    run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
+    run.set_defaults(func=cmd_exec)
+
+    down = lab_sub.add_parser("down", help="remove the lab and leftovers of crashed labs (root)")
+    down.add_argument("--prefix", help="which lab (default camlab)")
+    down.add_argument("--all", action="store_true", help="remove every lab")
+    down.set_defaults(func=cmd_down)
+
+    demo = sub.add_parser("demo", help="build the lab, show what runs in it, nmap it, remove it")
+    _add_mix_args(demo)
+    demo.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _add_mix_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--devices", type=int, help="number of devices (default: the default mix)")
+    parser.add_argument("--profiles", type=Path, help="mix file (TOML [[device]] entries)")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"camaudit lab: {message}", file=sys.stderr)
+    return code
+
+
+# --- up ------------------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+
+    try:
+        netns.require_root()
+        prefix = lab_state.check_prefix(args.prefix or lab_state.DEFAULT_PREFIX)
+        specs = _mix(args)
+        lab = netns.up(specs, prefix=prefix, ready_timeout=args.timeout)
+    except (netns.LabError, lab_state.StateError, ValueError) as exc:
+        return _fail(str(exc))
+    _print_up(lab)
+    failures = lab.extra.get("failures") or []
+    if lab.extra.get("missing"):
+        print(f"  not available (no service module yet): {', '.join(lab.extra['missing'])}")
+    for failure in failures:
+        print(f"  failed: {failure['device']} {failure['service']}: {failure['error']}")
+    if failures:
+        return _fail(f"{len(failures)} service(s) failed to start; see {lab.emulator_log}")
+    return EXIT_OK
+
+
+def _mix(args: argparse.Namespace) -> list[profile.DeviceSpec]:
+    if args.devices is not None and args.devices < 1:
+        raise ValueError(f"--devices must be 1 or more, got {args.devices}")
+    return list(profile.build_mix(args.devices, args.profiles))
+
+
+def _print_up(lab: LabState) -> None:
+    ready = lab.extra.get("ready_seconds", 0.0)
+    print(f"lab {lab.prefix} is up: {len(lab.devices)} devices on {lab.subnet}")
+    print(f"scanner namespace: {lab.scanner_ns} (eth0 {lab.scanner_ip})")
+    print(f"network built in {lab.build_seconds:.2f} s, devices serving {ready:.2f} s later")
+    prefix_arg = "" if lab.prefix == "camlab" else f" --prefix {lab.prefix}"
+    print(f"try: camaudit lab exec{prefix_arg} -- nmap -sn -n {lab.subnet}")
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+
+    try:
+        labs = [lab_state.load(args.prefix)] if args.prefix else lab_state.load_all()
+    except lab_state.StateError as exc:
+        return _fail(str(exc))
+    if not labs:
+        print("no lab is up")
+        return EXIT_OK if not args.prefix else EXIT_ERROR
+    for lab in labs:
+        alive = netns.emulator_alive(lab.emulator_pid)
+        health = "serving" if alive else "CRASHED (run `camaudit lab down`)"
+        print(f"lab {lab.prefix}: {len(lab.devices)} devices on {lab.subnet}, emulator {health}")
+        print(f"  scanner {lab.scanner_ns} eth0 {lab.scanner_ip}; state in {lab.directory}")
+        if alive:
+            print(f"  emulator pid {lab.emulator_pid}, RSS {netns.rss_kib(lab.emulator_pid)} KiB")
+    return EXIT_OK if all(netns.emulator_alive(x.emulator_pid) for x in labs) else EXIT_ERROR
+
+
+# --- exec ----------------------------------------------------------------------------------
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        return _fail("nothing to run: camaudit lab exec -- CMD [ARGS...]", 2)
+    try:
+        netns.require_root()
+        lab = _pick_lab(args.prefix)
+        netns.enter_for_good(lab.scanner_ns)
+    except (netns.LabError, lab_state.StateError, OSError) as exc:
+        return _fail(str(exc))
+    env = dict(os.environ)
+    env[netguard.LAB_ONLY_ENV] = "1"
+    env["CAMAUDIT_LAB_PREFIX"] = lab.prefix
+    env["CAMAUDIT_LAB_STATE"] = str(lab.state_file)
+    try:
+        os.execvpe(cmd[0], cmd, env)  # noqa: S606 - the user's own command, by design
+    except OSError as exc:
+        return _fail(f"cannot run {cmd[0]!r}: {exc.strerror}", EXIT_NOT_FOUND)
+
+
+def _pick_lab(prefix: str | None) -> LabState:
+    """The named lab, else the only running one, else the default prefix."""
+
+    if prefix:
+        return lab_state.load(prefix)
+    labs = lab_state.load_all()
+    if len(labs) == 1:
+        return labs[0]
+    if not labs:
+        raise lab_state.StateError("no lab is up: run `camaudit lab up` first")
+    names = [x.prefix for x in labs]
+    if lab_state.DEFAULT_PREFIX in names:
+        return lab_state.load(lab_state.DEFAULT_PREFIX)
+    raise lab_state.StateError(f"several labs are up ({', '.join(names)}): pick one with --prefix")
+
+
+# --- down ----------------------------------------------------------------------------------
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+
+    try:
+        prefix = lab_state.check_prefix(args.prefix) if args.prefix else None
+        removed = netns.down(prefix, everything=args.all)
+    except (netns.LabError, lab_state.StateError) as exc:
+        return _fail(str(exc))
+    print(f"removed: {', '.join(removed)}" if removed else "no lab to remove")
+    return EXIT_OK
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+
+    try:
+        netns.require_root()
+        lab = netns.up(_mix(args), prefix=lab_state.DEFAULT_PREFIX)
+    except (netns.LabError, lab_state.StateError, ValueError) as exc:
+        return _fail(str(exc))
+    try:
+        _print_up(lab)
+        _print_devices(lab)
+        return _demo_nmap(lab)
+    finally:
+        if args.keep:
+            print("lab left up (--keep); remove it with `camaudit lab down`")
+        else:
+            netns.down(lab.prefix)
+            print("lab removed")
+
+
+def _print_devices(lab: LabState) -> None:
+    print()
+    print(f"{'name':6} {'ip':15} {'mac':17} {'profile':28} services")
+    for d in lab.devices:
+        print(f"{d.name:6} {d.ip:15} {d.mac:17} {d.profile_id:28} {' '.join(d.services)}")
+    print()
+
+
+def _demo_nmap(lab: LabState) -> int:
+    argv = ["ip", "netns", "exec", lab.scanner_ns, "nmap", "-sn", "-n", lab.subnet]
+    print("$ " + " ".join(argv), flush=True)
+    try:
+        return subprocess.run(argv, check=False, timeout=120).returncode
+    except FileNotFoundError:
+        return _fail("nmap is not installed (apt-get install nmap)")
+    except subprocess.TimeoutExpired:
+        return _fail("nmap took longer than 120 s")
