@@ -1,0 +1,444 @@
+"""``camaudit scan``: find the cameras on a network, identify them, report ban coverage.
+
+Exit codes: 0 nothing covered found, 3 a covered or likely covered device found,
+1 an error, 2 bad usage (a bad target or credentials file), 130 cancelled with nothing
+covered found.  Ctrl-C cancels: the devices found so far are printed (and saved).
+
+Persistence hook: events go to every sink :func:`build_sinks` returns; the inventory
+store plugs in there (``--save`` / ``--db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.merge import DeviceMerger
+from core.model import Device, Observation, Scan, ScanStatus, SiteProfile, SiteUse, utcnow
+from discovery.base import DiscoveryError
+from discovery.credentials import CredentialStore, load_credentials
+from discovery.scan import (
+    ALL_METHODS,
+    Assessor,
+    DeviceError,
+    DeviceFound,
+    Finished,
+    Progress,
+    ScanEvent,
+    ScanOptions,
+    Sink,
+    scan,
+    snapshot,
+)
+from discovery.targets import default_targets, interface_addresses, parse_targets
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_COVERED = 3
+EXIT_CANCELLED = 130
+
+# Other parts add factories here (the inventory store: ``--save`` / ``--db``); each gets the
+# parsed arguments and the Scan record and returns a sink, or None when not wanted.
+SINK_FACTORIES: list[Callable[[argparse.Namespace, Scan], Sink | None]] = []
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "scan",
+        help="scan a network for cameras and recorders (read-only)",
+        description="Find cameras and recorders, identify their true maker, judge ban coverage.",
+    )
+    p.add_argument("--interface", "-i", help="network interface to scan from (e.g. eth0)")
+    p.add_argument(
+        "--targets",
+        "-t",
+        action="append",
+        default=[],
+        metavar="CIDR,...",
+        help="networks or addresses (default: the interface's own subnet)",
+    )
+    p.add_argument(
+        "--methods",
+        "-m",
+        default=",".join(ALL_METHODS),
+        metavar="M,...",
+        help=f"probes to run (default: all of {','.join(ALL_METHODS)})",
+    )
+    p.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of per-device/subnet credentials (passwords or keyring)",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="write every device's evidence as JSON ('-' = stdout)",
+    )
+    p.add_argument(
+        "--pcap", type=Path, metavar="FILE", help="passive: read a capture, send nothing"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=2.0, metavar="S", help="per-request timeout (2)"
+    )
+    p.add_argument(
+        "--window",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="how long to listen for multicast replies (3)",
+    )
+    p.add_argument(
+        "--rate", type=float, default=500.0, metavar="PPS", help="packets per second ceiling (500)"
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=64, metavar="N", help="requests in flight (64)"
+    )
+    p.add_argument("--ports", metavar="P,...", help="TCP ports to probe (default: camera ports)")
+    p.add_argument("--allow-public", action="store_true", help="allow public address ranges")
+    p.add_argument("--force", action="store_true", help="allow ranges larger than a /16")
+    p.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="policy pack (repeatable; default all)",
+    )
+    p.add_argument(
+        "--site-use",
+        action="append",
+        default=[],
+        choices=[u.value for u in SiteUse],
+        metavar="USE",
+        help=f"what the site is for (repeatable): {', '.join(u.value for u in SiteUse)}",
+    )
+    p.set_defaults(func=cmd_scan)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    chosen = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in chosen if m not in ALL_METHODS]
+    if unknown or not chosen:
+        wrong = ", ".join(unknown) or "(none)"
+        raise UsageError(f"unknown method(s) {wrong}; choose from {', '.join(ALL_METHODS)}")
+    return chosen
+
+
+def _ports(text: str | None) -> tuple[int, ...]:
+    if not text:
+        return ()
+    try:
+        ports = tuple(sorted({int(p) for p in text.replace(" ", "").split(",") if p}))
+    except ValueError:
+        raise UsageError(f"--ports wants numbers separated by commas, not {text!r}") from None
+    if any(not 0 < p < 65536 for p in ports):
+        raise UsageError("ports run from 1 to 65535")
+    return ports
+
+
+def build_options(args: argparse.Namespace) -> tuple[list[ipaddress.IPv4Network], ScanOptions]:
+    """Targets and scan options from the command line (UsageError on bad input)."""
+    if not args.interface:
+        raise UsageError("--interface is required (or --pcap FILE for a passive scan)")
+    try:
+        if args.targets:
+            targets = parse_targets(args.targets, allow_public=args.allow_public, force=args.force)
+        else:
+            targets = parse_targets(
+                [str(n) for n in default_targets(args.interface)],
+                allow_public=args.allow_public,
+                force=args.force,
+            )
+        own = [str(a.ip) for a in interface_addresses(args.interface)]
+        creds = load_credentials(args.credentials) if args.credentials else CredentialStore()
+    except DiscoveryError as exc:
+        raise UsageError(str(exc)) from None
+    site = (
+        SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
+        if args.site_use
+        else SiteProfile()
+    )
+    options = ScanOptions(
+        interface=args.interface,
+        methods=_methods(args.methods),
+        timeout=args.timeout,
+        discovery_window=args.window,
+        rate=args.rate,
+        concurrency=args.concurrency,
+        credentials=creds,
+        site=site,
+        policies=tuple(args.policy),
+        ports=_ports(args.ports),
+        exclude=own,
+    )
+    return targets, options
+
+
+def scan_record(
+    targets: Sequence[ipaddress.IPv4Network], options: ScanOptions, args: argparse.Namespace
+) -> Scan:
+    """The Scan as saved and exported: how it ran, never with a secret."""
+    creds = options.credentials
+    return Scan(
+        targets=tuple(str(t) for t in targets),
+        methods=tuple(options.methods),
+        site=options.site,
+        policies=tuple(options.policies),
+        options={
+            "interface": options.interface,
+            "timeout": options.timeout,
+            "rate": options.rate,
+            "concurrency": options.concurrency,
+            "ports": list(options.ports),
+            "credentials_for": list(getattr(creds, "targets", [])),
+            "pcap": str(args.pcap) if args.pcap else None,
+        },
+    )
+
+
+def build_sinks(args: argparse.Namespace, record: Scan) -> list[Sink]:
+    return [s for factory in SINK_FACTORIES if (s := factory(args, record)) is not None]
+
+
+# ---------------------------------------------------------------- output
+
+
+def _field(dev: Device, *names: str) -> str:
+    for name in names:
+        for value in dev.values(name):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""
+
+
+def device_row(dev: Device) -> list[str]:
+    ident = dev.identity
+    model = (ident.model if ident else None) or _field(
+        dev,
+        "onvif.model",
+        "isapi.model",
+        "sadp.DeviceDescription",
+        "dhip.DeviceType",
+        "dahua.deviceType",
+    )
+    firmware = (ident.firmware if ident else None) or _field(
+        dev,
+        "onvif.firmware",
+        "isapi.firmwareVersion",
+        "sadp.SoftwareVersion",
+        "dhip.Version",
+        "dahua.softwareVersion",
+    )
+    verdicts = ", ".join(f"{p}: {v.status.value}" for p, v in sorted(dev.verdicts.items()))
+    return [
+        dev.ip or "",
+        dev.mac or "",
+        (ident.brand if ident else None) or "",
+        (ident.maker if ident else None) or "",
+        model,
+        firmware,
+        verdicts,
+    ]
+
+
+HEADERS = ["IP", "MAC", "Brand", "Maker", "Model", "Firmware", "Verdicts"]
+
+
+def _ip_key(dev: Device) -> tuple[int, str]:
+    try:
+        return int(ipaddress.IPv4Address(dev.ip or "")), dev.key
+    except ValueError:
+        return 1 << 33, dev.key
+
+
+def print_table(devices: Sequence[Device], out: TextIO) -> None:
+    from rich.console import Console  # noqa: PLC0415  (rich only when printing)
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(*HEADERS, title=f"{len(devices)} device(s)")
+    for dev in sorted(devices, key=_ip_key):
+        flagged = any(v.status.flagged for v in dev.verdicts.values())
+        table.add_row(*device_row(dev), style="bold red" if flagged else None)
+    Console(file=out, width=None if out.isatty() else 160).print(table)
+
+
+def write_json(path: Path, record: Scan, out: TextIO) -> None:
+    text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
+    if str(path) == "-":
+        out.write(text + "\n")
+    else:
+        path.write_text(text + "\n", encoding="utf-8")
+
+
+class Reporter:
+    """Live feedback: a rich progress bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.tty = err.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+        self._phase = ""
+
+    def __enter__(self) -> Reporter:
+        if self.tty:
+            from rich.console import Console  # noqa: PLC0415
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[devices]} devices"),
+                TimeElapsedColumn(),
+                console=Console(file=self.err),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("starting", total=None, devices=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def event(self, event: ScanEvent) -> None:
+        if isinstance(event, Progress):
+            if self._bar is not None:
+                self._bar.update(
+                    self._task,
+                    description=event.phase,
+                    completed=event.done,
+                    total=event.total or None,
+                    devices=event.devices,
+                )
+            elif event.phase != self._phase:
+                self._phase = event.phase
+                print(
+                    f"phase {event.phase}: {event.total} to do, {event.devices} devices so far",
+                    file=self.err,
+                    flush=True,
+                )
+        elif isinstance(event, DeviceFound) and not self.tty:
+            dev = event.device
+            print(f"found {dev.ip or '?'} {dev.mac or ''}".rstrip(), file=self.err, flush=True)
+        elif isinstance(event, DeviceError):
+            where = event.device.ip if event.device else "scan"
+            self._say(f"{where}: {event.error.source} {event.error.kind}: {event.error.message}")
+
+    def _say(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=self.err, flush=True)
+
+
+# ---------------------------------------------------------------- running
+
+
+async def _run(
+    targets: list[ipaddress.IPv4Network], options: ScanOptions, reporter: Reporter
+) -> Finished:
+    loop = asyncio.get_running_loop()
+
+    def on_sigint() -> None:
+        options.stop.set()
+        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C interrupts for real
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    final: Finished | None = None
+    async for event in scan(targets, options):
+        reporter.event(event)
+        if isinstance(event, Finished):
+            final = event
+    assert final is not None
+    return final
+
+
+def _passive(args: argparse.Namespace) -> Finished:
+    """--pcap: devices from a capture file; nothing is sent."""
+    from discovery.pcap import read_pcap  # noqa: PLC0415  (D1's reader; scapy is heavy)
+
+    site = (
+        SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
+        if args.site_use
+        else SiteProfile()
+    )
+    merger = DeviceMerger()
+    for item in read_pcap(args.pcap):
+        if isinstance(item, Observation):
+            merger.add(item)
+    assessor = Assessor(site, tuple(args.policy))
+    for dev in merger.devices:
+        assessor.assess(dev)
+    devices = tuple(snapshot(d) for d in merger.devices)
+    return Finished(devices, ("pcap",), {}, False)
+
+
+def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        if args.pcap:
+            record = Scan(
+                targets=(f"pcap:{args.pcap}",),
+                methods=("pcap",),
+                policies=tuple(args.policy),
+                options={"pcap": str(args.pcap)},
+            )
+            final = _passive(args)
+        else:
+            targets, options = build_options(args)
+            record = scan_record(targets, options, args)
+            options.on_event.extend(build_sinks(args, record))
+            with Reporter(err) as reporter:
+                final = asyncio.run(_run(targets, options, reporter))
+    except UsageError as exc:
+        print(f"camaudit scan: {exc}", file=err)
+        return EXIT_USAGE
+    except (DiscoveryError, OSError, RuntimeError) as exc:
+        print(f"camaudit scan: error: {exc}", file=err)
+        return EXIT_ERROR
+    record.devices = list(final.devices)
+    record.ended_at = utcnow()
+    record.status = ScanStatus.INTERRUPTED if final.cancelled else ScanStatus.COMPLETE
+    return _report(args, record, final, out, err)
+
+
+def _report(
+    args: argparse.Namespace, record: Scan, final: Finished, out: TextIO, err: TextIO
+) -> int:
+    print_table(record.devices, out)
+    if final.cancelled:
+        print(f"scan cancelled: {len(record.devices)} device(s) found so far", file=err)
+    for error in final.errors:
+        print(f"note: {error.source} {error.kind}: {error.message}", file=err)
+    if args.json:
+        try:
+            write_json(args.json, record, out)
+        except OSError as exc:
+            print(f"camaudit scan: cannot write {args.json}: {exc}", file=err)
+            return EXIT_ERROR
+    if any(v.status.flagged for d in record.devices for v in d.verdicts.values()):
+        return EXIT_COVERED
+    return EXIT_CANCELLED if final.cancelled else EXIT_OK

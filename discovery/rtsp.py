@@ -1,0 +1,124 @@
+"""RTSP identity: OPTIONS and DESCRIBE without credentials (domain.md §4.6).
+
+``Server: Dahua Rtsp Server`` marks Dahua and its OEMs; the Digest realm says more
+(``Hikvision``, ``IP Camera(<code>)`` on newer Hikvision, ``Login to <serial>`` on the
+Dahua/Lorex family).  Nothing is ever authenticated or played.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+
+from core.model import Observation, ProbeError
+from discovery.base import ParseError, ProbeContext
+from discovery.http import MAX_HEAD, Response, parse_head, realm_of
+from discovery.ports import guard_send, per_host, progress_callback
+
+RTSP_PORTS: tuple[int, ...] = (554, 8554)
+MAX_RTSP_BODY = 16 * 1024
+USER_AGENT = "camaudit/0.1 (read-only inventory)"
+
+
+def parse_response(data: bytes) -> Response:
+    """An RTSP response head (plus any body after the blank line, kept as bytes)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = data.partition(b"\n\n")
+    resp = parse_head(head, "RTSP")
+    return Response(resp.status, resp.reason, resp.headers, body[:MAX_RTSP_BODY])
+
+
+def rtsp_fields(resp: Response) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if server := (resp.header("Server") or "").strip():
+        fields["rtsp.server"] = server[:200]
+    if realm := realm_of(resp.headers_named("WWW-Authenticate")):
+        fields["rtsp.realm"] = realm[:200]
+    return fields
+
+
+def build_request(method: str, url: str, cseq: int) -> bytes:
+    lines = [f"{method} {url} RTSP/1.0", f"CSeq: {cseq}", f"User-Agent: {USER_AGENT}"]
+    if method == "DESCRIBE":
+        lines.append("Accept: application/sdp")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> Response:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise ParseError(f"RTSP head larger than {MAX_HEAD} bytes") from None
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ParseError("connection closed without an RTSP response") from None
+        head = exc.partial
+    resp = parse_head(head, "RTSP")
+    length_text = (resp.header("Content-Length") or "0").strip()
+    length = min(int(length_text), MAX_RTSP_BODY) if length_text.isdigit() else 0
+    body = await reader.readexactly(length) if length else b""
+    return Response(resp.status, resp.reason, resp.headers, body)
+
+
+async def query(ip: str, port: int, timeout: float) -> list[Response]:
+    """OPTIONS then DESCRIBE on one connection, each bounded by ``timeout``."""
+    url = f"rtsp://{ip}:{port}/"
+    async with asyncio.timeout(timeout):
+        reader, writer = await asyncio.open_connection(ip, port, limit=MAX_HEAD)
+    try:
+        out = []
+        for cseq, method in enumerate(("OPTIONS", "DESCRIBE"), start=1):
+            async with asyncio.timeout(timeout):
+                writer.write(build_request(method, url, cseq))
+                await writer.drain()
+                out.append(await _read_response(reader))
+        return out
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(0.2):
+                await writer.wait_closed()
+
+
+async def probe_port(ip: str, port: int, timeout: float) -> Observation | ProbeError:
+    try:
+        responses = await query(ip, port, timeout)
+    except TimeoutError:
+        return ProbeError("rtsp", "timeout", f"{ip}:{port} no RTSP answer in {timeout:g} s", ip=ip)
+    except ParseError as exc:
+        return ProbeError("rtsp", "parse", f"{ip}:{port} {exc}", ip=ip)
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        return ProbeError("rtsp", "unreachable", f"{ip}:{port} {type(exc).__name__}", ip=ip)
+    fields: dict[str, str] = {}
+    for resp in responses:
+        for key, value in rtsp_fields(resp).items():
+            fields.setdefault(key, value)
+    return Observation(source="rtsp", fields={"ip": ip, "rtsp.port": str(port), **fields})
+
+
+def rtsp_ports(open_ports: Iterable[int], ctx: ProbeContext) -> list[int]:
+    wanted = ctx.options.get("rtsp_ports", RTSP_PORTS)
+    assert isinstance(wanted, (tuple, list, set, frozenset))
+    return [p for p in sorted(open_ports) if p in wanted]
+
+
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+    """RTSP banner for each host with an open RTSP port (``ctx.options["open_ports"]``)."""
+    open_ports = ctx.options.get("open_ports", {})
+    assert isinstance(open_ports, Mapping)
+    plan = {ip: rtsp_ports(open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
+    plan = {ip: ports for ip, ports in plan.items() if ports}
+    if not plan:
+        return
+    guard_send("RTSP requests", plan)
+    done = progress_callback(ctx)
+
+    async def one(ip: str) -> list[Observation | ProbeError]:
+        result = [await probe_port(ip, port, ctx.timeout) for port in plan[ip]]
+        done(ip)
+        return result
+
+    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+        yield item
