@@ -1,0 +1,685 @@
+"""judge(): whether one identified device falls under one policy pack, why, and what to cite.
+
+Pure: it reads the identity, the pack, the site profile and the brand catalogue, nothing else.
+
+How the statuses read (decided by the lead; the PDF report and the GUI rely on it):
+
+``covered``
+    An entry applies outright: an unconditional entry (§889(f)(3)(A): Huawei/ZTE telecom), or a
+    use-conditioned entry whose condition the site profile's declared use meets, with direct
+    evidence that a named maker (or a subsidiary/affiliate in force on the assessment date)
+    made the device.
+``covered_for_use``
+    The maker and equipment are named by a use-conditioned entry (§889(f)(3)(B)), but the site's
+    declared use does not meet the condition: the device is covered *if* used for those
+    purposes.  The reasons say which uses would make it covered, plus the entry's note (for
+    §889: FAR 52.204-25 Part B concerns contractors' use of covered equipment), so a person
+    decides.
+``likely_covered``
+    An entry would apply, but the link is indirect: an OEM of a named maker, a brand-level
+    link with no device evidence, a categorical rule judged on the maker's home country, an
+    equipment type the rule probably but not certainly reaches, or an identity whose confidence
+    is below :data:`LIKELY_BELOW`.
+``component_risk``
+    A flagged component (e.g. a HiSilicon SoC under ``ndaa889``): a risk to investigate.
+``not_covered``
+    The maker is known and no entry in force, in the site's jurisdictions, names it for this
+    kind of equipment.
+``unknown``
+    The identity is too thin (no maker, or confidence below :data:`UNKNOWN_BELOW`): a person
+    must look.
+
+When several entries match, the most severe wins (order above); the others are still listed in
+the reasons.  Relationship dates count: a brand's OEM or subsidiary link applies only while it
+held on ``site.assessment_date`` (a Lorex unit with no Dahua evidence is not Dahua's after the
+2023 sale; one with Dahua-made evidence still is).  Entries apply only in their jurisdictions
+and from their effective date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import tomllib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from core.model import (
+    Citation,
+    Identity,
+    Reason,
+    Relationship,
+    SiteProfile,
+    SiteUse,
+    Verdict,
+    VerdictStatus,
+)
+from vendors.policies import ANY, BUILTIN_DIR, Milestone, Policy, PolicyEntry
+
+# Below this identity confidence a named maker gives "likely_covered", not "covered".
+LIKELY_BELOW = 0.6
+# Below this, a maker that no entry names is not enough to say "not_covered".
+UNKNOWN_BELOW = 0.3
+
+RANK = {
+    VerdictStatus.COVERED: 5,
+    VerdictStatus.LIKELY_COVERED: 4,
+    VerdictStatus.COVERED_FOR_USE: 3,
+    VerdictStatus.COMPONENT_RISK: 2,
+    VerdictStatus.NOT_COVERED: 1,
+    VerdictStatus.UNKNOWN: 0,
+}
+
+USE_LABELS = {
+    SiteUse.PUBLIC_SAFETY: "public safety",
+    SiteUse.GOVERNMENT_FACILITY: "security of government facilities",
+    SiteUse.CRITICAL_INFRASTRUCTURE: "physical security surveillance of critical infrastructure",
+    SiteUse.NATIONAL_SECURITY: "other national security purposes",
+    SiteUse.GENERAL_COMMERCIAL: "general commercial use",
+}
+
+# Link kinds through which a parent counts as the producer ("subsidiary or affiliate").
+_CORPORATE = {"own_brand", "subsidiary", "affiliate"}
+_COUNTRY_NAMES = {
+    "china": "cn",
+    "prc": "cn",
+    "people's republic of china": "cn",
+    "united states": "us",
+    "usa": "us",
+    "united kingdom": "gb",
+    "uk": "gb",
+    "taiwan": "tw",
+    "canada": "ca",
+    "south korea": "kr",
+    "korea": "kr",
+    "japan": "jp",
+    "germany": "de",
+    "sweden": "se",
+    "russia": "ru",
+}
+
+
+# ------------------------------------------------------------------- catalogue (structural)
+
+
+class LinkLike(Protocol):
+    @property
+    def maker(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def since(self) -> Any: ...
+    @property
+    def until(self) -> Any: ...
+    @property
+    def source(self) -> str: ...
+
+
+class CatalogueLike(Protocol):
+    """What judge() needs of vendors.catalogue.Catalogue."""
+
+    @property
+    def makers(self) -> Mapping[str, Any]: ...
+    @property
+    def brands(self) -> Mapping[str, Any]: ...
+    def lineage(self, maker_id: str, on: dt.date | None = None) -> list[tuple[str, Any]]: ...
+
+
+@functools.lru_cache(maxsize=1)
+def _default_catalogue() -> CatalogueLike:
+    from vendors.catalogue import load_catalogue  # noqa: PLC0415  (import cycle via policies)
+
+    catalogue: CatalogueLike = load_catalogue()
+    return catalogue
+
+
+# ----------------------------------------------------------------------- equipment categories
+
+
+@dataclass(frozen=True, slots=True)
+class _CategoryRule:
+    field: str
+    pattern: re.Pattern[str]
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class EquipmentRules:
+    rules: tuple[_CategoryRule, ...]
+    maker_defaults: Mapping[str, str]
+    implies: Mapping[str, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=1)
+def equipment_rules() -> EquipmentRules:
+    """The category rules of ``vendors/data/policies/_equipment.toml``."""
+    data = tomllib.loads((BUILTIN_DIR / "_equipment.toml").read_text(encoding="utf-8"))
+    rules = tuple(
+        _CategoryRule(r["field"], re.compile(r["pattern"]), r["category"]) for r in data["rules"]
+    )
+    implies = {k: tuple(v) for k, v in data.get("implies", {}).items()}
+    return EquipmentRules(rules, dict(data.get("makers", {})), implies)
+
+
+def _evidence_values(identity: Identity) -> list[tuple[str, str]]:
+    values = [(r.field, r.value) for r in (*identity.reasons, *identity.conflicts)]
+    if identity.model:
+        values.insert(0, ("model", identity.model))
+    return values
+
+
+def device_categories(
+    identity: Identity, given: Collection[str] | None = None
+) -> tuple[set[str], str]:
+    """The equipment categories of a device, and a sentence saying how they were found."""
+    rules = equipment_rules()
+    if given:
+        found, how = set(given), f"equipment type given: {', '.join(sorted(given))}"
+    else:
+        found, how = _categories_from_evidence(identity, rules)
+    if not found and identity.maker and identity.maker in rules.maker_defaults:
+        found = {rules.maker_defaults[identity.maker]}
+        how = f"equipment type assumed from the maker's main line ({next(iter(found))})"
+    for category in list(found):
+        found.update(rules.implies.get(category, ()))
+    return found, how
+
+
+def _categories_from_evidence(identity: Identity, rules: EquipmentRules) -> tuple[set[str], str]:
+    found: dict[str, str] = {}
+    for name, value in _evidence_values(identity):
+        for rule in rules.rules:
+            if rule.category not in found and rule.field == name and rule.pattern.search(value):
+                found[rule.category] = f"{name} {value!r}"
+    if not found:
+        return set(), "equipment type not established"
+    how = "; ".join(f"{cat} ({why})" for cat, why in found.items())
+    return set(found), f"equipment type: {how}"
+
+
+# ------------------------------------------------------------------------- who made it
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """A maker the device is attributed to, the chain of evidence, and how direct it is."""
+
+    maker: str
+    chain: str
+    direct: bool
+    via_affiliate: bool = False
+
+
+@dataclass(slots=True)
+class DeviceFacts:
+    """What judge() establishes about a device once, before looking at any entry."""
+
+    identity: Identity
+    attributions: list[Attribution] = field(default_factory=list)
+    categories: set[str] = field(default_factory=set)
+    category_note: str = ""
+    countries: dict[str, str] = field(default_factory=dict)  # maker id -> ISO country code
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """Catalogue dates may be dates, ISO strings, "YYYY-MM" or "YYYY"; the earliest day counts."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt, size in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            return dt.datetime.strptime(text[:size], fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _link_in_force(link: Any, on: dt.date) -> bool:
+    since, until = _as_date(getattr(link, "since", None)), _as_date(getattr(link, "until", None))
+    if since and on < since:
+        return False
+    if until and on >= until:
+        return False
+    return not (getattr(link, "status", "") == "former" and until is None)
+
+
+def _period(link: Any) -> str:
+    since, until = getattr(link, "since", None), getattr(link, "until", None)
+    if since and until:
+        return f" ({since} to {until})"
+    if since:
+        return f" since {since}"
+    if until:
+        return f" until {until}"
+    return ""
+
+
+def _name(catalogue: CatalogueLike, maker_id: str) -> str:
+    maker = catalogue.makers.get(maker_id)
+    return str(getattr(maker, "name", maker_id)) if maker else maker_id
+
+
+def _brand_name(catalogue: CatalogueLike, brand_id: str) -> str:
+    brand = catalogue.brands.get(brand_id)
+    return str(getattr(brand, "name", brand_id)) if brand else brand_id
+
+
+def _evidence_text(identity: Identity, maker: str | None) -> str:
+    reasons = [r for r in identity.reasons if maker is None or r.indicates == maker]
+    top = sorted(reasons or identity.reasons, key=lambda r: -r.weight)[:3]
+    return ", ".join(_reason_text(r) for r in top)
+
+
+def _reason_text(reason: Reason) -> str:
+    if reason.rule.startswith("oui:") or reason.field == "mac":
+        return f"OUI {reason.value[:8].upper()}"
+    return f"{reason.field} {reason.value!r}"
+
+
+def establish(
+    identity: Identity,
+    site: SiteProfile,
+    catalogue: CatalogueLike,
+    categories: Collection[str] | None = None,
+) -> DeviceFacts:
+    """Attribute the device to makers (through brands, OEM and corporate links in force)."""
+    facts = DeviceFacts(identity)
+    facts.categories, facts.category_note = device_categories(identity, categories)
+    on = site.assessment_date
+    if identity.maker:
+        facts.attributions.append(_own_attribution(identity, catalogue))
+    if identity.brand and identity.brand != identity.maker:
+        facts.attributions.extend(_brand_attributions(identity, catalogue, on, facts.notes))
+    for base in list(facts.attributions):
+        facts.attributions.extend(_parents(base, catalogue, on, facts.notes))
+    for item in facts.attributions:
+        country = _country(catalogue, item.maker)
+        if country:
+            facts.countries[item.maker] = country
+    return facts
+
+
+def _own_attribution(identity: Identity, catalogue: CatalogueLike) -> Attribution:
+    assert identity.maker
+    maker = _name(catalogue, identity.maker)
+    evidence = _evidence_text(identity, identity.maker)
+    kind = identity.relationship.value
+    if identity.brand and identity.brand != identity.maker:
+        chain = f"Sold as {_brand_name(catalogue, identity.brand)}; made by {maker} ({kind}"
+    else:
+        chain = f"Made by {maker} ({kind}"
+    chain += f", evidence: {evidence})" if evidence else ")"
+    return Attribution(identity.maker, chain, identity.relationship != Relationship.OEM)
+
+
+def _brand_attributions(
+    identity: Identity, catalogue: CatalogueLike, on: dt.date, notes: list[str]
+) -> list[Attribution]:
+    assert identity.brand
+    brand = catalogue.brands.get(identity.brand)
+    if brand is None:
+        return []
+    name = _brand_name(catalogue, identity.brand)
+    out = []
+    for link in getattr(brand, "links", ()):
+        maker = _name(catalogue, link.maker)
+        if link.maker == identity.maker:
+            continue
+        if not _link_in_force(link, on):
+            notes.append(
+                f"{name} was a {link.kind} of {maker}{_period(link)}; that link does not hold "
+                f"on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
+            )
+            continue
+        direct = link.kind in _CORPORATE and identity.maker is None
+        chain = (
+            f"Sold as {name}; {name} is a {link.kind} of {maker}{_period(link)} "
+            f"(brand-level link, source: {link.source})"
+        )
+        out.append(Attribution(link.maker, chain, direct, via_affiliate=link.kind != "own_brand"))
+    return out
+
+
+def _parents(
+    base: Attribution, catalogue: CatalogueLike, on: dt.date, notes: list[str]
+) -> list[Attribution]:
+    out: list[Attribution] = []
+    try:
+        every = catalogue.lineage(base.maker, None)
+    except KeyError:
+        return out
+    child = _name(catalogue, base.maker)
+    for parent_id, link in every:
+        parent = _name(catalogue, parent_id)
+        if not _link_in_force(link, on):
+            notes.append(
+                f"{child} was a {link.kind} of {parent}{_period(link)}; not in force on "
+                f"{on.isoformat()}"
+            )
+            continue
+        chain = f"{base.chain} → {child} is a {link.kind} of {parent}{_period(link)}"
+        direct = base.direct and link.kind in _CORPORATE
+        out.append(Attribution(parent_id, chain, direct, via_affiliate=True))
+    return out
+
+
+def _country(catalogue: CatalogueLike, maker_id: str) -> str | None:
+    maker = catalogue.makers.get(maker_id)
+    raw = str(getattr(maker, "country", "") or "").strip().lower()
+    if not raw:
+        return None
+    return _COUNTRY_NAMES.get(raw, raw)
+
+
+# ------------------------------------------------------------------------------- entries
+
+
+@dataclass(slots=True)
+class Finding:
+    """How one entry applies to the device."""
+
+    entry: PolicyEntry
+    status: VerdictStatus
+    reasons: list[str]
+
+
+def in_jurisdiction(entry: PolicyEntry, site: SiteProfile) -> bool:
+    """``us`` covers a site in ``us-la``; ``us-la`` does not cover a site in ``us``."""
+    for code in entry.jurisdictions:
+        if code in (ANY, "*"):
+            return True
+        for where in (w.lower() for w in site.jurisdictions):
+            if where == code or where.startswith(code + "-"):
+                return True
+    return False
+
+
+def _match_makers(entry: PolicyEntry, facts: DeviceFacts) -> tuple[Attribution, str] | None:
+    """The strongest attribution to a maker this entry names, or a categorical match."""
+    hits = [
+        a
+        for a in facts.attributions
+        if a.maker in entry.makers and (entry.include_affiliates or not a.via_affiliate)
+    ]
+    if hits:
+        best = max(hits, key=lambda a: a.direct)
+        return best, f"{best.chain} → {entry.title} names this maker"
+    return _match_country(entry, facts)
+
+
+def _match_country(entry: PolicyEntry, facts: DeviceFacts) -> tuple[Attribution, str] | None:
+    if not (entry.produced_in or entry.produced_outside):
+        return None
+    for item in facts.attributions:
+        country = facts.countries.get(item.maker)
+        if not country:
+            continue
+        inside = entry.produced_in and country in entry.produced_in
+        outside = entry.produced_outside and country not in entry.produced_outside
+        if inside or outside:
+            text = (
+                f"{item.chain} → maker's home country is {country.upper()}, so {entry.title} "
+                "likely applies (judged on the maker's home country, not the place of production)"
+            )
+            return Attribution(item.maker, item.chain, direct=False), text
+    return None
+
+
+def _category_fit(entry: PolicyEntry, facts: DeviceFacts) -> tuple[bool, bool, str]:
+    """(applies, certain, sentence) for the device's equipment type against the entry."""
+    wanted = set(entry.categories)
+    if ANY in wanted or facts.categories & wanted:
+        return True, True, facts.category_note
+    if facts.categories & set(entry.likely_categories):
+        kinds = ", ".join(sorted(facts.categories & set(entry.likely_categories)))
+        return (
+            True,
+            False,
+            (
+                f"{facts.category_note}; the entry covers {', '.join(entry.categories)} "
+                f"and probably reaches {kinds} too, which a person should confirm"
+            ),
+        )
+    if not facts.categories:
+        return (
+            True,
+            False,
+            (f"equipment type not established; the entry covers {', '.join(entry.categories)}"),
+        )
+    return (
+        False,
+        False,
+        (f"{facts.category_note}; the entry covers only {', '.join(entry.categories)}"),
+    )
+
+
+def _use_fit(entry: PolicyEntry, site: SiteProfile) -> tuple[bool, str]:
+    if entry.uses is None:
+        return True, "the entry applies whatever the equipment is used for"
+    met = [u for u in site.uses if u in entry.uses]
+    if met:
+        labels = ", ".join(f"'{USE_LABELS[u]}'" for u in met)
+        return True, f"site use {labels} meets the entry's use condition"
+    needed = "; ".join(USE_LABELS[u] for u in entry.uses)
+    declared = ", ".join(USE_LABELS[u] for u in site.uses) or "none"
+    text = (
+        f"covered if used for: {needed}. The site declares: {declared}, which does not meet "
+        "the condition"
+    )
+    if entry.use_note:
+        text += f". {entry.use_note}"
+    return False, text
+
+
+def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Finding | None:
+    """How one entry (ignoring its dates and jurisdictions) applies to the device, if at all."""
+    component = _component_finding(entry, facts, site)
+    if component or not (entry.makers or entry.produced_in or entry.produced_outside):
+        return component
+    matched = _match_makers(entry, facts)
+    if matched is None:
+        return None
+    attribution, chain = matched
+    fits, certain, category_text = _category_fit(entry, facts)
+    if not fits:
+        facts.notes.append(f"{chain}, but {category_text}")
+        return None
+    reasons = [chain, category_text]
+    use_ok, use_text = _use_fit(entry, site)
+    reasons.append(use_text)
+    strong = attribution.direct and certain
+    confidence = facts.identity.confidence
+    if strong and confidence < LIKELY_BELOW:
+        strong = False
+        reasons.append(f"identity confidence {confidence:.2f} is below {LIKELY_BELOW}")
+    if not attribution.direct:
+        reasons.append("the link to the named maker is indirect, so this is 'likely'")
+    if not use_ok:
+        status = entry.status.use_not_met
+    else:
+        status = entry.status.direct if strong else entry.status.indirect
+    return Finding(entry, status, reasons)
+
+
+def _component_finding(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Finding | None:
+    flags = sorted(set(entry.component_flags) & set(facts.identity.component_flags))
+    if not flags:
+        return None
+    evidence = [
+        _reason_text(r)
+        for r in facts.identity.reasons
+        if any(f in r.rule or f == r.indicates for f in flags)
+    ]
+    seen = f" (evidence: {', '.join(evidence)})" if evidence else ""
+    reasons = [f"component flag {', '.join(flags)}{seen} → {entry.title}"]
+    use_ok, use_text = _use_fit(entry, site)
+    if not use_ok:
+        reasons.append(use_text)
+    if entry.note:
+        reasons.append(entry.note)
+    return Finding(entry, entry.status.component, reasons)
+
+
+# ------------------------------------------------------------------------------- verdicts
+
+
+def judge(
+    identity: Identity,
+    policy: Policy,
+    site: SiteProfile,
+    *,
+    catalogue: CatalogueLike | None = None,
+    categories: Collection[str] | None = None,
+) -> Verdict:
+    """The verdict of one policy pack on one device, with reasons and citations.
+
+    ``categories`` overrides the equipment type (else it is read from the identity's evidence).
+    """
+    facts = establish(identity, site, catalogue or _default_catalogue(), categories)
+    return _verdict(policy, facts, site)
+
+
+def judge_all(
+    identity: Identity,
+    packs: Iterable[Policy],
+    site: SiteProfile,
+    *,
+    catalogue: CatalogueLike | None = None,
+    categories: Collection[str] | None = None,
+) -> dict[str, Verdict]:
+    """One verdict per pack, keyed by pack id (the shape of ``Device.verdicts``)."""
+    facts = establish(identity, site, catalogue or _default_catalogue(), categories)
+    return {policy.id: _verdict(policy, facts, site) for policy in packs}
+
+
+def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
+    facts = DeviceFacts(  # notes are per policy; the rest is shared
+        facts.identity,
+        facts.attributions,
+        facts.categories,
+        facts.category_note,
+        facts.countries,
+        list(facts.notes),
+    )
+    findings, skipped = _findings(policy, facts, site)
+    if findings:
+        findings.sort(key=lambda f: -RANK[f.status])
+        return _flagged(policy, findings, facts, site)
+    return _clear(policy, facts, site, skipped)
+
+
+def _findings(
+    policy: Policy, facts: DeviceFacts, site: SiteProfile
+) -> tuple[list[Finding], list[str]]:
+    findings: list[Finding] = []
+    skipped: list[str] = []
+    on = site.assessment_date
+    for entry in policy.entries:
+        if not in_jurisdiction(entry, site):
+            continue
+        finding = judge_entry(entry, facts, site)
+        if finding is None:
+            continue
+        if not entry.in_force(on):
+            skipped.append(_not_in_force(entry, finding, on))
+            continue
+        findings.append(finding)
+    return findings, skipped
+
+
+def _not_in_force(entry: PolicyEntry, finding: Finding, on: dt.date) -> str:
+    if entry.effective > on:
+        when = f"takes effect on {entry.effective.isoformat()}"
+    else:
+        when = f"ceased to apply on {entry.until.isoformat() if entry.until else '?'}"
+    return (
+        f"{entry.title} would give '{finding.status.value}' but {when}; it is not in force on "
+        f"the assessment date {on.isoformat()}"
+    )
+
+
+def _flagged(
+    policy: Policy, findings: list[Finding], facts: DeviceFacts, site: SiteProfile
+) -> Verdict:
+    best = findings[0]
+    entry = best.entry
+    reasons = list(best.reasons)
+    reasons.append(_rule_line(entry))
+    if entry.note and entry.note not in reasons:
+        reasons.append(entry.note)
+    citations = [entry.citation]
+    for milestone in _milestones(policy, entry):
+        reasons.append(_milestone_line(milestone, site.assessment_date))
+        if milestone.citation and milestone.citation not in citations:
+            citations.append(milestone.citation)
+    for other in findings[1:]:
+        reasons.append(f"Also: {other.entry.title} gives '{other.status.value}'")
+        if other.entry.citation not in citations:
+            citations.append(other.entry.citation)
+    reasons.extend(facts.notes)
+    return Verdict(policy.id, best.status, entry.id, tuple(reasons), _with_pack(policy, citations))
+
+
+def _with_pack(policy: Policy, citations: list[Citation]) -> tuple[Citation, ...]:
+    out = list(citations)
+    if policy.citation not in out:
+        out.append(policy.citation)
+    return tuple(out)
+
+
+def _rule_line(entry: PolicyEntry) -> str:
+    cite = entry.citation
+    return (
+        f"Rule: {cite.title} [{cite.clause}], in force since {entry.effective.isoformat()}, "
+        f"{cite.url} (confidence {entry.confidence}; source: {entry.source})"
+    )
+
+
+def _milestones(policy: Policy, entry: PolicyEntry) -> list[Milestone]:
+    return [m for m in policy.milestones if m.concerns(entry.id)]
+
+
+def _milestone_line(milestone: Milestone, on: dt.date) -> str:
+    when = "Since" if milestone.date <= on else "From"
+    return f"{when} {milestone.date.isoformat()}: {milestone.text}"
+
+
+def _clear(policy: Policy, facts: DeviceFacts, site: SiteProfile, skipped: list[str]) -> Verdict:
+    identity = facts.identity
+    reasons: list[str] = []
+    local = [e for e in policy.entries if in_jurisdiction(e, site)]
+    if not local:
+        where = ", ".join(site.jurisdictions) or "none"
+        reasons.append(
+            f"{policy.title} applies in {', '.join(policy.jurisdictions)}; the site is in {where}"
+        )
+    status = VerdictStatus.NOT_COVERED
+    if not facts.attributions or (identity.maker and identity.confidence < UNKNOWN_BELOW):
+        status = VerdictStatus.UNKNOWN if local else VerdictStatus.NOT_COVERED
+        if status is VerdictStatus.UNKNOWN:
+            reasons.append(_thin(identity))
+    else:
+        makers = ", ".join(dict.fromkeys(a.chain for a in facts.attributions))
+        named = ", ".join(sorted(policy.named_makers())) or "no makers by name"
+        reasons.append(f"{makers}; no entry of this policy in force here covers it ({named})")
+    reasons.extend(skipped)
+    reasons.extend(facts.notes)
+    return Verdict(policy.id, status, None, tuple(reasons), policy.citations)
+
+
+def _thin(identity: Identity) -> str:
+    if identity.maker is None:
+        seen = _evidence_text(identity, None)
+        what = f" (evidence seen: {seen})" if seen else ""
+        return f"Maker not established{what}: needs a person to identify the device"
+    return (
+        f"Identity confidence {identity.confidence:.2f} is too low to rule the device out: "
+        "needs a person"
+    )

@@ -1,0 +1,536 @@
+"""Policy packs: procurement and use bans as dated, cited data.
+
+A pack is one TOML file (``vendors/data/policies/<id>.toml`` for the built-in ones; users drop
+their own, same format, in ``<user data dir>/camaudit/policies/``).  Each pack holds entries;
+each entry says which makers it names (catalogue ids), for which equipment categories, under
+which site uses, in which jurisdictions, from which date, and the citation to quote.  The code
+only reads and checks these files; :mod:`vendors.judge` applies them.
+
+A malformed pack never stops the others from loading: it becomes a :class:`PolicyLoadError`
+naming the file and line, which the CLI and GUI show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.model import Citation, SiteUse, VerdictStatus
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "data" / "policies"
+EXAMPLES_DIR = BUILTIN_DIR / "examples"
+POLICY_DIR_ENV = "CAMAUDIT_POLICY_DIR"
+
+ANY = "any"
+# The equipment vocabulary entries may name; "any" matches every category.
+CATEGORIES = frozenset(
+    {
+        "video_surveillance",
+        "telecommunications",
+        "router",
+        "uas",
+        "uas_component",
+        "software",
+        "services",
+        ANY,
+    }
+)
+CONFIDENCES = frozenset({"H", "M", "L"})
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class PackError(ValueError):
+    """A problem in one pack file; ``line`` is 1-based when it could be located."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyLoadError:
+    """Why one pack file (or one requested pack id) could not be loaded."""
+
+    path: Path | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.path) if self.path else "policies"
+        if self.line:
+            where += f":{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMap:
+    """Which verdict an entry gives for each way a device can fall under it.
+
+    ``direct``: named maker (or its subsidiary) with the use condition met or absent;
+    ``use_not_met``: named, but the site's declared use does not meet the condition;
+    ``indirect``: OEM of a named maker, brand-level or low-confidence evidence;
+    ``component``: a flagged component (e.g. a HiSilicon SoC) rather than the maker.
+    """
+
+    direct: VerdictStatus = VerdictStatus.COVERED
+    use_not_met: VerdictStatus = VerdictStatus.COVERED_FOR_USE
+    indirect: VerdictStatus = VerdictStatus.LIKELY_COVERED
+    component: VerdictStatus = VerdictStatus.COMPONENT_RISK
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyEntry:
+    """One rule of a pack: who, what equipment, which uses, where, from when, and why."""
+
+    id: str
+    title: str
+    citation: Citation
+    effective: dt.date
+    scope: str
+    source: str
+    confidence: str
+    makers: tuple[str, ...] = ()
+    include_affiliates: bool = True
+    categories: tuple[str, ...] = (ANY,)
+    # Categories the rule probably reaches though its text does not settle it (a person decides).
+    likely_categories: tuple[str, ...] = ()
+    uses: tuple[SiteUse, ...] | None = None  # None: applies whatever the site's use
+    jurisdictions: tuple[str, ...] = ()  # empty: the pack's jurisdictions
+    component_flags: tuple[str, ...] = ()
+    # Categorical rules, judged on the maker's home country (so never better than "likely"):
+    # "produced in a foreign country" lists the home country; "subject to PRC law" lists "cn".
+    produced_outside: tuple[str, ...] = ()
+    produced_in: tuple[str, ...] = ()
+    until: dt.date | None = None
+    use_note: str = ""
+    note: str = ""
+    status: StatusMap = field(default_factory=StatusMap)
+    line: int | None = None
+
+    @property
+    def use_conditioned(self) -> bool:
+        return self.uses is not None
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective <= on and (self.until is None or on < self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A dated consequence of a pack (e.g. FCC's 26 Jun 2026 import/marketing stop).
+
+    ``entries`` lists the entry ids it concerns; empty means every entry of the pack.
+    """
+
+    id: str
+    date: dt.date
+    title: str
+    text: str
+    entries: tuple[str, ...] = ()
+    citation: Citation | None = None
+
+    def concerns(self, entry_id: str) -> bool:
+        return not self.entries or entry_id in self.entries
+
+
+@dataclass(frozen=True, slots=True)
+class Reporting:
+    """What a holder of covered equipment must report, and how fast (printed by the PDF report)."""
+
+    clause: str
+    summary: str
+    deadlines: tuple[tuple[str, str], ...] = ()  # (what, within)
+    report_to: str = ""
+    fields: tuple[str, ...] = ()
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One pack as loaded: its metadata, its entries and where it came from."""
+
+    id: str
+    title: str
+    jurisdiction: str
+    jurisdictions: tuple[str, ...]
+    version: str
+    as_of: dt.date
+    citations: tuple[Citation, ...]
+    entries: tuple[PolicyEntry, ...]
+    description: str = ""
+    milestones: tuple[Milestone, ...] = ()
+    reporting: Reporting | None = None
+    path: Path | None = None
+    origin: str = "builtin"  # "builtin" or "user"
+
+    @property
+    def citation(self) -> Citation:
+        return self.citations[0]
+
+    def entry(self, entry_id: str) -> PolicyEntry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def named_makers(self) -> set[str]:
+        return {m for e in self.entries for m in e.makers}
+
+
+@dataclass(slots=True)
+class PolicySet:
+    """The packs that loaded, and the errors of those that did not."""
+
+    packs: list[Policy] = field(default_factory=list)
+    errors: list[PolicyLoadError] = field(default_factory=list)
+
+    def get(self, policy_id: str) -> Policy | None:
+        return next((p for p in self.packs if p.id == policy_id), None)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.packs]
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+def user_policy_dir() -> Path:
+    """Where a user's own packs live: $CAMAUDIT_POLICY_DIR, else the platform data dir."""
+    override = os.environ.get(POLICY_DIR_ENV)
+    if override:
+        return Path(override)
+    import platformdirs  # noqa: PLC0415  (only needed when no override is given)
+
+    return Path(platformdirs.user_data_dir("camaudit")) / "policies"
+
+
+def pack_files(directory: Path) -> list[Path]:
+    """The pack files of one folder (``_``-prefixed files hold shared data, not packs)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.toml") if not p.name.startswith("_"))
+
+
+def load_policies(
+    ids: Sequence[str] | None = None,
+    *,
+    user_dir: Path | None = None,
+    known_makers: Iterable[str] | None = None,
+) -> PolicySet:
+    """Load the built-in packs, then the user's (a user pack with a built-in's id replaces it).
+
+    ``ids`` keeps only those packs (an id that no file provides is an error).
+    ``known_makers`` are the catalogue ids packs may name; by default the catalogue's.
+    """
+    makers = set(known_makers) if known_makers is not None else _catalogue_makers()
+    result = PolicySet()
+    by_id: dict[str, Policy] = {}
+    sources = [(p, "builtin") for p in pack_files(BUILTIN_DIR)]
+    sources += [(p, "user") for p in pack_files(user_dir or user_policy_dir())]
+    for path, origin in sources:
+        try:
+            policy = load_pack(path, origin=origin, known_makers=makers)
+        except PackError as exc:
+            result.errors.append(PolicyLoadError(path, exc.line, str(exc)))
+            continue
+        by_id[policy.id] = policy
+    wanted = list(ids) if ids is not None else list(by_id)
+    for policy_id in wanted:
+        if policy_id in by_id:
+            result.packs.append(by_id[policy_id])
+        else:
+            result.errors.append(PolicyLoadError(None, None, f"no policy pack named {policy_id!r}"))
+    return result
+
+
+def _catalogue_makers() -> set[str] | None:
+    """Maker ids of the brand catalogue, used to catch typos in a pack's ``makers``."""
+    try:
+        from vendors.catalogue import load_catalogue  # noqa: PLC0415  (keeps startup light)
+    except ImportError:  # catalogue not installed: packs load unchecked
+        return None
+    return set(load_catalogue().makers)
+
+
+def load_pack(path: Path, *, origin: str = "user", known_makers: set[str] | None = None) -> Policy:
+    """Read and check one pack file; raises :class:`PackError` with the line where it can."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"cannot read pack: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"not valid TOML: {exc}", _toml_error_line(exc)) from exc
+    locator = _Locator(text)
+    policy = _build_policy(data, locator, path, origin)
+    if policy.id != path.stem:
+        raise PackError(
+            f"pack id {policy.id!r} must match its file name {path.stem!r}", locator.key("id")
+        )
+    if known_makers is not None:
+        _check_makers(policy, known_makers)
+    return policy
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    # Python 3.11's tomllib puts the position only in the message: "... (at line 3, column 5)".
+    match = re.search(r"at line (\d+)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _check_makers(policy: Policy, known: set[str]) -> None:
+    for entry in policy.entries:
+        unknown = sorted(set(entry.makers) - known)
+        if unknown:
+            raise PackError(
+                f"entry {entry.id!r} names makers not in the catalogue: {', '.join(unknown)}",
+                entry.line,
+            )
+
+
+class _Locator:
+    """Finds the line of a key or of the n-th array-of-tables header (tomllib gives none)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def header(self, name: str, index: int) -> int | None:
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+        hits = [n for n, line in enumerate(self.lines, 1) if pattern.match(line)]
+        return hits[index] if index < len(hits) else None
+
+    def table(self, name: str) -> int | None:
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
+    def key(self, key: str, start: int | None = None) -> int | None:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number in range(start or 1, len(self.lines) + 1):
+            if pattern.match(self.lines[number - 1]):
+                return number
+            if start and number > start and self.lines[number - 1].lstrip().startswith("[["):
+                break
+        return start
+
+
+# ----------------------------------------------------------------------------- field readers
+
+
+def _str(data: Mapping[str, Any], key: str, line: int | None, *, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise PackError(f"{key!r} must be a non-empty string", line)
+    return value.strip()
+
+
+def _date(data: Mapping[str, Any], key: str, line: int | None) -> dt.date:
+    value = data.get(key)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PackError(f"{key!r} must be a date (YYYY-MM-DD), got {value!r}", line)
+
+
+def _str_list(data: Mapping[str, Any], key: str, line: int | None) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PackError(f"{key!r} must be a list of strings", line)
+    return tuple(v.strip() for v in value)
+
+
+def _citation(data: Any, line: int | None) -> Citation:
+    if not isinstance(data, dict):
+        raise PackError("a citation must be a table with title, clause, url and date", line)
+    url = _str(data, "url", line)
+    if not url.startswith(("https://", "http://")):
+        raise PackError(f"citation url must be a web address, got {url!r}", line)
+    return Citation(
+        title=_str(data, "title", line),
+        clause=_str(data, "clause", line, default=""),
+        url=url,
+        date=_date(data, "date", line).isoformat(),
+    )
+
+
+def _uses(value: Any, line: int | None) -> tuple[SiteUse, ...] | None:
+    if value is None or value == ANY:
+        return None
+    if not isinstance(value, list) or not value:
+        raise PackError("'uses' must be \"any\" or a non-empty list of site uses", line)
+    try:
+        return tuple(SiteUse(v) for v in value)
+    except ValueError as exc:
+        allowed = ", ".join(u.value for u in SiteUse)
+        raise PackError(f"unknown site use in 'uses' ({exc}); allowed: {allowed}", line) from exc
+
+
+def _status_map(value: Any, line: int | None) -> StatusMap:
+    if value is None:
+        return StatusMap()
+    if not isinstance(value, dict):
+        raise PackError("'status' must be a table", line)
+    unknown = set(value) - set(StatusMap.__dataclass_fields__)
+    if unknown:
+        raise PackError(f"unknown status keys: {', '.join(sorted(unknown))}", line)
+    try:
+        return StatusMap(**{k: VerdictStatus(v) for k, v in value.items()})
+    except ValueError as exc:
+        raise PackError(f"bad status value: {exc}", line) from exc
+
+
+# ------------------------------------------------------------------------------- builders
+
+
+def _build_policy(data: dict[str, Any], loc: _Locator, path: Path, origin: str) -> Policy:
+    policy_id = _str(data, "id", loc.key("id"))
+    if not _ID.match(policy_id):
+        raise PackError(f"pack id {policy_id!r} must be a lowercase slug", loc.key("id"))
+    citations = data.get("citations")
+    if not isinstance(citations, list) or not citations:
+        raise PackError("a pack needs at least one [[citations]] table", loc.key("id"))
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise PackError("a pack needs at least one [[entries]] table", loc.key("id"))
+    jurisdictions = _str_list(data, "jurisdictions", loc.key("jurisdictions"))
+    if not jurisdictions:
+        raise PackError("'jurisdictions' must list at least one code", loc.key("jurisdictions"))
+    entries = tuple(
+        _build_entry(raw, loc.header("entries", n), jurisdictions)
+        for n, raw in enumerate(raw_entries)
+    )
+    _check_unique([e.id for e in entries], "entry", loc)
+    return Policy(
+        id=policy_id,
+        title=_str(data, "title", loc.key("title")),
+        jurisdiction=_str(data, "jurisdiction", loc.key("jurisdiction")),
+        jurisdictions=tuple(j.lower() for j in jurisdictions),
+        version=_str(data, "version", loc.key("version")),
+        as_of=_date(data, "as_of", loc.key("as_of")),
+        citations=tuple(_citation(c, loc.header("citations", n)) for n, c in enumerate(citations)),
+        entries=entries,
+        description=_str(data, "description", loc.key("description"), default=""),
+        milestones=_build_milestones(data.get("milestones", []), loc, entries),
+        reporting=_build_reporting(data.get("reporting"), loc),
+        path=path,
+        origin=origin,
+    )
+
+
+def _check_unique(ids: list[str], what: str, loc: _Locator) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise PackError(f"duplicate {what} id {item!r}", loc.key("id"))
+        seen.add(item)
+
+
+def _build_entry(raw: Any, line: int | None, pack_jurisdictions: tuple[str, ...]) -> PolicyEntry:
+    if not isinstance(raw, dict):
+        raise PackError("an entry must be a table", line)
+    entry_id = _str(raw, "id", line)
+    categories = _str_list(raw, "categories", line) or (ANY,)
+    likely = _str_list(raw, "likely_categories", line)
+    bad = sorted(set(categories + likely) - CATEGORIES)
+    if bad:
+        raise PackError(f"entry {entry_id!r}: unknown equipment categories {bad}", line)
+    confidence = _str(raw, "confidence", line)
+    if confidence not in CONFIDENCES:
+        raise PackError(f"entry {entry_id!r}: confidence must be H, M or L", line)
+    makers = _str_list(raw, "makers", line)
+    components = _str_list(raw, "component_flags", line)
+    outside = tuple(c.lower() for c in _str_list(raw, "produced_outside", line))
+    inside = tuple(c.lower() for c in _str_list(raw, "produced_in", line))
+    if not (makers or components or outside or inside):
+        raise PackError(
+            f"entry {entry_id!r} names no makers, component_flags, produced_in or produced_outside",
+            line,
+        )
+    return PolicyEntry(
+        id=entry_id,
+        title=_str(raw, "title", line),
+        citation=_citation(raw.get("citation"), line),
+        effective=_date(raw, "effective", line),
+        until=_date(raw, "until", line) if "until" in raw else None,
+        scope=_str(raw, "scope", line),
+        source=_str(raw, "source", line),
+        confidence=confidence,
+        makers=makers,
+        include_affiliates=bool(raw.get("include_affiliates", True)),
+        categories=categories,
+        likely_categories=likely,
+        uses=_uses(raw.get("uses", ANY), line),
+        jurisdictions=tuple(j.lower() for j in _str_list(raw, "jurisdictions", line))
+        or pack_jurisdictions,
+        component_flags=components,
+        produced_outside=outside,
+        produced_in=inside,
+        use_note=_str(raw, "use_note", line, default=""),
+        note=_str(raw, "note", line, default=""),
+        status=_status_map(raw.get("status"), line),
+        line=line,
+    )
+
+
+def _build_milestones(
+    raw: Any, loc: _Locator, entries: tuple[PolicyEntry, ...]
+) -> tuple[Milestone, ...]:
+    if not isinstance(raw, list):
+        raise PackError("'milestones' must be an array of tables", loc.key("milestones"))
+    known = {e.id for e in entries}
+    out = []
+    for n, item in enumerate(raw):
+        line = loc.header("milestones", n)
+        if not isinstance(item, dict):
+            raise PackError("a milestone must be a table", line)
+        concerns = _str_list(item, "entries", line)
+        missing = sorted(set(concerns) - known)
+        if missing:
+            raise PackError(f"milestone names unknown entries: {missing}", line)
+        cite = item.get("citation")
+        out.append(
+            Milestone(
+                id=_str(item, "id", line),
+                date=_date(item, "date", line),
+                title=_str(item, "title", line),
+                text=_str(item, "text", line),
+                entries=concerns,
+                citation=_citation(cite, line) if cite is not None else None,
+            )
+        )
+    return tuple(out)
+
+
+def _build_reporting(raw: Any, loc: _Locator) -> Reporting | None:
+    if raw is None:
+        return None
+    line = loc.table("reporting")
+    if not isinstance(raw, dict):
+        raise PackError("'reporting' must be a table", line)
+    deadlines = raw.get("deadlines", [])
+    if not isinstance(deadlines, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("what"), str) and isinstance(d.get("within"), str)
+        for d in deadlines
+    ):
+        raise PackError("reporting.deadlines must be tables with 'what' and 'within'", line)
+    cite = raw.get("citation")
+    return Reporting(
+        clause=_str(raw, "clause", line),
+        summary=_str(raw, "summary", line),
+        deadlines=tuple((d["what"], d["within"]) for d in deadlines),
+        report_to=_str(raw, "report_to", line, default=""),
+        fields=_str_list(raw, "fields", line),
+        citation=_citation(cite, line) if cite is not None else None,
+    )

@@ -1,0 +1,210 @@
+"""``camaudit policies list`` and ``camaudit policies show ID``: packs, entries, dates, citations.
+
+Rich tables on a terminal, plain text otherwise (pipes, files, CI logs).  A pack that fails to
+load is reported on stderr with its file and line, and the command exits 1; the rest still print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from vendors.policies import Policy, PolicyEntry, PolicySet
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "policies", help="list the ban/policy packs, or show one pack's entries and citations"
+    )
+    parser.add_argument(
+        "--user-dir",
+        type=Path,
+        default=None,
+        help="folder of your own packs (default: $CAMAUDIT_POLICY_DIR or the user data dir)",
+    )
+    parser.add_argument("--plain", action="store_true", help="plain text even on a terminal")
+    sub = parser.add_subparsers(dest="policies_command", metavar="ACTION", required=True)
+    show_list = sub.add_parser("list", help="one line per pack: id, title, entries, as-of date")
+    show_list.set_defaults(func=_cmd_list)
+    show = sub.add_parser("show", help="one pack: every entry with its date, scope and citation")
+    show.add_argument("id", help="pack id, as printed by 'camaudit policies list'")
+    show.set_defaults(func=_cmd_show)
+
+
+def _load(args: argparse.Namespace) -> PolicySet:
+    from vendors.policies import load_policies  # noqa: PLC0415  (keeps the CLI start fast)
+
+    return load_policies(user_dir=args.user_dir)
+
+
+def _report_errors(result: PolicySet, err: TextIO) -> int:
+    for error in result.errors:
+        print(f"error: {error}", file=err)
+    return EXIT_ERROR if result.errors else EXIT_OK
+
+
+def _rich(args: argparse.Namespace) -> bool:
+    return not args.plain and sys.stdout.isatty()
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    result = _load(args)
+    if _rich(args):
+        _rich_list(result.packs)
+    else:
+        for line in plain_list(result.packs):
+            print(line)
+    return _report_errors(result, sys.stderr)
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    result = _load(args)
+    policy = result.get(args.id)
+    if policy is None:
+        known = ", ".join(result.ids) or "none"
+        print(f"error: no policy pack named {args.id!r} (known: {known})", file=sys.stderr)
+        _report_errors(result, sys.stderr)
+        return EXIT_ERROR
+    if _rich(args):
+        _rich_show(policy)
+    else:
+        for line in plain_show(policy):
+            print(line)
+    return _report_errors(result, sys.stderr)
+
+
+# ------------------------------------------------------------------------------ plain text
+
+
+def plain_list(packs: list[Policy]) -> list[str]:
+    lines = []
+    for p in packs:
+        origin = "" if p.origin == "builtin" else f"  [{p.origin}: {p.path}]"
+        lines.append(
+            f"{p.id}\t{p.title}\t{len(p.entries)} entries\t"
+            f"{', '.join(p.jurisdictions)}\tas of {p.as_of.isoformat()}{origin}"
+        )
+    return lines
+
+
+def plain_show(policy: Policy) -> list[str]:
+    lines = [
+        f"{policy.id}: {policy.title}",
+        f"  jurisdiction: {policy.jurisdiction} ({', '.join(policy.jurisdictions)})",
+        f"  version {policy.version}, as of {policy.as_of.isoformat()}, from {policy.path}",
+    ]
+    if policy.description:
+        lines.append(f"  {policy.description}")
+    lines.extend(f"  cite: {_cite(c)}" for c in policy.citations)
+    for entry in policy.entries:
+        lines.extend(_plain_entry(entry))
+    for m in policy.milestones:
+        lines.append(f"  milestone {m.date.isoformat()} {m.title}: {m.text}")
+    if policy.reporting:
+        lines.extend(_plain_reporting(policy))
+    return lines
+
+
+def _plain_entry(entry: PolicyEntry) -> list[str]:
+    uses = "any use" if entry.uses is None else ", ".join(u.value for u in entry.uses)
+    who = ", ".join(entry.makers) or _categorical(entry)
+    until = f" until {entry.until.isoformat()}" if entry.until else ""
+    return [
+        f"  - {entry.id}: {entry.title}",
+        f"      effective {entry.effective.isoformat()}{until}; makers: {who}{_affiliates(entry)}",
+        f"      equipment: {', '.join(entry.categories)}; uses: {uses}; "
+        f"where: {', '.join(entry.jurisdictions)}; confidence {entry.confidence}",
+        f"      scope: {entry.scope}",
+        f"      cite: {_cite(entry.citation)}",
+        f"      source: {entry.source}",
+    ]
+
+
+def _plain_reporting(policy: Policy) -> list[str]:
+    rep = policy.reporting
+    assert rep is not None
+    lines = [f"  reporting ({rep.clause}): {rep.summary}"]
+    lines.extend(f"    {what}: within {within}" for what, within in rep.deadlines)
+    if rep.report_to:
+        lines.append(f"    report to: {rep.report_to}")
+    return lines
+
+
+def _affiliates(entry: PolicyEntry) -> str:
+    if not entry.makers:
+        return ""
+    if entry.include_affiliates:
+        return " (subsidiaries and affiliates included)"
+    return " (named companies only)"
+
+
+def _categorical(entry: PolicyEntry) -> str:
+    if entry.component_flags:
+        return f"component flags {', '.join(entry.component_flags)}"
+    if entry.produced_in:
+        return f"makers based in {', '.join(c.upper() for c in entry.produced_in)}"
+    return f"makers based outside {', '.join(c.upper() for c in entry.produced_outside)}"
+
+
+def _cite(c: object) -> str:
+    from core.model import Citation  # noqa: PLC0415
+
+    assert isinstance(c, Citation)
+    return f"{c.title} [{c.clause}] {c.date} {c.url}"
+
+
+# ------------------------------------------------------------------------------------ rich
+
+
+def _rich_list(packs: list[Policy]) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="Policy packs")
+    for column in ("id", "title", "entries", "where", "as of", "origin"):
+        table.add_column(column)
+    for p in packs:
+        table.add_row(
+            p.id,
+            p.title,
+            str(len(p.entries)),
+            ", ".join(p.jurisdictions),
+            p.as_of.isoformat(),
+            p.origin if p.origin == "builtin" else str(p.path),
+        )
+    Console().print(table)
+
+
+def _rich_show(policy: Policy) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    console = Console()
+    console.print(f"[bold]{policy.id}[/bold]: {policy.title}")
+    console.print(f"{policy.jurisdiction}; version {policy.version}, as of {policy.as_of}")
+    for c in policy.citations:
+        console.print(f"cite: {_cite(c)}")
+    table = Table(show_lines=True)
+    for column in ("entry", "effective", "makers", "equipment", "uses", "citation"):
+        table.add_column(column)
+    for e in policy.entries:
+        table.add_row(
+            f"{e.id}\n{e.title}",
+            e.effective.isoformat(),
+            ", ".join(e.makers) or _categorical(e),
+            ", ".join(e.categories),
+            "any" if e.uses is None else ", ".join(u.value for u in e.uses),
+            _cite(e.citation),
+        )
+    console.print(table)
+    for m in policy.milestones:
+        console.print(f"{m.date.isoformat()} {m.title}: {m.text}")
+    if policy.reporting:
+        for line in _plain_reporting(policy):
+            console.print(line.strip())
