@@ -148,7 +148,9 @@ def parse_packet(data: bytes) -> list[dict[str, Any]]:
 
 def _fold(record: object, found: dict[str, dict[str, Any]]) -> None:
     """Fold one PTR/SRV/TXT answer into the instance it concerns."""
-    if isinstance(record, DNSPointer):
+    if isinstance(record, DNSPointer) and record.name.endswith((".in-addr.arpa.", ".ip6.arpa.")):
+        found.setdefault(f"host:{_name(record.alias)}", {"hostname": _name(record.alias)})
+    elif isinstance(record, DNSPointer):
         instance = _name(record.alias)
         if instance.startswith("_"):  # the DNS-SD enumeration lists types, not instances
             return

@@ -1,0 +1,327 @@
+"""Passive mode: read a pcap/pcapng capture and turn what devices said into Observations.
+
+Nothing is sent.  A capture taken on a mirror port or on the admin's laptop shows what
+cameras announce by themselves: ARP, DHCP (option 12 hostname, option 60 vendor class),
+mDNS answers, SSDP NOTIFY/replies, WS-Discovery Hello/ProbeMatch, SADP and DHIP replies,
+and HTTP ``Server`` headers.  The protocol parsers are the same ones the active probes use.
+
+Every observation is ``source="pcap"`` with ``method`` naming the protocol and ``seen_at``
+the packet's own timestamp, so an auditor can tell when a device said what.  The sender's
+MAC comes from the Ethernet header, which is the device's own only for link-local traffic;
+HTTP replies are therefore kept only from private addresses (a cloud server's reply would
+otherwise appear as a LAN device carrying the gateway's MAC).
+
+scapy is used only here and in arp.py (STYLE.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import struct
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scapy.error import Scapy_Exception
+from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Packet
+from scapy.utils import PcapReader
+
+from core.model import Observation, ProbeError, normalize_mac
+from discovery import dhip, mdns, sadp, ssdp, wsd
+from discovery.base import DiscoveryError, ParseError
+
+SOURCE = "pcap"
+MAX_ERRORS = 200
+MAX_VALUE_CHARS = 256
+
+
+class PcapError(DiscoveryError):
+    """The file is missing or is not a pcap/pcapng capture at all."""
+
+
+@dataclass
+class PcapResult:
+    """What a capture showed: observations, per-packet or file errors, packets read."""
+
+    observations: list[Observation] = field(default_factory=list)
+    errors: list[ProbeError] = field(default_factory=list)
+    packet_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The parts of one packet every extractor needs."""
+
+    ip: str | None
+    mac: str | None
+    time: dt.datetime
+
+
+Fields = dict[str, Any]
+Extractor = Callable[[Packet, _Frame], list[tuple[str, Fields]]]
+
+
+def read_pcap(path: str | Path) -> PcapResult:
+    """Read ``path`` and return every observation it holds.
+
+    A file that stops mid-packet keeps what was read and records a ``kind="file"`` error
+    naming the file; a file that is not a capture at all raises PcapError.
+    """
+    path = Path(path)
+    result = PcapResult()
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
+    try:
+        reader = PcapReader(str(path))
+    except (OSError, Scapy_Exception, EOFError, ValueError) as exc:
+        raise PcapError(
+            f"{path}: cannot read as pcap/pcapng ({exc or type(exc).__name__})"
+        ) from exc
+    talkers: dict[str, dict[str, dt.datetime]] = {}
+    with reader:
+        for packet in _packets(reader, path, result):
+            result.packet_count += 1
+            frame = _extract(packet, result, seen)
+            _note_talker(frame, talkers)
+    _add_quiet_hosts(result, talkers)
+    return result
+
+
+def _note_talker(frame: _Frame, talkers: dict[str, dict[str, dt.datetime]]) -> None:
+    if frame.mac and frame.ip and ipaddress.ip_address(frame.ip).is_private:
+        talkers.setdefault(frame.mac, {}).setdefault(frame.ip, frame.time)
+
+
+def _add_quiet_hosts(result: PcapResult, talkers: Mapping[str, Mapping[str, dt.datetime]]) -> None:
+    """Hosts that only ever sent IP traffic (a phone running the camera app, say).
+
+    A MAC seen with exactly one private source address, and never bound to an address by
+    ARP or DHCP, is taken as a LAN host.  A MAC behind several addresses is a router
+    forwarding other hosts' traffic, so it names none of them.
+    """
+    bound = {o.mac for o in result.observations if o.ip and o.method in ("arp", "dhcp")}
+    for mac, ips in talkers.items():
+        if mac in bound or len(ips) != 1:
+            continue
+        ip, when = next(iter(ips.items()))
+        fields = {"ip": ip, "mac": mac}
+        result.observations.append(Observation(SOURCE, fields, seen_at=when, method="ip"))
+
+
+def _packets(reader: PcapReader, path: Path, result: PcapResult) -> Iterator[Packet]:
+    while True:
+        try:
+            packet = reader.read_packet()
+        except EOFError:
+            return
+        except (Scapy_Exception, OSError, ValueError, struct.error) as exc:
+            message = f"{path}: capture is truncated or corrupt after packet {result.packet_count}"
+            result.errors.append(ProbeError(SOURCE, "file", f"{message} ({exc})"))
+            return
+        yield packet
+
+
+def _extract(
+    packet: Packet, result: PcapResult, seen: set[tuple[str, tuple[tuple[str, Any], ...]]]
+) -> _Frame:
+    frame = _frame(packet)
+    for extractor in EXTRACTORS:
+        try:
+            found = extractor(packet, frame)
+        except ParseError as exc:
+            if len(result.errors) < MAX_ERRORS:
+                result.errors.append(
+                    ProbeError(
+                        SOURCE, "parse", f"{extractor.__name__[1:]}: {exc}", ip=frame.ip or ""
+                    )
+                )
+            continue
+        for method, fields in found:
+            _add(result, seen, method, fields, frame)
+    return frame
+
+
+def _add(
+    result: PcapResult,
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]],
+    method: str,
+    fields: Fields,
+    frame: _Frame,
+) -> None:
+    clean = {k: v for k, v in fields.items() if v not in (None, "", ())}
+    if "ip" not in clean and "mac" not in clean:
+        return
+    obs = Observation.of(SOURCE, method, **{k.replace(".", "__"): v for k, v in clean.items()})
+    key = (method, tuple(sorted(obs.fields.items())))
+    if key not in seen:
+        seen.add(key)
+        result.observations.append(
+            Observation(source=SOURCE, fields=obs.fields, seen_at=frame.time, method=method)
+        )
+
+
+def _frame(packet: Packet) -> _Frame:
+    mac = normalize_mac(str(packet[Ether].src)) if packet.haslayer(Ether) else None
+    ip = str(packet[IP].src) if packet.haslayer(IP) else None
+    try:
+        when = dt.datetime.fromtimestamp(float(packet.time), dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        when = dt.datetime.now(dt.UTC)
+    return _Frame(ip=ip if ip and ip != "0.0.0.0" else None, mac=mac, time=when)  # noqa: S104
+
+
+def _sender(frame: _Frame) -> Fields:
+    return {"ip": frame.ip, "mac": frame.mac}
+
+
+def _udp_payload(packet: Packet, port: int) -> bytes | None:
+    if not packet.haslayer(UDP):
+        return None
+    layer = packet[UDP]
+    if port not in (layer.sport, layer.dport):
+        return None
+    return bytes(layer.payload)
+
+
+def _arp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    if not packet.haslayer(ARP):
+        return []
+    arp = packet[ARP]
+    ip, mac = str(arp.psrc), normalize_mac(str(arp.hwsrc))
+    if ip in ("0.0.0.0", "") or mac is None:  # noqa: S104 - an ARP probe has no sender IP
+        return []
+    return [("arp", {"ip": ip, "mac": mac})]
+
+
+def _dhcp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    if not (packet.haslayer(BOOTP) and packet.haslayer(DHCP)):
+        return []
+    bootp = packet[BOOTP]
+    options = _dhcp_options(packet[DHCP].options)
+    client = normalize_mac(bytes(bootp.chaddr)[:6].hex())
+    if bootp.op == 2:  # a server's Offer/ACK: who the server is and what the client got
+        found = [("dhcp", _sender(frame) | {"dhcp.server": "true"})]
+        if client and options.get("message-type") == 5 and str(bootp.yiaddr) != "0.0.0.0":  # noqa: S104
+            found.append(("dhcp", {"mac": client, "ip": str(bootp.yiaddr)}))
+        return found
+    fields: Fields = {
+        "mac": client,
+        "ip": str(bootp.ciaddr) if str(bootp.ciaddr) != "0.0.0.0" else None,  # noqa: S104
+        "hostname": _text(options.get("hostname")),
+        "dhcp.vendor_class": _text(options.get("vendor_class_id")),
+        "dhcp.requested_ip": _text(options.get("requested_addr")),
+        "dhcp.param_request_list": _param_list(options.get("param_req_list")),
+    }
+    return [("dhcp", fields)]
+
+
+def _dhcp_options(options: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for option in options if isinstance(options, list) else ():
+        if isinstance(option, tuple) and len(option) >= 2:
+            out.setdefault(str(option[0]), option[1])
+    return out
+
+
+def _param_list(value: Any) -> str | None:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(int(v)) for v in value if isinstance(v, int))
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    raw = value if isinstance(value, bytes) else str(value).encode()
+    return raw.decode("utf-8", errors="replace").strip("\x00 ")[:MAX_VALUE_CHARS] or None
+
+
+def _mdns(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    payload = _udp_payload(packet, 5353)
+    if not payload:
+        return []
+    return [("mdns", {**entry, **_sender(frame)}) for entry in mdns.parse_packet(payload)]
+
+
+def _ssdp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    payload = _udp_payload(packet, 1900)
+    if not payload:
+        return []
+    message = ssdp.parse_message(payload)
+    if message.kind == "search":
+        return []
+    return [("ssdp", {**ssdp.message_fields(message), **_sender(frame)})]
+
+
+def _wsd(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    payload = _udp_payload(packet, 3702)
+    if not payload:
+        return []
+    found = []
+    for match in wsd.parse_message(payload):
+        obs = match.observation(frame.ip)
+        found.append(("wsd", {**obs.fields, **_sender(frame), "wsd.message": match.kind}))
+    return found
+
+
+def _vendor(
+    parse: Callable[[bytes, str | None], Observation | None], port: int, method: str
+) -> Extractor:
+    def extract(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+        payload = _udp_payload(packet, port)
+        if not payload:
+            return []
+        obs = parse(payload, frame.ip)
+        if obs is None:
+            return []
+        fields: Fields = dict(obs.fields)
+        fields.setdefault("mac", frame.mac)
+        return [(method, fields)]
+
+    extract.__name__ = f"_{method}"
+    return extract
+
+
+def _http(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    if not packet.haslayer(TCP) or frame.ip is None:
+        return []
+    payload = bytes(packet[TCP].payload)
+    if not payload.startswith((b"HTTP/1.0 ", b"HTTP/1.1 ")):
+        return []
+    if not ipaddress.ip_address(frame.ip).is_private:
+        return []
+    server = _header(payload, b"server")
+    return [("http", {"http.server": server, **_sender(frame)})] if server else []
+
+
+def _header(payload: bytes, name: bytes) -> str | None:
+    head = payload.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n")[1:64]:
+        key, sep, value = line.partition(b":")
+        if sep and key.strip().lower() == name:
+            return value.strip().decode("latin-1")[:MAX_VALUE_CHARS] or None
+    return None
+
+
+EXTRACTORS: tuple[Extractor, ...] = (
+    _arp,
+    _dhcp,
+    _mdns,
+    _ssdp,
+    _wsd,
+    _vendor(sadp.parse_reply, sadp.PORT, "sadp"),
+    _vendor(dhip.parse_reply, dhip.PORT, "dhip"),
+    _http,
+)
+
+
+def summary(result: PcapResult) -> Mapping[str, int]:
+    """Observation counts per protocol (for the CLI's one-line report)."""
+    counts: dict[str, int] = {}
+    for obs in result.observations:
+        counts[obs.method] = counts.get(obs.method, 0) + 1
+    return counts
