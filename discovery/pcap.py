@@ -22,7 +22,7 @@ import struct
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scapy.error import Scapy_Exception
 from scapy.layers.dhcp import BOOTP, DHCP
@@ -88,7 +88,68 @@ def read_pcap(path: str | Path) -> PcapResult:
             frame = _extract(packet, result, seen)
             _note_talker(frame, talkers)
     _add_quiet_hosts(result, talkers)
+    if problem := integrity_problem(path):
+        result.errors.append(ProbeError(SOURCE, "file", f"{path}: {problem}; kept what was read"))
     return result
+
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": "<",
+    b"\x4d\x3c\xb2\xa1": "<",
+    b"\xa1\xb2\xc3\xd4": ">",
+    b"\xa1\xb2\x3c\x4d": ">",
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+def integrity_problem(path: Path) -> str | None:
+    """Walk the record (pcap) or block (pcapng) lengths; say where the file breaks off.
+
+    scapy stops quietly at a cut-off record, so without this a truncated capture would
+    look complete.  Compressed captures are not walked (None).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        magic = f.read(4)
+        if magic in PCAP_MAGICS:
+            return _walk_pcap(f, size, PCAP_MAGICS[magic])
+        if magic == PCAPNG_MAGIC:
+            return _walk_pcapng(f, size)
+    return None
+
+
+def _walk_pcap(f: BinaryIO, size: int, endian: str) -> str | None:
+    position, records = 24, 0
+    while position < size:
+        f.seek(position)
+        header = f.read(16)
+        if len(header) < 16:
+            return f"capture is truncated inside the header of record {records + 1}"
+        caplen = struct.unpack(endian + "IIII", header)[2]
+        position += 16 + caplen
+        if position > size:
+            return f"capture is truncated inside record {records + 1} (needs {caplen} bytes)"
+        records += 1
+    return None
+
+
+def _walk_pcapng(f: BinaryIO, size: int) -> str | None:
+    f.seek(8)
+    endian = "<" if f.read(4) == b"\x4d\x3c\x2b\x1a" else ">"
+    position, blocks = 0, 0
+    while position < size:
+        f.seek(position)
+        header = f.read(8)
+        if len(header) < 8:
+            return f"capture is truncated inside the header of block {blocks + 1}"
+        length = struct.unpack(endian + "II", header)[1]
+        if length < 12 or length % 4:
+            return f"capture is corrupt at block {blocks + 1} (invalid length {length})"
+        position += length
+        if position > size:
+            return f"capture is truncated inside block {blocks + 1}"
+        blocks += 1
+    return None
 
 
 def _note_talker(frame: _Frame, talkers: dict[str, dict[str, dt.datetime]]) -> None:
