@@ -28,9 +28,26 @@ def _ns_inode(path: str) -> int | None:
         return None
 
 
+def _root_ns_inode() -> int | None:
+    """The machine's network namespace: PID 1's, else kthreadd's.
+
+    Some containers deny even root a look at PID 1's namespace links (PID 1 holds a
+    capability we lack); kernel threads always live in the initial namespace and stay
+    readable, so kthreadd (PID 2, when it is kthreadd) stands in for PID 1.
+    """
+    root = _ns_inode("/proc/1/ns/net")
+    if root is not None:
+        return root
+    try:
+        is_kthreadd = Path("/proc/2/comm").read_text().strip() == "kthreadd"
+    except OSError:
+        return None
+    return _ns_inode("/proc/2/ns/net") if is_kthreadd else None
+
+
 def in_root_namespace() -> bool:
     """True when this process shares PID 1's network namespace (the real network)."""
-    mine, root = _ns_inode("/proc/self/ns/net"), _ns_inode("/proc/1/ns/net")
+    mine, root = _ns_inode("/proc/self/ns/net"), _root_ns_inode()
     if mine is None or root is None:
         return True  # cannot tell: assume the worst
     return mine == root
