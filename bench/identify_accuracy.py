@@ -135,9 +135,15 @@ def engine_predictor() -> Callable[[Mapping[str, Any]], Prediction]:
     # Documented API: vendors.identify.identify(evidence mapping) -> core.model.Identity.
     identify = importlib.import_module("vendors.identify").identify
 
+    catalogue = _catalogue()
+
     def predict(evidence: Mapping[str, Any]) -> Prediction:
         identity = identify(dict(evidence))
-        return Prediction(identity.maker, identity.brand, _describe_identity(identity))
+        maker = identity.maker
+        if maker and catalogue is not None:
+            # Labels name the group a company reports under (EZVIZ's company -> hikvision).
+            maker = catalogue.group_of(maker)
+        return Prediction(maker, identity.brand, _describe_identity(identity))
 
     return predict
 
@@ -172,14 +178,17 @@ def baseline_predictor() -> tuple[Callable[[Mapping[str, Any]], Prediction], str
 
 
 def _project_registry() -> Callable[[Mapping[str, Any]], Prediction] | None:
+    """vendors.oui for MAC -> registrant, the catalogue for registrant -> maker (exact)."""
     try:
         oui = importlib.import_module("vendors.oui")
-        catalogue = importlib.import_module("vendors.catalogue")
+        catalogue = _catalogue()
     except ImportError:
         return None
-    lookup = getattr(oui, "lookup", None)
-    maker_for_org = getattr(catalogue, "maker_for_org", None)
-    if not callable(lookup) or not callable(maker_for_org):
+    lookup = next(
+        (getattr(oui, n) for n in ("lookup", "lookup_mac", "org_for_mac") if hasattr(oui, n)),
+        None,
+    )
+    if catalogue is None or not callable(lookup):
         return None
 
     def org_of(mac: str) -> str | None:
@@ -188,11 +197,20 @@ def _project_registry() -> Callable[[Mapping[str, Any]], Prediction] | None:
         return str(org) if org else None
 
     def maker_of(org: str) -> str | None:
-        found = maker_for_org(org)
-        maker = getattr(found, "id", found)
-        return str(maker) if maker else None
+        maker = catalogue.maker_for_org(org)
+        return str(catalogue.group_of(maker)) if maker else None
 
     return _oui_predictor(org_of, maker_of)
+
+
+def _catalogue() -> Any | None:
+    """The project's brand catalogue, if it is there (it maps org names and maker groups)."""
+    try:
+        module = importlib.import_module("vendors.catalogue")
+    except ImportError:
+        return None
+    load = getattr(module, "load_catalogue", None)
+    return load() if callable(load) else None
 
 
 def _oui_predictor(
@@ -252,6 +270,40 @@ def _tally(result: Score, record: dict[str, Any], prediction: Prediction) -> Non
 
 # --- reporting --------------------------------------------------------------------------
 
+EVIDENCE_CLASSES = (
+    ("device self-report", ("isapi.", "sadp.", "dhip.", "dahua.", "onvif.", "reolink.", "tapo.")),
+    ("discovery or banner", ("wsd.", "http.", "rtsp.", "telnet.", "snmp.", "mdns.", "ssdp.")),
+    ("inventory (user.*)", ("user.",)),
+    ("network only (MAC, ports)", ("",)),
+)
+
+
+def evidence_class(record: Mapping[str, Any]) -> str:
+    """The strongest kind of evidence a record has, for the per-class breakdown."""
+    fields = list(record["evidence"])
+    for name, prefixes in EVIDENCE_CLASSES:
+        if any(f.startswith(p) for f in fields for p in prefixes):
+            return name
+    return EVIDENCE_CLASSES[-1][0]
+
+
+def class_table(records: list[dict[str, Any]], scores: list[Score]) -> list[str]:
+    """Maker accuracy per evidence class (known-maker devices), engine and baseline side by side."""
+    missed = [{id(rec) for rec, _, _ in s.misses} for s in scores]
+    lines = [
+        "| strongest evidence | devices (maker known) | "
+        + " | ".join(s.name for s in scores)
+        + " |",
+        "|---|---|" + "---|" * len(scores),
+    ]
+    for name, _ in EVIDENCE_CLASSES:
+        group = [r for r in records if evidence_class(r) == name and r["label"]["maker"]]
+        if not group:
+            continue
+        cells = [f"{sum(id(r) not in m for r in group)}/{len(group)}" for m in missed]
+        lines.append(f"| {name} | {len(group)} | " + " | ".join(cells) + " |")
+    return lines
+
 
 def _pct(value: float) -> str:
     return f"{100 * value:.1f} %"
@@ -305,6 +357,10 @@ def report(records: list[dict[str, Any]], scores: list[Score], baseline_kind: st
         f"({sum('mac' in engine_evidence(r['evidence']) for r in records)} devices).",
         "",
         *summary_table(scores),
+        "",
+        "Right maker (and no false covered flag), per the strongest evidence a device has:",
+        "",
+        *class_table(records, scores),
         "",
         f"The engine {verdict} the issue's targets. Misses are listed in bench/eval_findings.md.",
         "",
