@@ -1,0 +1,141 @@
+"""WS-Discovery message parsing with a real Hikvision ProbeMatches (fixtures/README.md)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from discovery import wsd, xmlsafe
+from discovery.base import ParseError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HIK = (FIXTURES / "wsd_probematches_ds-2cd3955fwd-iws.xml").read_bytes()
+
+
+def test_real_probe_match_endpoint_types_and_xaddrs():
+    (match,) = wsd.parse_message(HIK)
+    assert match.kind == "ProbeMatch"
+    assert match.relates_to == "uuid:bfe8bb88-03a2-4e1a-904a-59a7d2882649"
+    assert match.endpoint == "urn:uuid:18ec6401-3aa0-11b5-83f6-b4a3820fd92d"
+    assert match.types == ("dn:NetworkVideoTransmitter", "tds:Device")
+    assert match.xaddrs == (
+        "http://192.168.0.218/onvif/device_service",
+        "http://[fe80::b6a3:82ff:fe0f:d92d]/onvif/device_service",
+    )
+
+
+def test_scopes_are_percent_decoded():
+    (match,) = wsd.parse_message(HIK)
+    assert "onvif://www.onvif.org/name/HIKVISION DS-2CD3955FWD-IWS" in match.scopes
+    assert "onvif://www.onvif.org/hardware/DS-2CD3955FWD-IWS" in match.scopes
+    assert "onvif://www.onvif.org/location/city/hangzhou" in match.scopes
+    assert len(match.scopes) == 8
+    assert not any("%20" in s for s in match.scopes)
+
+
+def test_observation_uses_the_vocabulary():
+    (match,) = wsd.parse_message(HIK)
+    obs = match.observation("198.18.0.30")
+    assert obs.source == "wsd"
+    assert obs.method == "probe"
+    assert obs.ip == "198.18.0.30"
+    assert obs.fields["wsd.types"] == ("dn:NetworkVideoTransmitter", "tds:Device")
+    assert obs.fields["wsd.xaddrs"][0] == "http://192.168.0.218/onvif/device_service"
+    assert "onvif://www.onvif.org/name/HIKVISION DS-2CD3955FWD-IWS" in obs.fields["wsd.scopes"]
+
+
+def test_without_a_source_the_ipv4_xaddr_names_the_host():
+    (match,) = wsd.parse_message(HIK)
+    assert match.observation(None).ip == "192.168.0.218"
+
+
+def test_hello_is_recorded_as_hello():
+    # A Hello carries the same endpoint body as a ProbeMatch (WS-Discovery 2005/04 §4.1);
+    # this one is the fixture's body re-wrapped, since no real Hello capture was found.
+    hello = HIK.replace(b"<d:ProbeMatches>", b"").replace(b"</d:ProbeMatches>", b"")
+    hello = hello.replace(b"d:ProbeMatch>", b"d:Hello>")
+    (match,) = wsd.parse_message(hello)
+    assert match.kind == "Hello"
+    assert match.observation("198.18.0.30").method == "hello"
+    assert match.endpoint == "urn:uuid:18ec6401-3aa0-11b5-83f6-b4a3820fd92d"
+
+
+def test_our_probe_is_well_formed_and_not_a_reply():
+    message = wsd.probe_message("uuid:1234", "dn:NetworkVideoTransmitter")
+    root = xmlsafe.parse(message)
+    assert xmlsafe.text_of(root, "MessageID") == "uuid:1234"
+    assert xmlsafe.text_of(root, "Types") == "dn:NetworkVideoTransmitter"
+    assert xmlsafe.text_of(root, "Action") == wsd.NS_DISCOVERY + "/Probe"
+    assert wsd.parse_message(message) == []  # heard back, it is no device
+
+
+def test_untyped_probe_has_no_types_element():
+    root = xmlsafe.parse(wsd.probe_message("uuid:5678"))
+    assert xmlsafe.find_local(root, "Probe") is not None
+    assert xmlsafe.find_local(root, "Types") is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"<x/>", b"<Envelope/>", b"<ProbeMatch>", b"garbage\x00\xff"],
+)
+def test_malformed_messages_raise_parse_error(payload):
+    with pytest.raises(ParseError):
+        wsd.parse_message(payload)
+
+
+def test_entity_bomb_and_xxe_are_refused(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0")
+    payloads = [
+        b'<!DOCTYPE e [<!ENTITY a "' + b"A" * 1000 + b'"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b"<e:Envelope xmlns:e='urn:e'><e:Body><Hello>&b;</Hello></e:Body></e:Envelope>",
+        f'<!DOCTYPE e [<!ENTITY x SYSTEM "file://{secret}">]>'.encode()
+        + b"<Envelope><Body><Hello><Scopes>&x;</Scopes></Hello></Body></Envelope>",
+    ]
+    for payload in payloads:
+        started = time.monotonic()
+        with pytest.raises(ParseError) as info:
+            wsd.parse_message(payload)
+        assert time.monotonic() - started < 1.0
+        assert "root:x" not in str(info.value)
+
+
+def test_a_flood_of_scopes_is_capped():
+    scopes = " ".join(f"onvif://www.onvif.org/x/{i}" for i in range(5000))
+    message = HIK.replace(b"onvif://www.onvif.org/type/ptz", scopes.encode())
+    (match,) = wsd.parse_message(message)
+    assert len(match.scopes) == wsd.MAX_ITEMS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_give_matches_or_parse_error(data):
+    try:
+        matches = wsd.parse_message(data)
+    except ParseError:
+        return
+    assert isinstance(matches, list)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_any_scope_and_xaddr_text_gives_matches_or_parse_error(scopes, xaddrs):
+    from xml.sax.saxutils import escape
+
+    message = (
+        '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" '
+        f'xmlns:d="{wsd.NS_DISCOVERY}"><e:Body><d:ProbeMatches><d:ProbeMatch>'
+        f"<d:Scopes>{escape(scopes)}</d:Scopes><d:XAddrs>{escape(xaddrs)}</d:XAddrs>"
+        "</d:ProbeMatch></d:ProbeMatches></e:Body></e:Envelope>"
+    )
+    try:
+        matches = wsd.parse_message(message.encode("utf-8", errors="surrogatepass"))
+    except ParseError:
+        return
+    for match in matches:
+        match.observation(None)  # must not raise on odd XAddrs
