@@ -39,7 +39,7 @@ from lab.services.base import DeviceContext
 from lab.state import DeviceEntry, LabState
 
 START_TIMEOUT = 30.0  # a service's start() must return once serving, not block
-CONCURRENT_STARTS = 64
+CONCURRENT_STARTS = 1024  # starts mostly wait (mDNS probing): overlap them all
 
 
 class Emulator:

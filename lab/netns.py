@@ -72,7 +72,7 @@ class DevicePlan(Protocol):
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _setns(fd: int) -> None:
+def setns_fd(fd: int) -> None:
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"setns: {os.strerror(err)}")
@@ -100,7 +100,7 @@ class NamespaceSwitch:
         return self._fds[name]
 
     def _go(self, name: str | None) -> None:
-        _setns(self.home if name is None else self.fd(name))
+        setns_fd(self.home if name is None else self.fd(name))
         self.current = name
 
     @contextlib.contextmanager
@@ -134,7 +134,7 @@ def enter_for_good(name: str) -> None:
     """Move the calling thread to ``name`` and stay there (used before exec)."""
     fd = os.open(netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
     try:
-        _setns(fd)
+        setns_fd(fd)
     finally:
         os.close(fd)
 
@@ -367,7 +367,9 @@ def wait_ready(state: LabState, timeout: float = READY_TIMEOUT) -> dict[str, Any
         ready = lab_state.read_ready(state)
         if ready is not None:
             return ready
-        if not emulator_alive(state.emulator_pid):
+        # pid_alive, not emulator_alive: right after the fork the daemon may not have
+        # exec'd yet, so its argv is still ours.
+        if not pid_alive(state.emulator_pid):
             raise LabError("the emulator exited while starting:\n" + log_tail(state))
         time.sleep(0.02)
     raise LabError(f"the emulator was not ready after {timeout:.0f} s:\n" + log_tail(state))

@@ -1,0 +1,143 @@
+"""`camaudit lab up/status/exec/down` as a user runs them, including crashes and refusals."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import netns
+from lab import state as lab_state
+from lab.state import LabState
+from tests.lab.helpers import ip_json, lab_unavailable, machine_namespace, run_cli
+
+
+def _prefix(tag: str) -> str:
+    return f"{tag}{os.getpid() % 10**6}"
+
+
+def _blackholes() -> set[str]:
+    with machine_namespace():
+        return {r["dst"] for r in ip_json("-4", "route", "show", "type", "blackhole")}
+
+
+def _up(prefix: str, devices: int = 2) -> tuple[LabState, str]:
+    result = run_cli("lab", "up", "--devices", str(devices), "--prefix", prefix)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return lab_state.load(prefix), result.stdout
+
+
+def _assert_gone(prefix: str, subnet: str, pid: int) -> None:
+    assert netns.lab_namespaces(prefix) == []
+    live = {s.subnet for s in lab_state.load_all()}
+    assert _blackholes() == live, "every blackhole route belongs to a live lab"
+    assert subnet not in _blackholes() or subnet in live  # a later lab may reuse the subnet
+    assert not netns.emulator_alive(pid)
+    assert netns.emulator_pids(prefix) == []
+    assert not (lab_state.run_dir() / prefix).exists()
+
+
+@pytest.mark.lab
+def test_second_lab_coexists_and_down_leaves_nothing(lab: LabState) -> None:
+    prefix = _prefix("c")
+    try:
+        second, out = _up(prefix, devices=3)
+        assert f"3 devices on {second.subnet}" in out
+        assert f"scanner namespace: {prefix}-scan" in out
+        assert not ipaddress.ip_network(second.subnet).overlaps(ipaddress.ip_network(lab.subnet))
+        assert netns.emulator_alive(second.emulator_pid) and netns.emulator_alive(lab.emulator_pid)
+        assert {second.subnet, lab.subnet} <= _blackholes()
+
+        where = run_cli("lab", "exec", "--prefix", prefix, "--", "ip", "netns", "identify")
+        assert where.stdout.strip() == f"{prefix}-scan"
+        code = run_cli("lab", "exec", "--prefix", prefix, "--", "sh", "-c", "exit 7")
+        assert code.returncode == 7
+        status = run_cli("lab", "status", "--prefix", prefix)
+        assert status.returncode == 0 and "emulator serving" in status.stdout
+    finally:
+        down = run_cli("lab", "down", "--prefix", prefix)
+    assert down.returncode == 0 and f"removed: {prefix}" in down.stdout
+    _assert_gone(prefix, second.subnet, second.emulator_pid)
+    assert netns.emulator_alive(lab.emulator_pid), "the session lab must survive"
+    assert lab.subnet in _blackholes()
+
+
+@pytest.mark.lab
+def test_next_up_cleans_up_after_crashed_labs(lab: LabState) -> None:
+    crashed, orphan, fresh = _prefix("k"), _prefix("o"), _prefix("f")
+    try:
+        first, _ = _up(crashed)
+        second, _ = _up(orphan)
+        os.kill(first.emulator_pid, signal.SIGKILL)
+        os.kill(second.emulator_pid, signal.SIGKILL)
+        # The orphan also lost its state directory: only its names are left to go by.
+        shutil.rmtree(lab_state.run_dir() / orphan)
+        time.sleep(0.2)
+        status = run_cli("lab", "status", "--prefix", crashed)
+        assert status.returncode == 1 and "CRASHED" in status.stdout
+        _up(fresh)
+        _assert_gone(crashed, first.subnet, first.emulator_pid)
+        _assert_gone(orphan, second.subnet, second.emulator_pid)
+        assert netns.emulator_alive(lab.emulator_pid), "a live lab is not a leftover"
+    finally:
+        run_cli("lab", "down", "--prefix", fresh)
+        run_cli("lab", "down", "--prefix", crashed)
+
+
+@pytest.mark.lab
+def test_up_refuses_to_run_inside_a_namespace(lab: LabState) -> None:
+    result = run_cli("lab", "up", "--devices", "1", "--prefix", _prefix("n"), machine=False)
+    assert result.returncode == 1
+    assert "machine's own network namespace" in result.stderr
+    assert lab.scanner_ns in result.stderr
+    assert netns.lab_namespaces(_prefix("n")) == []
+
+
+@pytest.mark.lab
+def test_up_with_a_mix_file_and_a_bad_one(lab: LabState, tmp_path: Path) -> None:
+    prefix = _prefix("m")
+    mix = tmp_path / "mix.toml"
+    mix.write_text('[[device]]\nprofile = "axis-ipc"\ncount = 2\n')
+    try:
+        result = run_cli("lab", "up", "--profiles", str(mix), "--prefix", prefix)
+        assert result.returncode == 0, result.stderr
+        made = lab_state.load(prefix)
+        assert [d.profile_id for d in made.devices] == ["axis-ipc", "axis-ipc"]
+        assert all(d.mac.startswith("ac:cc:8e:") for d in made.devices)
+    finally:
+        run_cli("lab", "down", "--prefix", prefix)
+    mix.write_text('[[device]]\nprofile = "no-such-profile"\n')
+    bad = run_cli("lab", "up", "--profiles", str(mix), "--prefix", prefix)
+    assert bad.returncode == 1
+    assert "no-such-profile" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert netns.lab_namespaces(prefix) == []
+
+
+def test_bad_prefix_and_count_are_refused_clearly() -> None:
+    if lab_unavailable():
+        pytest.skip(lab_unavailable() or "")
+    result = run_cli("lab", "up", "--prefix", "Bad-Prefix")
+    assert result.returncode == 1 and "bad lab prefix 'Bad-Prefix'" in result.stderr
+    result = run_cli("lab", "up", "--devices", "0", "--prefix", "zz")
+    assert result.returncode == 1 and "--devices must be 1 or more" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lab", "up", "--devices", "2"), ("lab", "down"), ("lab", "exec", "--", "true"), ("demo",)],
+    ids=lambda a: " ".join(a),
+)
+def test_non_root_is_refused_with_a_clear_message(args: tuple[str, ...]) -> None:
+    # As root, drop to nobody for the child; as anyone else, just run it.
+    user = 65534 if os.geteuid() == 0 else None
+    result = run_cli(*args, user=user, machine=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"the lab needs root .* run it with sudo", result.stderr)
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,111 @@
+"""The lab's network as the kernel sees it: namespaces, MACs, addresses, routes, isolation."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+from lab import netns, profile
+from lab.state import LabState
+from tests.lab.helpers import DEVICES_ENV, ip_json, machine_namespace
+
+pytestmark = pytest.mark.lab
+
+
+def _expected_specs() -> list[profile.DeviceSpec]:
+    count = os.environ.get(DEVICES_ENV)
+    return profile.build_mix(int(count) if count else None)
+
+
+def _eth0(ns: str) -> dict[str, object]:
+    (link,) = ip_json("-n", ns, "addr", "show", "dev", "eth0")
+    assert isinstance(link, dict)
+    return link
+
+
+def test_every_device_sits_in_its_namespace_with_the_mac_its_profile_gives(lab: LabState) -> None:
+    specs = _expected_specs()
+    assert [d.name for d in lab.devices] == [s.name for s in specs]
+    existing = set(netns.existing_namespaces())
+    for spec, entry in zip(specs, lab.devices, strict=True):
+        assert entry.netns in existing
+        link = _eth0(entry.netns)
+        assert link["address"] == spec.mac
+        addrs = [a for a in link["addr_info"] if isinstance(a, dict)]
+        assert [(a["family"], a["local"], a["prefixlen"]) for a in addrs] == [
+            ("inet", entry.ip, lab.prefixlen)
+        ], f"{entry.name}: only its IPv4 address, no IPv6 (no DAD wait)"
+
+
+def test_scanner_has_the_first_address_and_devices_fill_the_subnet(lab: LabState) -> None:
+    subnet = ipaddress.ip_network(lab.subnet)
+    assert subnet.subnet_of(ipaddress.ip_network("198.18.0.0/15"))
+    hosts = list(subnet.hosts())
+    assert lab.scanner_ip == str(hosts[0])
+    assert [d.ip for d in lab.devices] == [str(h) for h in hosts[1 : len(lab.devices) + 1]]
+    link = _eth0(lab.scanner_ns)
+    assert link["addr_info"][0]["local"] == lab.scanner_ip  # type: ignore[index]
+
+
+def test_no_default_route_anywhere_and_a_multicast_route_everywhere(lab: LabState) -> None:
+    for ns in [lab.scanner_ns, *(d.netns for d in lab.devices)]:
+        routes = ip_json("-n", ns, "-4", "route", "show")
+        dsts = {r["dst"] for r in routes}
+        assert "default" not in dsts, ns
+        assert "224.0.0.0/4" in dsts, ns
+        assert ip_json("-n", ns, "-6", "route", "show", "default") == []
+
+
+def test_bridge_isolates_device_ports_and_does_not_snoop_igmp(lab: LabState) -> None:
+    links = ip_json("-n", lab.bridge_ns, "-d", "link", "show")
+    by_name = {link["ifname"]: link for link in links}
+    assert by_name["br0"]["linkinfo"]["info_data"]["mcast_snooping"] == 0
+    for d in lab.devices:
+        port = by_name[f"v{d.name}"]["linkinfo"]["info_slave_data"]
+        assert port["isolated"] is True, d.name
+    assert by_name["vscan"]["linkinfo"]["info_slave_data"]["isolated"] is False
+
+
+def test_blackhole_route_for_the_lab_in_the_machine_namespace(lab: LabState) -> None:
+    with machine_namespace():
+        routes = ip_json("-4", "route", "show", "type", "blackhole")
+    assert lab.subnet in {r["dst"] for r in routes}
+
+
+def _listener(switch: netns.NamespaceSwitch, ns: str, ip: str) -> socket.socket:
+    with switch.inside(ns):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((ip, 0))
+    sock.listen(4)
+    return sock
+
+
+def _connects(switch: netns.NamespaceSwitch, ns: str, target: tuple[str, int]) -> bool:
+    with switch.inside(ns):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(1.0)
+    try:
+        sock.connect(target)
+    except OSError:  # timeout (ARP never answered) or no route to host
+        return False
+    finally:
+        sock.close()
+    return True
+
+
+def test_devices_reach_the_scanner_but_not_each_other(lab: LabState) -> None:
+    first, second = lab.devices[0], lab.devices[1]
+    switch = netns.NamespaceSwitch()
+    at_first = _listener(switch, first.netns, first.ip)
+    at_scanner = _listener(switch, lab.scanner_ns, lab.scanner_ip)
+    try:
+        assert _connects(switch, lab.scanner_ns, at_first.getsockname())
+        assert _connects(switch, second.netns, at_scanner.getsockname())
+        assert not _connects(switch, second.netns, at_first.getsockname())
+    finally:
+        at_first.close()
+        at_scanner.close()
+        switch.close()
