@@ -44,7 +44,6 @@ import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from core.model import (
     Citation,
@@ -56,6 +55,7 @@ from core.model import (
     Verdict,
     VerdictStatus,
 )
+from vendors.catalogue import Catalogue, Link, load_catalogue
 from vendors.policies import ANY, BUILTIN_DIR, Milestone, Policy, PolicyEntry
 
 # Below this identity confidence a named maker gives "likely_covered", not "covered".
@@ -101,38 +101,11 @@ _COUNTRY_NAMES = {
 }
 
 
-# ------------------------------------------------------------------- catalogue (structural)
+# ---------------------------------------------------------------------------- catalogue
 
 
-class LinkLike(Protocol):
-    @property
-    def maker(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def since(self) -> Any: ...
-    @property
-    def until(self) -> Any: ...
-    @property
-    def source(self) -> str: ...
-
-
-class CatalogueLike(Protocol):
-    """What judge() needs of vendors.catalogue.Catalogue."""
-
-    @property
-    def makers(self) -> Mapping[str, Any]: ...
-    @property
-    def brands(self) -> Mapping[str, Any]: ...
-    def lineage(self, maker_id: str, on: dt.date | None = None) -> list[tuple[str, Any]]: ...
-
-
-@functools.lru_cache(maxsize=1)
-def _default_catalogue() -> CatalogueLike:
-    from vendors.catalogue import load_catalogue  # noqa: PLC0415  (import cycle via policies)
-
-    catalogue: CatalogueLike = load_catalogue()
-    return catalogue
+def _default_catalogue() -> Catalogue:
+    return load_catalogue()  # cached by the catalogue module
 
 
 # ----------------------------------------------------------------------- equipment categories
@@ -224,34 +197,8 @@ class DeviceFacts:
     notes: list[str] = field(default_factory=list)
 
 
-def _as_date(value: Any) -> dt.date | None:
-    """Catalogue dates may be dates, ISO strings, "YYYY-MM" or "YYYY"; the earliest day counts."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt, size in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
-        try:
-            return dt.datetime.strptime(text[:size], fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _link_in_force(link: Any, on: dt.date) -> bool:
-    since, until = _as_date(getattr(link, "since", None)), _as_date(getattr(link, "until", None))
-    if since and on < since:
-        return False
-    if until and on >= until:
-        return False
-    return not (getattr(link, "status", "") == "former" and until is None)
-
-
-def _period(link: Any) -> str:
-    since, until = getattr(link, "since", None), getattr(link, "until", None)
+def _period(link: Link) -> str:
+    since, until = link.since, link.until
     if since and until:
         return f" ({since} to {until})"
     if since:
@@ -261,14 +208,14 @@ def _period(link: Any) -> str:
     return ""
 
 
-def _name(catalogue: CatalogueLike, maker_id: str) -> str:
+def _name(catalogue: Catalogue, maker_id: str) -> str:
     maker = catalogue.makers.get(maker_id)
-    return str(getattr(maker, "name", maker_id)) if maker else maker_id
+    return maker.name if maker else maker_id
 
 
-def _brand_name(catalogue: CatalogueLike, brand_id: str) -> str:
+def _brand_name(catalogue: Catalogue, brand_id: str) -> str:
     brand = catalogue.brands.get(brand_id)
-    return str(getattr(brand, "name", brand_id)) if brand else brand_id
+    return brand.name if brand else brand_id
 
 
 def _evidence_text(identity: Identity, maker: str | None) -> str:
@@ -286,7 +233,7 @@ def _reason_text(reason: Reason) -> str:
 def establish(
     identity: Identity,
     site: SiteProfile,
-    catalogue: CatalogueLike,
+    catalogue: Catalogue,
     categories: Collection[str] | None = None,
 ) -> DeviceFacts:
     """Attribute the device to makers (through brands, OEM and corporate links in force)."""
@@ -306,7 +253,7 @@ def establish(
     return facts
 
 
-def _own_attribution(identity: Identity, catalogue: CatalogueLike) -> Attribution:
+def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     assert identity.maker
     maker = _name(catalogue, identity.maker)
     evidence = _evidence_text(identity, identity.maker)
@@ -320,7 +267,7 @@ def _own_attribution(identity: Identity, catalogue: CatalogueLike) -> Attributio
 
 
 def _brand_attributions(
-    identity: Identity, catalogue: CatalogueLike, on: dt.date, notes: list[str]
+    identity: Identity, catalogue: Catalogue, on: dt.date, notes: list[str]
 ) -> list[Attribution]:
     assert identity.brand
     brand = catalogue.brands.get(identity.brand)
@@ -328,11 +275,11 @@ def _brand_attributions(
         return []
     name = _brand_name(catalogue, identity.brand)
     out = []
-    for link in getattr(brand, "links", ()):
+    for link in brand.links:
         maker = _name(catalogue, link.maker)
         if link.maker == identity.maker:
             continue
-        if not _link_in_force(link, on):
+        if not link.in_force(on):
             notes.append(
                 f"{name} was a {link.kind} of {maker}{_period(link)}; that link does not hold "
                 f"on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
@@ -348,7 +295,7 @@ def _brand_attributions(
 
 
 def _parents(
-    base: Attribution, catalogue: CatalogueLike, on: dt.date, notes: list[str]
+    base: Attribution, catalogue: Catalogue, on: dt.date, notes: list[str]
 ) -> list[Attribution]:
     out: list[Attribution] = []
     try:
@@ -358,7 +305,7 @@ def _parents(
     child = _name(catalogue, base.maker)
     for parent_id, link in every:
         parent = _name(catalogue, parent_id)
-        if not _link_in_force(link, on):
+        if not link.in_force(on):
             notes.append(
                 f"{child} was a {link.kind} of {parent}{_period(link)}; not in force on "
                 f"{on.isoformat()}"
@@ -370,9 +317,9 @@ def _parents(
     return out
 
 
-def _country(catalogue: CatalogueLike, maker_id: str) -> str | None:
+def _country(catalogue: Catalogue, maker_id: str) -> str | None:
     maker = catalogue.makers.get(maker_id)
-    raw = str(getattr(maker, "country", "") or "").strip().lower()
+    raw = maker.country.strip().lower() if maker else ""
     if not raw:
         return None
     return _COUNTRY_NAMES.get(raw, raw)
@@ -512,10 +459,12 @@ def _component_finding(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile
     flags = sorted(set(entry.component_flags) & set(facts.identity.component_flags))
     if not flags:
         return None
+    # A flag's evidence names it, or its stem ("hisilicon" for "hisilicon_soc"), in the rule.
+    stems = {f.split("_")[0] for f in flags} | set(flags)
     evidence = [
         _reason_text(r)
         for r in facts.identity.reasons
-        if any(f in r.rule or f == r.indicates for f in flags)
+        if any(s in r.rule.lower() or s == r.indicates for s in stems)
     ]
     seen = f" (evidence: {', '.join(evidence)})" if evidence else ""
     reasons = [f"component flag {', '.join(flags)}{seen} → {entry.title}"]
@@ -535,7 +484,7 @@ def judge(
     policy: Policy,
     site: SiteProfile,
     *,
-    catalogue: CatalogueLike | None = None,
+    catalogue: Catalogue | None = None,
     categories: Collection[str] | None = None,
 ) -> Verdict:
     """The verdict of one policy pack on one device, with reasons and citations.
@@ -551,7 +500,7 @@ def judge_all(
     packs: Iterable[Policy],
     site: SiteProfile,
     *,
-    catalogue: CatalogueLike | None = None,
+    catalogue: Catalogue | None = None,
     categories: Collection[str] | None = None,
 ) -> dict[str, Verdict]:
     """One verdict per pack, keyed by pack id (the shape of ``Device.verdicts``)."""
@@ -571,6 +520,7 @@ def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
     findings, skipped = _findings(policy, facts, site)
     if findings:
         findings.sort(key=lambda f: -RANK[f.status])
+        facts.notes.extend(skipped)
         return _flagged(policy, findings, facts, site)
     return _clear(policy, facts, site, skipped)
 
@@ -612,6 +562,7 @@ def _flagged(
     entry = best.entry
     reasons = list(best.reasons)
     reasons.append(_rule_line(entry))
+    reasons.append(f"Scope: {entry.scope}")
     if entry.note and entry.note not in reasons:
         reasons.append(entry.note)
     citations = [entry.citation]

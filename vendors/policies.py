@@ -226,8 +226,8 @@ def load_policies(
     ``ids`` keeps only those packs (an id that no file provides is an error).
     ``known_makers`` are the catalogue ids packs may name; by default the catalogue's.
     """
-    makers = set(known_makers) if known_makers is not None else _catalogue_makers()
     result = PolicySet()
+    makers = set(known_makers) if known_makers is not None else _catalogue_makers(result)
     by_id: dict[str, Policy] = {}
     sources = [(p, "builtin") for p in pack_files(BUILTIN_DIR)]
     sources += [(p, "user") for p in pack_files(user_dir or user_policy_dir())]
@@ -247,13 +247,17 @@ def load_policies(
     return result
 
 
-def _catalogue_makers() -> set[str] | None:
+def _catalogue_makers(result: PolicySet) -> set[str] | None:
     """Maker ids of the brand catalogue, used to catch typos in a pack's ``makers``."""
+    from vendors.catalogue import load_catalogue  # noqa: PLC0415  (keeps the CLI start light)
+
     try:
-        from vendors.catalogue import load_catalogue  # noqa: PLC0415  (keeps startup light)
-    except ImportError:  # catalogue not installed: packs load unchecked
+        return set(load_catalogue().makers)
+    except (OSError, ValueError) as exc:  # a broken catalogue must not hide the packs
+        result.errors.append(
+            PolicyLoadError(None, None, f"catalogue unavailable, maker ids not checked: {exc}")
+        )
         return None
-    return set(load_catalogue().makers)
 
 
 def load_pack(path: Path, *, origin: str = "user", known_makers: set[str] | None = None) -> Policy:
