@@ -1,0 +1,417 @@
+"""The brand / OEM catalogue: who makes what, sold under which names, owned by whom, and when.
+
+The knowledge lives in ``vendors/data/catalogue.toml`` (one ``[makers.<id>]`` table per company,
+one ``[brands.<id>]`` table per trade name, a ``[sources]`` table that links cite by key).  This
+module only loads and checks it and answers three questions:
+
+- ``maker_for_org``: which catalogue company an IEEE registry organisation name belongs to
+  (exact, case- and whitespace-normalised; never a substring: "Shanghai Dahua Scale Factory"
+  is not Dahua);
+- ``brand_by_name``: which brand a name a device or user gave is (exact name or alias);
+- ``lineage``: the chain of parent companies in force on a date (for "subsidiary or affiliate of").
+
+Every maker gets an implicit own brand with the same id unless the file declares one, so
+``brands["axis"]`` exists without repeating Axis twice.  Pure: reads only its own data file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "catalogue.toml"
+
+LINK_KINDS = ("own_brand", "subsidiary", "affiliate", "oem", "reseller", "former_subsidiary")
+LINK_STATUSES = ("current", "former", "reseller")
+CONFIDENCES = ("H", "M", "L")
+# What a company is to an auditor: it builds devices, only sells a brand others build, is a
+# component maker (SoC, modules), or provides services (carriers on the FCC list).
+ROLES = ("manufacturer", "brand_owner", "component", "service_provider")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry is malformed; the message names the file, the line and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A tie from a company or brand to a maker, with when it held and who says so."""
+
+    maker: str
+    kind: str
+    status: str = "current"
+    since: dt.date | None = None
+    until: dt.date | None = None
+    scope: str = ""
+    source: str = ""
+    confidence: str = "M"
+    note: str = ""
+
+    def in_force(self, on: dt.date | None) -> bool:
+        """True if the link held on ``on`` (None: today's state, i.e. not ended)."""
+        if on is None:
+            return self.until is None and self.status != "former"
+        if self.since and on < self.since:
+            return False
+        if self.until:
+            return on < self.until
+        return self.status != "former"
+
+
+@dataclass(frozen=True, slots=True)
+class Maker:
+    """A company: its IEEE registry spellings, country and corporate parents."""
+
+    id: str
+    name: str
+    org_names: tuple[str, ...] = ()
+    country: str = ""
+    parents: tuple[Link, ...] = ()
+    source: str = ""
+    as_of: dt.date | None = None
+    confidence: str = "M"
+    role: str = "manufacturer"
+    # The group a device of this company is reported under (EZVIZ -> hikvision), and the
+    # brand it then carries; None: the company is reported as itself.
+    identify_as: str | None = None
+    brand: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """A name devices are sold under, and the makers behind it (per product line and period)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    note: str = ""
+
+    def makers_on(self, on: dt.date | None) -> list[Link]:
+        """Maker links in force on ``on`` (OEM, own brand, subsidiary), resellers excluded."""
+        return [lk for lk in self.links if lk.in_force(on) and lk.kind != "reseller"]
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(slots=True)
+class Catalogue:
+    """The loaded catalogue with its lookup indexes."""
+
+    makers: dict[str, Maker]
+    brands: dict[str, Brand]
+    as_of: dt.date | None = None
+    path: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    _by_org: dict[str, str] = field(default_factory=dict, repr=False)
+    _by_brand_name: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for maker in self.makers.values():
+            for org in maker.org_names:
+                self._by_org[_norm(org)] = maker.id
+        for brand in self.brands.values():
+            for name in (brand.name, *brand.aliases):
+                self._by_brand_name.setdefault(_norm(name), brand.id)
+
+    def maker_for_org(self, org_name: str) -> str | None:
+        """The maker id whose curated IEEE spelling equals ``org_name`` (never a substring)."""
+        return self._by_org.get(_norm(org_name))
+
+    def brand_by_name(self, name: str) -> Brand | None:
+        """The brand whose name or an alias equals ``name`` (case-insensitive, exact)."""
+        brand_id = self._by_brand_name.get(_norm(name))
+        return self.brands[brand_id] if brand_id else None
+
+    def lineage(self, maker_id: str, on: dt.date | None = None) -> list[tuple[str, Link]]:
+        """Parents of ``maker_id`` up the chain: (parent id, link) in order, nearest first.
+
+        With ``on`` given only links in force on that day are followed; with None every
+        parent link, past or present, is listed (callers then filter by date themselves).
+        Raises KeyError for an unknown maker id.
+        """
+        chain: list[tuple[str, Link]] = []
+        seen = {maker_id}
+        todo = [maker_id]
+        while todo:
+            current = self.makers[todo.pop(0)]
+            for link in current.parents:
+                if on is not None and not link.in_force(on):
+                    continue
+                chain.append((link.maker, link))
+                if link.maker not in seen:
+                    seen.add(link.maker)
+                    todo.append(link.maker)
+        return chain
+
+    def group_of(self, maker_id: str) -> str:
+        """The id a device made by ``maker_id`` is reported under (its ``identify_as``)."""
+        maker = self.makers.get(maker_id)
+        return maker.identify_as if maker and maker.identify_as else maker_id
+
+    def name_of(self, ident: str) -> str:
+        """A readable name for a maker or brand id (the id itself if unknown)."""
+        if ident in self.makers:
+            return self.makers[ident].name
+        brand = self.brands.get(ident)
+        return brand.name if brand else ident
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+class _Ctx:
+    """Where an entry came from, for error messages that point at a line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.sources: dict[str, str] = {}
+
+    def line_of(self, table: str, entry: str) -> int:
+        pattern = re.compile(rf"^\s*\[{re.escape(table)}\.{re.escape(entry)}\]\s*(#.*)?$")
+        for number, line in enumerate(self.lines, start=1):
+            if pattern.match(line):
+                return number
+        return 0
+
+    def fail(self, table: str, entry: str, message: str) -> CatalogueError:
+        line = self.line_of(table, entry)
+        return CatalogueError(f"{self.path}:{line}: {table}.{entry}: {message}")
+
+
+def _date(value: Any, what: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"{what} must be a TOML date (YYYY-MM-DD), got {value!r}")
+
+
+def _strs(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return str(value)
+
+
+def _source(ctx: _Ctx, value: Any) -> str:
+    """A source is free text or ``@key`` naming an entry of the ``[sources]`` table."""
+    text = str(value or "")
+    if text.startswith("@"):
+        key = text[1:]
+        if key not in ctx.sources:
+            raise ValueError(f"source {text!r} is not in [sources]")
+        return ctx.sources[key]
+    return text
+
+
+_LINK_KEYS = {"maker", "kind", "status", "since", "until", "scope", "source", "confidence", "note"}
+
+
+def _link(ctx: _Ctx, raw: Any) -> Link:
+    if not isinstance(raw, Mapping):
+        raise ValueError("each link must be a table")
+    unknown = set(raw) - _LINK_KEYS
+    if unknown:
+        raise ValueError(f"unknown link keys: {', '.join(sorted(unknown))}")
+    kind = _choice(raw.get("kind"), LINK_KINDS, "link kind")
+    default_status = "former" if kind == "former_subsidiary" else "current"
+    return Link(
+        maker=str(raw.get("maker", "")),
+        kind=kind,
+        status=_choice(raw.get("status", default_status), LINK_STATUSES, "link status"),
+        since=_date(raw.get("since"), "since"),
+        until=_date(raw.get("until"), "until"),
+        scope=str(raw.get("scope", "")),
+        source=_source(ctx, raw.get("source")),
+        confidence=_choice(raw.get("confidence", "M"), CONFIDENCES, "link confidence"),
+        note=str(raw.get("note", "")),
+    )
+
+
+_MAKER_KEYS = {
+    "name",
+    "org_names",
+    "country",
+    "parents",
+    "source",
+    "as_of",
+    "confidence",
+    "role",
+    "identify_as",
+    "brand",
+    "note",
+}
+
+
+def _maker(ctx: _Ctx, ident: str, raw: Mapping[str, Any]) -> Maker:
+    unknown = set(raw) - _MAKER_KEYS
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+    if not raw.get("name"):
+        raise ValueError("name is required")
+    if not raw.get("source"):
+        raise ValueError("source is required")
+    return Maker(
+        id=ident,
+        name=str(raw["name"]),
+        org_names=_strs(raw.get("org_names", []), "org_names"),
+        country=str(raw.get("country", "")),
+        parents=tuple(_link(ctx, p) for p in raw.get("parents", [])),
+        source=_source(ctx, raw["source"]),
+        as_of=_date(raw.get("as_of"), "as_of"),
+        confidence=_choice(raw.get("confidence", "M"), CONFIDENCES, "confidence"),
+        role=_choice(raw.get("role", "manufacturer"), ROLES, "role"),
+        identify_as=raw.get("identify_as"),
+        brand=raw.get("brand"),
+        note=str(raw.get("note", "")),
+    )
+
+
+def _brand(ctx: _Ctx, ident: str, raw: Mapping[str, Any]) -> Brand:
+    unknown = set(raw) - {"name", "aliases", "links", "note"}
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+    if not raw.get("name"):
+        raise ValueError("name is required")
+    links = tuple(_link(ctx, lk) for lk in raw.get("links", []))
+    for link in links:
+        if not link.source:
+            raise ValueError(f"link to {link.maker!r} has no source")
+    return Brand(
+        id=ident,
+        name=str(raw["name"]),
+        aliases=_strs(raw.get("aliases", []), "aliases"),
+        links=links,
+        note=str(raw.get("note", "")),
+    )
+
+
+def _entries(ctx: _Ctx, data: Mapping[str, Any], table: str, build: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    section = data.get(table, {})
+    if not isinstance(section, Mapping):
+        raise CatalogueError(f"{ctx.path}: [{table}] must be a table")
+    for ident, raw in section.items():
+        if not _SLUG.match(ident):
+            raise ctx.fail(table, ident, "id must be a lowercase slug (a-z, 0-9, _)")
+        if not isinstance(raw, Mapping):
+            raise ctx.fail(table, ident, "must be a table")
+        try:
+            out[ident] = build(ctx, ident, raw)
+        except ValueError as exc:
+            raise ctx.fail(table, ident, str(exc)) from exc
+    return out
+
+
+def _own_brands(makers: Mapping[str, Maker], brands: dict[str, Brand]) -> None:
+    """Every device maker sells under its own name unless the file says otherwise."""
+    for maker in makers.values():
+        if maker.id in brands or maker.role not in ("manufacturer", "brand_owner"):
+            continue
+        if maker.identify_as:
+            continue
+        brands[maker.id] = Brand(
+            id=maker.id,
+            name=maker.name,
+            links=(
+                Link(
+                    maker=maker.id,
+                    kind="own_brand",
+                    source=maker.source,
+                    confidence=maker.confidence,
+                    note="implicit: a maker's own name",
+                ),
+            )
+            if maker.role == "manufacturer"
+            else (),
+        )
+
+
+def _check_references(ctx: _Ctx, makers: Mapping[str, Maker], brands: Mapping[str, Brand]) -> None:
+    for maker in makers.values():
+        for link in maker.parents:
+            if link.maker not in makers:
+                raise ctx.fail("makers", maker.id, f"parent {link.maker!r} is not a maker")
+        if maker.identify_as and maker.identify_as not in makers:
+            raise ctx.fail("makers", maker.id, f"identify_as {maker.identify_as!r} unknown")
+        if maker.brand and maker.brand not in brands:
+            raise ctx.fail("makers", maker.id, f"brand {maker.brand!r} is not a brand")
+    for brand in brands.values():
+        for link in brand.links:
+            if link.maker not in makers:
+                raise ctx.fail("brands", brand.id, f"link to unknown maker {link.maker!r}")
+
+
+def find_cycle(makers: Mapping[str, Maker]) -> list[str] | None:
+    """A parent cycle (ids in order) if the ownership graph has one, else None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for link in makers[node].parents if node in makers else ():
+            if state.get(link.maker) == 1:
+                return [*path, node, link.maker]
+            if link.maker not in state and (found := visit(link.maker, [*path, node])):
+                return found
+        state[node] = 2
+        return None
+
+    for ident in makers:
+        if ident not in state and (found := visit(ident, [])):
+            return found
+    return None
+
+
+def parse_catalogue(text: str, path: Path) -> Catalogue:
+    """Build a catalogue from TOML text; ``path`` is only used in messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path}: not valid TOML: {exc}") from exc
+    ctx = _Ctx(path, text)
+    ctx.sources = {str(k): str(v) for k, v in data.get("sources", {}).items()}
+    makers = _entries(ctx, data, "makers", _maker)
+    brands = _entries(ctx, data, "brands", _brand)
+    _own_brands(makers, brands)
+    _check_references(ctx, makers, brands)
+    if cycle := find_cycle(makers):
+        raise ctx.fail("makers", cycle[0], f"parent links form a cycle: {' -> '.join(cycle)}")
+    meta = data.get("meta", {})
+    return Catalogue(
+        makers=makers,
+        brands=brands,
+        as_of=_date(meta.get("as_of"), "meta.as_of"),
+        path=path,
+        sources=ctx.sources,
+    )
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load the catalogue (the built-in one, cached, when ``path`` is None)."""
+    if path is None:
+        return _default()
+    return parse_catalogue(path.read_text(encoding="utf-8"), path)
+
+
+@functools.lru_cache(maxsize=1)
+def _default() -> Catalogue:
+    return parse_catalogue(DATA_FILE.read_text(encoding="utf-8"), DATA_FILE)
