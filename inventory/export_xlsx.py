@@ -1,0 +1,132 @@
+"""XLSX export (openpyxl): Inventory, Summary and Evidence sheets.
+
+Every text cell is written as an explicit string cell: openpyxl would otherwise turn a value
+starting with ``=`` into a live formula (and ``#N/A`` into an error).  Formula-like text also
+gets the quote-prefix style, which Excel and LibreOffice keep as "this is text" when a user
+edits the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from inventory.export_common import (
+    EVIDENCE_HEADER,
+    VERDICT_PREFIX,
+    Cell,
+    evidence_rows,
+    is_formula_like,
+    table,
+)
+
+STATUS_FILL = {
+    "covered": "F4B6B6",
+    "covered_for_use": "F4B6B6",
+    "likely_covered": "F9D3A5",
+    "component_risk": "FBE9A0",
+    "unknown": "DADADA",
+    "not_judged": "EDEDED",
+    "not_covered": "C9E7C4",
+}
+HEADER_FILL = "1F3A5F"
+MAX_WIDTH = 60
+
+
+def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    return cell
+
+
+def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    """Header styled and frozen, auto-filter over the data, columns sized to their text."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    for col, title in enumerate(head, start=1):
+        cell = _put(ws, 1, col, title)
+        cell.font, cell.fill = bold, fill
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            _put(ws, r, c, value)
+    last = get_column_letter(max(len(head), 1))
+    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    ws.freeze_panes = "A2"
+    for col, title in enumerate(head, start=1):
+        sample = [len(str(row[col - 1])) for row in rows[:200] if col - 1 < len(row)]
+        width = min(MAX_WIDTH, max([len(title), *sample]) + 2)
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _colour_verdicts(ws: Any, head: Sequence[str], nrows: int) -> None:
+    from openpyxl.styles import PatternFill
+
+    fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILL.items()}
+    for col, title in enumerate(head, start=1):
+        if not title.startswith(VERDICT_PREFIX):
+            continue
+        for r in range(2, nrows + 2):
+            cell = ws.cell(row=r, column=col)
+            fill = fills.get(str(cell.value))
+            if fill is not None:
+                cell.fill = fill
+
+
+def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
+    scan, meta, counts = data["scan"], data["meta"], data["counts"]
+    rows: list[list[Cell]] = [
+        ["Organisation", meta["organisation"]],
+        ["Site", meta["site"]],
+        ["Run by", meta["run_by"]],
+        ["Generated", meta["generated_at"]],
+        ["Scan", scan["id"]],
+        ["Targets", ", ".join(scan["targets"])],
+        ["Methods", ", ".join(scan["methods"])],
+        ["Started", scan["started_at"]],
+        ["Ended", scan["ended_at"] or ""],
+        ["Status", scan["status"]],
+        ["Devices", counts["devices"]],
+        [],
+        ["Headline verdict", "Devices"],
+    ]
+    rows += [[status, n] for status, n in counts["by_status"].items()]
+    rows += [[], ["Maker", "Devices"]]
+    rows += [[maker, n] for maker, n in counts["by_maker"].items()]
+    rows += [[], ["Data", "Version"]]
+    rows += [[k, v] for k, v in scan["data_versions"].items()]
+    return rows
+
+
+def _summary(ws: Any, data: Mapping[str, Any]) -> None:
+    from openpyxl.styles import Font
+
+    rows = _summary_rows(data)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            cell = _put(ws, r, c, value)
+            if c == 1:
+                cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 60
+
+
+def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    inventory = wb.active
+    inventory.title = "Inventory"
+    head, rows = table(data)
+    _sheet(inventory, head, rows)
+    _colour_verdicts(inventory, head, len(rows))
+    _summary(wb.create_sheet("Summary"), data)
+    _sheet(wb.create_sheet("Evidence"), EVIDENCE_HEADER, evidence_rows(data))
+    wb.save(path)

@@ -1,0 +1,47 @@
+"""Keeping secrets out of the database, exports and reports (DESIGN.md, "Secrets").
+
+Credentials live in the OS keyring.  A scan's options may still name a credentials file or
+carry a password a caller passed through; those keys are dropped before anything is stored,
+and any ``user:password@`` in a URL is blanked, so no later export can leak them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Option names that carry or point to secrets (matched as substrings, case-insensitive).
+_SECRET_KEY = re.compile(r"pass|secret|token|cred|auth|keyring|private|api_?key", re.IGNORECASE)
+# user:password@ inside a URL (rtsp://admin:12345@cam/...).
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+# key=value pairs inside a free string (``--password=x``, ``user=a;pass=b``).
+_INLINE_SECRET = re.compile(
+    r"(?P<key>[\w.-]*(?:pass|secret|token|cred|auth)[\w.-]*)\s*[=:]\s*\S+", re.IGNORECASE
+)
+REDACTED = "[redacted]"
+
+
+def is_secret_key(name: str) -> bool:
+    return bool(_SECRET_KEY.search(name))
+
+
+def scrub_text(text: str) -> str:
+    """Blank URL credentials and inline ``password=...`` pairs in a string."""
+    text = _URL_USERINFO.sub(lambda m: m.group("scheme") + REDACTED + "@", text)
+    return _INLINE_SECRET.sub(lambda m: m.group("key") + "=" + REDACTED, text)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return redact_options(value)
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options with secret-bearing keys removed and secrets inside strings blanked."""
+    return {str(k): _clean(v) for k, v in options.items() if not is_secret_key(str(k))}

@@ -1,0 +1,303 @@
+"""The data of a report: one JSON-ready dict that the PDF prints and the exports tabulate.
+
+Everything a report shows comes from this dict and nothing else, so its canonical SHA-256
+(``inventory.canonical``) identifies the report's content.  It holds no volatile values beyond
+those printed (the generation time is printed on the title page); values that depend on later
+scans (dispositions, first-seen dates) are taken as they stood for this scan and report time,
+so ``camaudit report verify --scan`` can rebuild the same dict later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.model import Device, Scan, VerdictStatus, utcnow
+from inventory.dispositions import Disposition
+from inventory.history import firmware_of
+from inventory.redact import redact_options, scrub_text
+
+if TYPE_CHECKING:
+    from inventory.store import Store
+
+REPORT_FORMAT = "camaudit-report/1"
+UNJUDGED = "not_judged"
+
+# Most severe first: a device's headline status is the worst over its policies.
+SEVERITY: tuple[str, ...] = (
+    VerdictStatus.COVERED.value,
+    VerdictStatus.COVERED_FOR_USE.value,
+    VerdictStatus.LIKELY_COVERED.value,
+    VerdictStatus.COMPONENT_RISK.value,
+    VerdictStatus.UNKNOWN.value,
+    UNJUDGED,
+    VerdictStatus.NOT_COVERED.value,
+)
+# Headline statuses the report lists one by one as findings.
+FINDING_STATUSES = frozenset(SEVERITY[:6])
+# Statuses that trigger the FAR 52.204-25(d) reporting reminder.
+REPORTABLE = frozenset(s.value for s in VerdictStatus if s.flagged)
+
+# Every discovery method camaudit has; the sign-off scope names the ones a scan did not run.
+KNOWN_METHODS = (
+    "arp",
+    "neighbours",
+    "ports",
+    "wsd",
+    "onvif",
+    "mdns",
+    "ssdp",
+    "sadp",
+    "dhip",
+    "http",
+    "rtsp",
+    "pcap",
+    "csv",
+)
+
+FAR_REMINDER = (
+    "FAR 52.204-25(d): a contractor that identifies covered telecommunications equipment or "
+    "video surveillance equipment during contract performance must report it to the "
+    "Contracting Officer (DoD: https://dibnet.dod.mil) within 1 business day, and within 10 "
+    "business days submit the mitigation actions taken or planned."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeta:
+    """Who the report is for and by, as printed on its title and sign-off pages."""
+
+    organisation: str = ""
+    site: str = ""
+    run_by: str = ""
+    signer: str = ""
+    signer_role: str = ""
+    # Whole seconds: the printed time is the one the report's data (and its hash) carries.
+    generated_at: dt.datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "organisation": self.organisation,
+            "site": self.site,
+            "run_by": self.run_by,
+            "signer": self.signer,
+            "signer_role": self.signer_role,
+            "generated_at": self.generated_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReportMeta:
+        return cls(
+            organisation=str(data.get("organisation", "")),
+            site=str(data.get("site", "")),
+            run_by=str(data.get("run_by", "")),
+            signer=str(data.get("signer", "")),
+            signer_role=str(data.get("signer_role", "")),
+            generated_at=dt.datetime.fromisoformat(str(data["generated_at"])),
+        )
+
+
+def headline_status(dev: Device) -> str:
+    """The most severe verdict over all policies (``not_judged`` when none was made)."""
+    statuses = {v.status.value for v in dev.verdicts.values()}
+    for status in SEVERITY:
+        if status in statuses:
+            return status
+    return UNJUDGED
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def how_identified(dev: Device) -> str:
+    """The indicators, strongest first: ``field=value (rule)``; else the probes that answered."""
+    ident = dev.identity
+    if ident and ident.reasons:
+        ranked = sorted(ident.reasons, key=lambda r: -r.weight)
+        return "; ".join(f"{r.field}={scrub_text(r.value)} ({r.rule})" for r in ranked)
+    return "responded to: " + ", ".join(dev.sources) if dev.sources else ""
+
+
+def _serial(dev: Device) -> str:
+    if dev.identity and dev.identity.serial:
+        return dev.identity.serial
+    from core.model import SERIAL_FIELDS
+
+    for name in SERIAL_FIELDS:
+        value = dev.first(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _identity_part(dev: Device) -> dict[str, Any]:
+    ident = dev.identity
+    if ident is None:
+        return {
+            "maker": None,
+            "brand": None,
+            "relationship": "unknown",
+            "model": None,
+            "confidence": 0.0,
+            "component_flags": [],
+            "reasons": [],
+            "conflicts": [],
+        }
+    d = ident.to_dict()
+    return {k: d[k] for k in ("maker", "brand", "relationship", "model", "confidence")} | {
+        "component_flags": d["component_flags"],
+        "reasons": [r | {"value": scrub_text(r["value"])} for r in d["reasons"]],
+        "conflicts": [r | {"value": scrub_text(r["value"])} for r in d["conflicts"]],
+    }
+
+
+def device_record(
+    dev: Device, disposition: Disposition | None, first_seen: str | None
+) -> dict[str, Any]:
+    """One device as the report and the exports show it."""
+    seen = [e.seen_at for e in dev.evidence]
+    last_seen = max(seen).astimezone(dt.UTC).isoformat() if seen else None
+    return {
+        "key": dev.key,
+        "ip": dev.ip,
+        "ips": list(dev.ips),
+        "mac": dev.mac,
+        "mac_method": dev.mac_method,
+        **_identity_part(dev),
+        "firmware": firmware_of(dev) or None,
+        "serial": _serial(dev) or None,
+        "status": headline_status(dev),
+        "verdicts": {name: v.to_dict() for name, v in sorted(dev.verdicts.items())},
+        "disposition": disposition.to_dict() if disposition else None,
+        "location": _text(dev.first("user.location")) or None,
+        "first_seen": first_seen or (min(seen).astimezone(dt.UTC).isoformat() if seen else None),
+        "last_seen": last_seen,
+        "how_identified": how_identified(dev),
+        "evidence": [
+            e.to_dict() | {"value": _scrub_value(e.to_dict()["value"])} for e in dev.evidence
+        ],
+        "errors": [e.to_dict() for e in dev.errors],
+    }
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, list):
+        return [scrub_text(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _counts(records: list[dict[str, Any]], policies: Iterable[str]) -> dict[str, Any]:
+    by_status = Counter(r["status"] for r in records)
+    by_maker = Counter(r["maker"] or "unknown" for r in records)
+    by_policy: dict[str, dict[str, int]] = {}
+    for policy in policies:
+        per = Counter(r["verdicts"][policy]["status"] for r in records if policy in r["verdicts"])
+        by_policy[policy] = dict(sorted(per.items()))
+    return {
+        "devices": len(records),
+        "by_status": {s: by_status.get(s, 0) for s in SEVERITY},
+        "by_maker": dict(sorted(by_maker.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "by_policy": by_policy,
+    }
+
+
+def _policies(scan: Scan, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    names = list(dict.fromkeys([*scan.policies, *(p for r in records for p in r["verdicts"])]))
+    out = []
+    for name in names:
+        cites: dict[str, dict[str, Any]] = {}
+        for r in records:
+            for c in r["verdicts"].get(name, {}).get("citations", []):
+                cites.setdefault(f"{c['title']}|{c['clause']}", c)
+        out.append({"id": name, "citations": [cites[k] for k in sorted(cites)]})
+    return out
+
+
+def _scope(scan: Scan) -> dict[str, Any]:
+    not_run = [m for m in KNOWN_METHODS if m not in scan.methods]
+    return {
+        "examined": [
+            "network addresses: " + (", ".join(scan.targets) or "none given"),
+            "methods run: " + (", ".join(scan.methods) or "none recorded"),
+            "policies applied: " + (", ".join(scan.policies) or "none"),
+        ],
+        "not_examined": [
+            "methods not run: " + (", ".join(not_run) or "none"),
+            "devices outside the listed targets, powered off, or not answering any probe",
+            "equipment not connected to a network the scanner reached (stock, spares, "
+            "stand-alone recorders)",
+            "internal components beyond what a device reports about itself",
+            "purchasing, supplier and contract records (FAR 4.2101: a reasonable inquiry "
+            "covers information in the entity's possession and does not require an internal "
+            "or third-party audit)",
+        ],
+    }
+
+
+def _scan_part(scan: Scan) -> dict[str, Any]:
+    return {
+        "id": scan.id,
+        "targets": list(scan.targets),
+        "methods": list(scan.methods),
+        "policies": list(scan.policies),
+        "site_profile": scan.site.to_dict(),
+        "options": redact_options(scan.options),
+        "started_at": scan.started_at.astimezone(dt.UTC).isoformat(),
+        "ended_at": scan.ended_at.astimezone(dt.UTC).isoformat() if scan.ended_at else None,
+        "status": scan.status.value,
+        "data_versions": dict(sorted(scan.data_versions.items())),
+    }
+
+
+def build_report_data(
+    scan: Scan,
+    meta: ReportMeta,
+    dispositions: Mapping[str, Disposition] | None = None,
+    first_seen: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The report's data for a scan (devices in severity order, then by IP)."""
+    dispositions = dispositions or {}
+    first_seen = first_seen or {}
+    records = [
+        device_record(d, dispositions.get(d.key), first_seen.get(d.key)) for d in scan.devices
+    ]
+    records.sort(key=lambda r: (SEVERITY.index(r["status"]), _ip_sort(r["ip"]), r["key"]))
+    counts = _counts(records, [p["id"] for p in _policies(scan, records)])
+    return {
+        "format": REPORT_FORMAT,
+        "meta": meta.to_dict(),
+        "scan": _scan_part(scan),
+        "counts": counts,
+        "policies": _policies(scan, records),
+        "far_reminder": FAR_REMINDER if any(r["status"] in REPORTABLE for r in records) else None,
+        "scope": _scope(scan),
+        "devices": records,
+    }
+
+
+def _ip_sort(ip: str | None) -> tuple[int, ...]:
+    if not ip:
+        return (999,)
+    try:
+        return tuple(int(part) for part in ip.split("."))
+    except ValueError:
+        return (998,)
+
+
+def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict[str, Any]:
+    """The report data for a stored scan, with dispositions as they stood at report time."""
+    scan = store.load_scan(scan_id)
+    return build_report_data(
+        scan,
+        meta,
+        store.current_dispositions(as_of=meta.generated_at),
+        store.first_seen(scan_id),
+    )

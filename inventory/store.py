@@ -1,0 +1,571 @@
+"""The inventory store: one SQLite file holding every scan, device, evidence item and decision.
+
+The scanner writes each device as soon as it is found (``add_device`` commits at once), so a
+crash or a SIGKILL loses nothing already found.  WAL journaling keeps readers (the GUI, a
+report) from blocking the writer.  A scan whose writing process died is shown as
+``interrupted``: each scan records its writer's host, boot id, pid and process start time, and
+opening the store checks them.
+
+Secrets never reach the file: scan options pass through :func:`inventory.redact.redact_options`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from core.model import (
+    Device,
+    EvidenceItem,
+    Identity,
+    ProbeError,
+    Scan,
+    ScanStatus,
+    SiteProfile,
+    Verdict,
+    VerdictStatus,
+    utcnow,
+)
+from inventory import schema
+from inventory.dispositions import Disposition, DispositionError
+from inventory.redact import redact_options
+
+DB_ENV = "CAMAUDIT_DB"
+DB_NAME = "camaudit.sqlite3"
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked (corrupt, too new, unknown scan ...)."""
+
+
+def default_db_path() -> Path:
+    """``$CAMAUDIT_DB``, else ``camaudit.sqlite3`` in the user data folder."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("camaudit", appauthor=False)) / DB_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """One line of ``history list``."""
+
+    id: int
+    targets: tuple[str, ...]
+    methods: tuple[str, ...]
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    status: ScanStatus
+    devices: int
+    flagged: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriterIdentity:
+    """Enough to tell later whether the process that wrote a scan is still alive."""
+
+    host: str
+    boot: str
+    pid: int
+    start: float
+
+    @classmethod
+    def current(cls) -> WriterIdentity:
+        return cls(_hostname(), _boot_id(), os.getpid(), psutil.Process().create_time())
+
+    def alive(self) -> bool:
+        """False when this writer certainly died; True when it may still be running."""
+        if self.host != _hostname():
+            return True  # another machine's scan (shared folder): cannot tell, leave it
+        if self.boot and self.boot != _boot_id():
+            return False
+        try:
+            proc = psutil.Process(self.pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return False
+            # A reused pid belongs to a process that started later.
+            return abs(proc.create_time() - self.start) < 1.0 or not self.start
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+
+def _hostname() -> str:
+    return os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return str(int(psutil.boot_time()))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _ts(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def _parse_ts(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class Store:
+    """The inventory database.  One instance per thread; the file may be shared by processes."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a killed process loses no committed transaction; only a power
+            # cut can drop the last few, and never corrupts the file.
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable camaudit database ({exc})") from exc
+        self._writer = WriterIdentity.current()
+        self.mark_dead_scans_interrupted()
+
+    # -- connection housekeeping ------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > schema.LATEST:
+            raise StoreError(
+                f"{self.path} was written by a newer camaudit (schema {version}, "
+                f"this version knows {schema.LATEST}); upgrade camaudit to open it"
+            )
+        for target in range(version + 1, schema.LATEST + 1):
+            with self._tx() as db:
+                for statement in schema.MIGRATIONS[target]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target}")
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- scans ------------------------------------------------------------------------------
+
+    def begin_scan(self, scan: Scan) -> int:
+        """Record a new running scan (credentials dropped from its options); return its id."""
+        w = self._writer
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO scans (targets, methods, options, site, policies, data_versions,"
+                " started_at, status, writer_pid, writer_host, writer_boot, writer_start,"
+                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    _dumps(list(scan.targets)),
+                    _dumps(list(scan.methods)),
+                    _dumps(redact_options(scan.options)),
+                    _dumps(scan.site.to_dict()),
+                    _dumps(list(scan.policies)),
+                    _dumps(dict(scan.data_versions)),
+                    _ts(scan.started_at),
+                    ScanStatus.RUNNING.value,
+                    w.pid,
+                    w.host,
+                    w.boot,
+                    w.start,
+                    _ts(scan.started_at),
+                ),
+            )
+            scan_id = int(cur.lastrowid or 0)
+        scan.id = scan_id
+        return scan_id
+
+    def add_device(self, scan_id: int, device: Device) -> None:
+        """Insert or replace one device's record in a scan, committed at once."""
+        now = _ts(utcnow())
+        seen = [e.seen_at for e in device.evidence] or [utcnow()]
+        first, last = _ts(min(seen)), _ts(max(seen))
+        with self._tx() as db:
+            self._require_scan(scan_id)
+            db.execute(
+                "INSERT INTO devices (key, mac, first_seen, last_seen) VALUES (?,?,?,?)"
+                " ON CONFLICT(key) DO UPDATE SET mac = coalesce(excluded.mac, mac),"
+                " first_seen = min(first_seen, excluded.first_seen),"
+                " last_seen = max(last_seen, excluded.last_seen)",
+                (device.key, device.mac, first, last),
+            )
+            db.execute(
+                "INSERT INTO scan_devices (scan_id, device_key, ips, mac_method) VALUES (?,?,?,?)"
+                " ON CONFLICT(scan_id, device_key) DO UPDATE SET ips = excluded.ips,"
+                " mac_method = excluded.mac_method",
+                (scan_id, device.key, _dumps(device.ips), device.mac_method),
+            )
+            for table in ("evidence", "identities", "verdicts", "errors"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE scan_id = ? AND device_key = ?",  # noqa: S608
+                    (scan_id, device.key),
+                )
+            self._insert_parts(db, scan_id, device)
+            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (now, scan_id))
+
+    def _insert_parts(self, db: sqlite3.Connection, scan_id: int, device: Device) -> None:
+        key = device.key
+        db.executemany(
+            "INSERT INTO evidence (scan_id, device_key, field, value, source, seen_at)"
+            " VALUES (?,?,?,?,?,?)",
+            [
+                (scan_id, key, e.field, _dumps(e.to_dict()["value"]), e.source, _ts(e.seen_at))
+                for e in device.evidence
+            ],
+        )
+        if device.identity is not None:
+            ident = device.identity
+            db.execute(
+                "INSERT INTO identities (scan_id, device_key, maker, brand, relationship, model,"
+                " firmware, confidence, data) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    scan_id,
+                    key,
+                    ident.maker,
+                    ident.brand,
+                    ident.relationship.value,
+                    ident.model,
+                    ident.firmware,
+                    ident.confidence,
+                    _dumps(ident.to_dict()),
+                ),
+            )
+        db.executemany(
+            "INSERT INTO verdicts (scan_id, device_key, policy, status, data) VALUES (?,?,?,?,?)",
+            [
+                (scan_id, key, name, v.status.value, _dumps(v.to_dict()))
+                for name, v in device.verdicts.items()
+            ],
+        )
+        self._insert_errors(db, scan_id, key, device.errors)
+
+    @staticmethod
+    def _insert_errors(
+        db: sqlite3.Connection, scan_id: int, key: str | None, errors: Iterable[ProbeError]
+    ) -> None:
+        db.executemany(
+            "INSERT INTO errors (scan_id, device_key, source, kind, message, ip, seen_at)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [(scan_id, key, e.source, e.kind, e.message, e.ip, _ts(e.seen_at)) for e in errors],
+        )
+
+    def add_devices(self, scan_id: int, devices: Iterable[Device]) -> int:
+        """Store many devices (each committed on its own, as the scanner does); return count."""
+        count = 0
+        for device in devices:
+            self.add_device(scan_id, device)
+            count += 1
+        return count
+
+    def add_error(self, scan_id: int, error: ProbeError) -> None:
+        """Record a scan-level problem (one that concerns no single device)."""
+        with self._tx() as db:
+            self._require_scan(scan_id)
+            self._insert_errors(db, scan_id, None, [error])
+
+    def scan_errors(self, scan_id: int) -> list[ProbeError]:
+        rows = self._db.execute(
+            "SELECT * FROM errors WHERE scan_id = ? AND device_key IS NULL ORDER BY id",
+            (scan_id,),
+        ).fetchall()
+        return [_error(r) for r in rows]
+
+    def finish_scan(
+        self, scan_id: int, status: ScanStatus | str, ended_at: dt.datetime | None = None
+    ) -> None:
+        final = ScanStatus(status)
+        if final is ScanStatus.RUNNING:
+            raise StoreError("finish_scan needs a final status (complete, interrupted, failed)")
+        with self._tx() as db:
+            self._require_scan(scan_id)
+            db.execute(
+                "UPDATE scans SET status = ?, ended_at = ? WHERE id = ?",
+                (final.value, _ts(ended_at or utcnow()), scan_id),
+            )
+
+    def _require_scan(self, scan_id: int) -> sqlite3.Row:
+        row = self._db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no scan {scan_id} in {self.path}")
+        return row  # type: ignore[no-any-return]
+
+    def mark_dead_scans_interrupted(self) -> list[int]:
+        """Mark scans whose writer process is gone as interrupted; return their ids."""
+        rows = self._db.execute("SELECT * FROM scans WHERE status = 'running'").fetchall()
+        dead = [r for r in rows if not _row_writer(r).alive()]
+        if dead:
+            with self._tx() as db:
+                for r in dead:
+                    db.execute(
+                        "UPDATE scans SET status = 'interrupted', ended_at = ?"
+                        " WHERE id = ? AND status = 'running'",
+                        (r["updated_at"] or r["started_at"], r["id"]),
+                    )
+        return [int(r["id"]) for r in dead]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def load_scan(self, scan_id: int) -> Scan:
+        """The scan with its devices, in the order they were found."""
+        row = self._require_scan(scan_id)
+        scan = _scan_from_row(row)
+        scan.devices = self._load_devices(scan_id)
+        return scan
+
+    def _load_devices(self, scan_id: int) -> list[Device]:
+        db = self._db
+        devices: dict[str, Device] = {}
+        for r in db.execute(
+            "SELECT * FROM scan_devices WHERE scan_id = ? ORDER BY rowid", (scan_id,)
+        ):
+            devices[r["device_key"]] = Device(
+                key=r["device_key"], ips=json.loads(r["ips"]), mac_method=r["mac_method"]
+            )
+        for r in db.execute("SELECT * FROM evidence WHERE scan_id = ? ORDER BY rowid", (scan_id,)):
+            devices[r["device_key"]].evidence.append(_evidence(r))
+        for r in db.execute(
+            "SELECT device_key, data FROM identities WHERE scan_id = ?", (scan_id,)
+        ):
+            devices[r["device_key"]].identity = Identity.from_dict(json.loads(r["data"]))
+        for r in db.execute(
+            "SELECT device_key, policy, data FROM verdicts WHERE scan_id = ? ORDER BY rowid",
+            (scan_id,),
+        ):
+            devices[r["device_key"]].verdicts[r["policy"]] = Verdict.from_dict(
+                json.loads(r["data"])
+            )
+        for r in db.execute(
+            "SELECT * FROM errors WHERE scan_id = ? AND device_key IS NOT NULL ORDER BY id",
+            (scan_id,),
+        ):
+            devices[r["device_key"]].errors.append(_error(r))
+        return list(devices.values())
+
+    def list_scans(self) -> list[ScanSummary]:
+        flagged = tuple(s.value for s in VerdictStatus if s.flagged)
+        marks = ",".join("?" * len(flagged))
+        rows = self._db.execute(
+            "SELECT s.*, (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id) AS n,"
+            " (SELECT count(DISTINCT v.device_key) FROM verdicts v WHERE v.scan_id = s.id"
+            f" AND v.status IN ({marks})) AS f FROM scans s ORDER BY s.id",  # noqa: S608
+            flagged,
+        ).fetchall()
+        return [
+            ScanSummary(
+                id=int(r["id"]),
+                targets=tuple(json.loads(r["targets"])),
+                methods=tuple(json.loads(r["methods"])),
+                started_at=dt.datetime.fromisoformat(r["started_at"]),
+                ended_at=_parse_ts(r["ended_at"]),
+                status=ScanStatus(r["status"]),
+                devices=int(r["n"]),
+                flagged=int(r["f"]),
+            )
+            for r in rows
+        ]
+
+    def latest_scan(self) -> int | None:
+        row = self._db.execute("SELECT max(id) FROM scans").fetchone()
+        return int(row[0]) if row[0] is not None else None
+
+    def resolve_scan(self, ref: str | int | None) -> int:
+        """A scan id from user input: a number, or ``latest``/None for the newest scan."""
+        if ref is None or str(ref).strip().lower() in ("", "latest"):
+            latest = self.latest_scan()
+            if latest is None:
+                raise StoreError(f"no scans in {self.path} yet")
+            return latest
+        try:
+            scan_id = int(str(ref).strip())
+        except ValueError:
+            raise StoreError(f"bad scan id {ref!r}: give a number or 'latest'") from None
+        self._require_scan(scan_id)
+        return scan_id
+
+    def previous_scan(
+        self, scan_id: int, same_targets: bool = True, complete_only: bool = True
+    ) -> int | None:
+        """The newest earlier scan (of the same target set), or None.
+
+        By default only complete scans count: a scan that was cut short would make every device
+        it did not reach look new.
+        """
+        this = self._require_scan(scan_id)
+        wanted = sorted(json.loads(this["targets"]))
+        query = "SELECT id, targets FROM scans WHERE id < ?"
+        if complete_only:
+            query += " AND status = 'complete'"
+        for r in self._db.execute(query + " ORDER BY id DESC", (scan_id,)):
+            if not same_targets or sorted(json.loads(r["targets"])) == wanted:
+                return int(r["id"])
+        return None
+
+    def seen_span(self, keys: Sequence[str] | None = None) -> dict[str, tuple[str, str]]:
+        """First and last time each device was observed, over every scan: key -> (first, last)."""
+        rows = self._db.execute("SELECT key, first_seen, last_seen FROM devices").fetchall()
+        wanted = set(keys) if keys is not None else None
+        return {
+            r["key"]: (r["first_seen"], r["last_seen"])
+            for r in rows
+            if wanted is None or r["key"] in wanted
+        }
+
+    def first_seen(self, scan_id: int) -> dict[str, str]:
+        """For each device of a scan, the start of the first scan (up to this one) that saw it."""
+        rows = self._db.execute(
+            "SELECT sd.device_key AS key, min(s.started_at) AS first FROM scan_devices sd"
+            " JOIN scans s ON s.id = sd.scan_id WHERE s.id <= ? AND sd.device_key IN"
+            " (SELECT device_key FROM scan_devices WHERE scan_id = ?) GROUP BY sd.device_key",
+            (scan_id, scan_id),
+        ).fetchall()
+        return {r["key"]: r["first"] for r in rows}
+
+    def device_scans(self, key: str) -> list[tuple[int, list[str]]]:
+        """Every scan that saw a device, with the IPs it had then (its IP history)."""
+        rows = self._db.execute(
+            "SELECT scan_id, ips FROM scan_devices WHERE device_key = ? ORDER BY scan_id", (key,)
+        ).fetchall()
+        return [(int(r["scan_id"]), json.loads(r["ips"])) for r in rows]
+
+    def has_device(self, key: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM devices WHERE key = ?", (key,)).fetchone() is not None
+        )
+
+    # -- dispositions -----------------------------------------------------------------------
+
+    def set_disposition(self, disposition: Disposition) -> None:
+        if not self.has_device(disposition.device_key):
+            raise DispositionError(
+                f"no device {disposition.device_key!r} in {self.path}: use the key shown by "
+                "'camaudit history show' (mac:… or serial:…)"
+            )
+        with self._tx() as db:
+            d = disposition
+            db.execute(
+                "INSERT INTO dispositions (device_key, status, by_name, reason, date, recorded_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (
+                    d.device_key,
+                    d.status.value,
+                    d.by,
+                    d.reason,
+                    d.date.isoformat() if d.date else None,
+                    _ts(d.recorded_at),
+                ),
+            )
+
+    def disposition_history(self, key: str | None = None) -> list[Disposition]:
+        """Every decision recorded (for one device, or all), oldest first."""
+        query, args = "SELECT * FROM dispositions", ()
+        if key is not None:
+            query, args = query + " WHERE device_key = ?", (key,)  # type: ignore[assignment]
+        rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [_disposition(r) for r in rows]
+
+    def current_dispositions(self, as_of: dt.datetime | None = None) -> dict[str, Disposition]:
+        """The newest decision per device (recorded no later than ``as_of`` when given)."""
+        out: dict[str, Disposition] = {}
+        for d in self.disposition_history():
+            if as_of is None or d.recorded_at <= as_of:
+                out[d.device_key] = d
+        return out
+
+
+def _row_writer(row: sqlite3.Row) -> WriterIdentity:
+    return WriterIdentity(
+        host=row["writer_host"] or _hostname(),
+        boot=row["writer_boot"],
+        pid=int(row["writer_pid"] or 0),
+        start=float(row["writer_start"] or 0.0),
+    )
+
+
+def _scan_from_row(row: sqlite3.Row) -> Scan:
+    return Scan(
+        id=int(row["id"]),
+        targets=tuple(json.loads(row["targets"])),
+        methods=tuple(json.loads(row["methods"])),
+        site=SiteProfile.from_dict(json.loads(row["site"])),
+        policies=tuple(json.loads(row["policies"])),
+        options=json.loads(row["options"]),
+        started_at=dt.datetime.fromisoformat(row["started_at"]),
+        ended_at=_parse_ts(row["ended_at"]),
+        status=ScanStatus(row["status"]),
+        data_versions=json.loads(row["data_versions"]),
+    )
+
+
+def _evidence(row: sqlite3.Row) -> EvidenceItem:
+    value = json.loads(row["value"])
+    return EvidenceItem(
+        field=row["field"],
+        value=tuple(value) if isinstance(value, list) else value,
+        source=row["source"],
+        seen_at=dt.datetime.fromisoformat(row["seen_at"]),
+    )
+
+
+def _error(row: sqlite3.Row) -> ProbeError:
+    return ProbeError(
+        source=row["source"],
+        kind=row["kind"],
+        message=row["message"],
+        seen_at=dt.datetime.fromisoformat(row["seen_at"]),
+        ip=row["ip"],
+    )
+
+
+def _disposition(row: sqlite3.Row) -> Disposition:
+    return Disposition.from_dict(
+        {
+            "device_key": row["device_key"],
+            "status": row["status"],
+            "by": row["by_name"],
+            "reason": row["reason"],
+            "date": row["date"],
+            "recorded_at": row["recorded_at"],
+        }
+    )
