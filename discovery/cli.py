@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.merge import DeviceMerger
-from core.model import Device, Observation, Scan, ScanStatus, SiteProfile, SiteUse, utcnow
+from core.model import Device, ProbeError, Scan, ScanStatus, SiteProfile, SiteUse, utcnow
 from discovery.base import DiscoveryError
 from discovery.credentials import CredentialStore, load_credentials
 from discovery.scan import (
@@ -167,11 +167,7 @@ def build_options(args: argparse.Namespace) -> tuple[list[ipaddress.IPv4Network]
         creds = load_credentials(args.credentials) if args.credentials else CredentialStore()
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
-    site = (
-        SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
-        if args.site_use
-        else SiteProfile()
-    )
+    site = _site(args)
     options = ScanOptions(
         interface=args.interface,
         methods=_methods(args.methods),
@@ -378,22 +374,29 @@ async def _run(
 
 def _passive(args: argparse.Namespace) -> Finished:
     """--pcap: devices from a capture file; nothing is sent."""
-    from discovery.pcap import read_pcap  # noqa: PLC0415  (D1's reader; scapy is heavy)
+    from discovery.pcap import read_pcap  # noqa: PLC0415  (scapy: heavy, only for --pcap)
 
-    site = (
-        SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
-        if args.site_use
-        else SiteProfile()
-    )
+    site = _site(args)
+    result = read_pcap(args.pcap)
     merger = DeviceMerger()
-    for item in read_pcap(args.pcap):
-        if isinstance(item, Observation):
-            merger.add(item)
+    for obs in result.observations:
+        merger.add(obs)
+    scan_errors: list[ProbeError] = []
+    for error in result.errors:
+        dev = merger.by_ip(error.ip) if error.ip else None
+        (dev.errors if dev is not None else scan_errors).append(error)
     assessor = Assessor(site, tuple(args.policy))
     for dev in merger.devices:
         assessor.assess(dev)
     devices = tuple(snapshot(d) for d in merger.devices)
-    return Finished(devices, ("pcap",), {}, False)
+    totals = {"devices": len(devices), "packets": result.packet_count}
+    return Finished(devices, ("pcap",), {}, False, tuple(scan_errors), totals)
+
+
+def _site(args: argparse.Namespace) -> SiteProfile:
+    if not args.site_use:
+        return SiteProfile()
+    return SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -80,6 +80,9 @@ def classify(exc: BaseException, *, authenticated: bool) -> OnvifFailure:
     if name == "ONVIFAuthError" or any(m in text.lower() for m in _AUTH_MARKERS):
         kind = "bad_credentials" if authenticated else "needs_credentials"
         return OnvifFailure(kind, f"device refused: {text}")
+    if name == "Fault" and getattr(cause, "code", None) is None and "unknown fault" in text.lower():
+        # zeep's reading of a non-SOAP page (an HTML 404 parses as XML but has no Fault)
+        return OnvifFailure("not_onvif", "the reply is not SOAP: not an ONVIF device service")
     if name == "TransportError":
         status = getattr(cause, "status_code", 0)
         if status == 401:

@@ -102,6 +102,7 @@ class ScanOptions:
     concurrency: int = 64
     connect_concurrency: int = 512
     discovery_window: float = 3.0
+    grace: float = 10.0  # a listening probe is cut off this long after its window closes
     credentials: Callable[[str], Credential | None] = _no_credentials
     site: SiteProfile = field(default_factory=SiteProfile)
     policies: Sequence[str] = ()  # policy pack ids; empty = every pack
@@ -348,7 +349,7 @@ class _Run:
                 ctx = self.context(())
                 if name != "arp":  # a listening protocol's timeout is its reply window
                     ctx.timeout = window
-                budget = None if name == "arp" else window + opts.timeout + 10
+                budget = None if name == "arp" else window + opts.timeout + opts.grace
                 jobs.append((name, ctx, budget))
         await self.phase("discover", jobs)
         if "arp" in self.methods and "arp" not in self.ran:

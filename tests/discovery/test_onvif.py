@@ -1,0 +1,285 @@
+"""ONVIF: error sorting, per-capability failure and the read-only rule.
+
+Most tests patch the one seam (``discovery.onvif.make_client``) with a scripted device, as
+Home Assistant's ONVIF tests do; the last ones run the real onvif-zeep-async client against
+loopback servers that are not (or not quite) ONVIF devices.  Live ONVIF against the lab's
+emulated cameras is in tests/lab/test_probe_tcp.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from zeep.exceptions import Fault, TransportError
+
+from core.model import Observation, ProbeError
+from discovery import onvif
+from discovery.base import Credential, ProbeContext
+from tests.discovery.tcp_fakes import Server, collect, sync
+
+IP = "127.0.0.1"
+# domain.md §4.4: what a Hikvision answers to GetDeviceInformation.
+HIK_INFO = SimpleNamespace(
+    Manufacturer="HIKVISION",
+    Model="DS-2CD2143G0-I",
+    FirmwareVersion="V5.5.82 build 190909",
+    SerialNumber="DS-2CD2143G0-I20200414AAWRE33842150",
+    HardwareId="88",
+)
+HIK_INTERFACES = [SimpleNamespace(Info=SimpleNamespace(HwAddress="44:19:B6:6A:5C:01"))]
+HIK_SCOPES = [
+    SimpleNamespace(ScopeItem="onvif://www.onvif.org/name/HIKVISION%20DS-2CD2143G0-I"),
+    SimpleNamespace(ScopeItem="onvif://www.onvif.org/hardware/DS-2CD2143G0-I"),
+]
+NOT_AUTHORIZED = Fault("Sender not Authorized")
+
+
+class ScriptedDevice:
+    """Stands in for ONVIFCamera: answers each operation from a script, records every call."""
+
+    def __init__(self, script: dict[str, Any], calls: list[str]) -> None:
+        self.script, self.calls, self.closed = script, calls, False
+
+    async def create_devicemgmt_service(self) -> Any:
+        device = self
+
+        class Service:
+            def __getattr__(self, name: str) -> Any:
+                async def call() -> Any:
+                    device.calls.append(name)
+                    result = device.script.get(name.removeprefix("authless_"), NOT_AUTHORIZED)
+                    if isinstance(result, dict):  # auth-dependent answer
+                        result = result["auth" if not name.startswith("authless_") else "anon"]
+                    if isinstance(result, BaseException):
+                        raise result
+                    return result
+
+                return call
+
+        return Service()
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+FULL = {
+    "GetSystemDateAndTime": SimpleNamespace(),
+    "GetDeviceInformation": {"auth": HIK_INFO, "anon": NOT_AUTHORIZED},
+    "GetNetworkInterfaces": {"auth": HIK_INTERFACES, "anon": NOT_AUTHORIZED},
+    "GetScopes": {"auth": HIK_SCOPES, "anon": NOT_AUTHORIZED},
+}
+
+
+@pytest.fixture
+def device(monkeypatch: pytest.MonkeyPatch):
+    calls: list[str] = []
+    made: list[tuple[str, int, Credential | None]] = []
+
+    def install(script: dict[str, Any]) -> list[str]:
+        def factory(host: str, port: int, credential: Credential | None) -> ScriptedDevice:
+            made.append((host, port, credential))
+            return ScriptedDevice(script, calls)
+
+        monkeypatch.setattr(onvif, "make_client", factory)
+        return calls
+
+    install.made = made  # type: ignore[attr-defined]
+    return install
+
+
+def ctx(cred: Credential | None = None, xaddrs: tuple[str, ...] = (), ports=(80,)) -> ProbeContext:
+    return ProbeContext(
+        interface=None,
+        networks=(),
+        hosts=(IP,),
+        timeout=1.0,
+        credentials=lambda ip: cred,
+        options={"open_ports": {IP: ports}, "onvif_xaddrs": {IP: xaddrs} if xaddrs else {}},
+    )
+
+
+def fields_of(items: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if isinstance(item, Observation):
+            out.update(item.fields)
+    return out
+
+
+@sync
+async def test_identity_with_credentials(device) -> None:
+    calls = device(FULL)
+    items = await collect(onvif.probe(ctx(Credential("admin", "pw"))))
+    fields = fields_of(items)
+    assert fields["onvif.manufacturer"] == "HIKVISION"
+    assert fields["onvif.serial"] == "DS-2CD2143G0-I20200414AAWRE33842150"
+    assert fields["onvif.hardware_id"] == "88"
+    assert fields["onvif.mac"] == "44:19:b6:6a:5c:01"
+    assert fields["onvif.scopes"] == (
+        "onvif://www.onvif.org/name/HIKVISION DS-2CD2143G0-I",
+        "onvif://www.onvif.org/hardware/DS-2CD2143G0-I",
+    )
+    assert not [i for i in items if isinstance(i, ProbeError)]
+    assert calls[0] == "authless_GetSystemDateAndTime"
+    assert all(c.removeprefix("authless_").startswith("Get") for c in calls)
+
+
+@sync
+async def test_without_credentials_a_refusal_is_not_an_error(device) -> None:
+    calls = device(FULL)
+    items = await collect(onvif.probe(ctx(None)))
+    assert fields_of(items) == {"ip": IP, "onvif.xaddr": f"http://{IP}:80/onvif/device_service"}
+    assert not [i for i in items if isinstance(i, ProbeError)]
+    assert all(c.startswith("authless_") for c in calls)
+
+
+@sync
+async def test_anonymous_device_information_is_kept(device) -> None:
+    device({**FULL, "GetDeviceInformation": HIK_INFO})
+    fields = fields_of(await collect(onvif.probe(ctx(None))))
+    assert fields["onvif.model"] == "DS-2CD2143G0-I"
+
+
+@sync
+async def test_wrong_password_is_bad_credentials_and_not_repeated(device) -> None:
+    script = {**FULL, "GetDeviceInformation": NOT_AUTHORIZED}
+    calls = device(script)
+    items = await collect(onvif.probe(ctx(Credential("admin", "wrong"))))
+    errors = [i for i in items if isinstance(i, ProbeError)]
+    assert [(e.kind, e.ip) for e in errors] == [("bad_credentials", IP)]
+    assert "wrong" not in errors[0].message
+    assert [c for c in calls if not c.startswith("authless_")] == ["GetDeviceInformation"]
+    assert fields_of(items)["onvif.xaddr"]  # the device still counts as ONVIF
+
+
+@sync
+async def test_one_capability_failing_keeps_the_others(device) -> None:
+    device({**FULL, "GetScopes": {"auth": ValueError("garbled scopes"), "anon": NOT_AUTHORIZED}})
+    items = await collect(onvif.probe(ctx(Credential("admin", "pw"))))
+    assert fields_of(items)["onvif.model"] == "DS-2CD2143G0-I"
+    assert fields_of(items)["onvif.mac"] == "44:19:b6:6a:5c:01"
+    errors = [i for i in items if isinstance(i, ProbeError)]
+    assert [(e.kind, "GetScopes" in e.message) for e in errors] == [("protocol", True)]
+
+
+@sync
+async def test_a_web_server_that_is_not_onvif(device) -> None:
+    not_found = TransportError("Server returned HTTP status 404", status_code=404)
+    device({"GetSystemDateAndTime": not_found})
+    assert await collect(onvif.probe(ctx(None))) == []  # never claimed ONVIF: nothing to say
+    advertised = await collect(
+        onvif.probe(ctx(None, xaddrs=(f"http://{IP}/onvif/device_service",)))
+    )
+    assert [(type(i), i.kind) for i in advertised] == [(ProbeError, "not_onvif")]
+
+
+@sync
+async def test_unreachable_and_timeouts(device) -> None:
+    device({"GetSystemDateAndTime": ConnectionRefusedError(111, "refused")})
+    items = await collect(onvif.probe(ctx(None)))
+    assert [i.kind for i in items] == ["unreachable"]
+
+
+def test_xaddr_port_is_tried_first() -> None:
+    assert onvif.candidate_ports(
+        [80, 8899], ["http://198.18.0.5:8080/onvif/device_service"], (80, 8899)
+    ) == [
+        8080,
+        80,
+        8899,
+    ]
+    assert onvif.candidate_ports([554], [], onvif.ONVIF_PORTS) == []
+
+
+def test_only_read_operations_can_go_out() -> None:
+    assert all(op.startswith("Get") for op in onvif.READ_ONLY_OPERATIONS)
+
+    class Anything:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"{name} must never be looked up")
+
+    for op in (
+        "SetHostname",
+        "CreateUsers",
+        "DeleteUsers",
+        "SystemReboot",
+        "SetSystemFactoryDefault",
+    ):
+        with pytest.raises(ValueError, match="read-only"):
+            asyncio.run(onvif._call(Anything(), op, auth=True, timeout=1.0))
+
+
+def test_classification_of_library_errors() -> None:
+    from onvif.exceptions import ONVIFError
+
+    wrapped = ONVIFError(OSError(113, "No route to host"))
+    wrapped.__cause__ = OSError(113, "No route to host")
+    assert onvif.classify(wrapped, authenticated=False).kind == "unreachable"
+    assert onvif.classify(TimeoutError(), authenticated=True).kind == "unreachable"
+    assert onvif.classify(NOT_AUTHORIZED, authenticated=True).kind == "bad_credentials"
+    assert (
+        onvif.classify(TransportError("x", status_code=401), authenticated=True).kind
+        == "bad_credentials"
+    )
+    assert (
+        onvif.classify(TransportError("x", status_code=500), authenticated=True).kind == "protocol"
+    )
+
+
+# ---------------------------------------------------------------- the real client
+
+
+@sync
+async def test_real_client_on_a_closed_port_is_unreachable() -> None:
+    async def nothing(reader, writer) -> None:
+        return None
+
+    async with Server(nothing) as srv:
+        port = srv.port
+    with pytest.raises(onvif.OnvifFailure) as info:
+        await onvif.probe_endpoint(IP, port, None, 2.0)
+    assert info.value.kind == "unreachable"
+
+
+@sync
+async def test_real_client_on_a_plain_web_server_is_not_onvif() -> None:
+    seen: list[bytes] = []
+
+    async def web(reader, writer) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head)
+        body = b"<html><title>404</title></html>"
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+
+    async with Server(web) as srv:
+        with pytest.raises(onvif.OnvifFailure) as info:
+            await onvif.probe_endpoint(IP, srv.port, None, 3.0)
+    assert info.value.kind == "not_onvif"
+    assert seen and seen[0].startswith(b"POST /onvif/device_service")
+
+
+@sync
+async def test_real_client_refuses_an_entity_bomb() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>&c;'
+        b"</env:Body></env:Envelope>"
+    )
+
+    async def bomber(reader, writer) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(bomb), bomb))
+        await writer.drain()
+
+    async with Server(bomber) as srv:
+        with pytest.raises(onvif.OnvifFailure) as info:
+            await onvif.probe_endpoint(IP, srv.port, None, 3.0)
+    assert info.value.kind == "protocol"
