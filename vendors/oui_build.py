@@ -1,0 +1,149 @@
+"""Build the compact IEEE MAC registry file that vendors.oui reads.
+
+Two inputs are understood, both as text (the caller reads the files):
+
+- Wireshark ``manuf`` format, as shipped by pymanuf (``00:BC:99<TAB><TAB>Org`` for MA-L blocks,
+  ``40:2C:76:10:00:00/28<TAB>Org`` for MA-M and MA-S / IAB blocks);
+- the IEEE registry CSV files a user downloads (oui.csv, mam.csv, oui36.csv, iab.csv, cid.csv:
+  ``Registry,Assignment,Organization Name,Organization Address``).
+
+The output is a gzip-compressed TSV: ``# key<TAB>value`` header lines (data_as_of, source), then
+one ``HEXPREFIX<TAB>ORG`` line per block, where the prefix length says the block size (6 hex
+digits = 24 bits, 7 = 28, 9 = 36).  Regenerate the bundled file with::
+
+    python -m vendors.oui_build            # from the installed pymanuf
+    python -m vendors.oui_build --manuf FILE --as-of 2026-10-01
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gzip
+import importlib.metadata
+import importlib.util
+import io
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLED = Path(__file__).resolve().parent / "data" / "oui" / "registry.tsv.gz"
+IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv", "cid.csv")
+_HEX_DIGITS = {24: 6, 28: 7, 36: 9}
+_REGISTRY_BITS = {"MA-L": 24, "CID": 24, "MA-M": 28, "MA-S": 36, "IAB": 36}
+_HEX = re.compile(r"^[0-9A-F]+$")
+
+
+class RegistryFormatError(ValueError):
+    """An input line or file is not in the expected registry format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One registry assignment: a prefix of ``bits`` bits (as upper-case hex) and its owner."""
+
+    prefix: str
+    bits: int
+    org: str
+
+
+def parse_manuf(text: str) -> list[Block]:
+    """Blocks from Wireshark ``manuf`` text; comment and malformed lines are skipped."""
+    blocks: list[Block] = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = [p for p in line.split("\t") if p]
+        if len(parts) < 2:
+            continue
+        block = _manuf_block(parts[0], parts[-1].strip())
+        if block:
+            blocks.append(block)
+    return blocks
+
+
+def _manuf_block(address: str, org: str) -> Block | None:
+    prefix, _, size = address.partition("/")
+    bits = int(size) if size.isdigit() else 24
+    if bits not in _HEX_DIGITS or not org:
+        return None
+    digits = prefix.replace(":", "").replace("-", "").upper()[: _HEX_DIGITS[bits]]
+    if len(digits) != _HEX_DIGITS[bits] or not _HEX.match(digits):
+        return None
+    return Block(digits, bits, org)
+
+
+def parse_ieee_csv(text: str, name: str = "csv") -> list[Block]:
+    """Blocks from one IEEE registry CSV; raises RegistryFormatError naming the bad line."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or [h.strip() for h in header[:3]] != [
+        "Registry",
+        "Assignment",
+        "Organization Name",
+    ]:
+        raise RegistryFormatError(f"{name}:1: not an IEEE registry CSV (header {header!r})")
+    blocks = []
+    for row in reader:
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        blocks.append(_ieee_block(row, f"{name}:{reader.line_num}"))
+    return blocks
+
+
+def _ieee_block(row: Sequence[str], where: str) -> Block:
+    if len(row) < 3:
+        raise RegistryFormatError(f"{where}: expected at least 3 columns, got {len(row)}")
+    registry, assignment, org = (cell.strip() for cell in row[:3])
+    bits = _REGISTRY_BITS.get(registry)
+    if bits is None:
+        raise RegistryFormatError(f"{where}: unknown registry {registry!r}")
+    digits = assignment.upper()
+    if len(digits) != _HEX_DIGITS[bits] or not _HEX.match(digits):
+        raise RegistryFormatError(f"{where}: assignment {assignment!r} is not a {bits}-bit prefix")
+    return Block(digits, bits, org or "Private")
+
+
+def render(blocks: Iterable[Block], *, as_of: dt.date, source: str) -> bytes:
+    """The gzip TSV bytes for ``blocks`` (later duplicates of a prefix win)."""
+    unique = {(b.prefix, b.bits): b for b in blocks}
+    lines = [f"# data_as_of\t{as_of.isoformat()}", f"# source\t{source}"]
+    for block in sorted(unique.values(), key=lambda b: (b.prefix, b.bits)):
+        org = " ".join(block.org.split())
+        lines.append(f"{block.prefix}\t{org}")
+    # mtime=0 keeps the file byte-identical between runs (no churn in git).
+    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0)
+
+
+def pymanuf_source() -> tuple[Path, dt.date, str]:
+    """The installed pymanuf's manuf.txt, its data date (from the version) and a label."""
+    spec = importlib.util.find_spec("pymanuf")
+    if spec is None or spec.origin is None:
+        raise RegistryFormatError("pymanuf is not installed")
+    version = importlib.metadata.version("pymanuf")
+    year, month, day = (int(x) for x in version.split(".")[:3])
+    label = f"pymanuf {version} (MIT; Wireshark-format manuf.txt from IEEE oui/mam/oui36/iab/cid CSVs)"
+    return Path(spec.origin).parent / "manuf.txt", dt.date(year, month, day), label
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Regenerate vendors/data/oui/registry.tsv.gz")
+    parser.add_argument("--manuf", type=Path, help="a Wireshark manuf file (default: pymanuf's)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, help="data date (YYYY-MM-DD)")
+    parser.add_argument("--out", type=Path, default=BUNDLED)
+    args = parser.parse_args(argv)
+    path, as_of, source = pymanuf_source()
+    if args.manuf:
+        path, source = args.manuf, f"Wireshark manuf file {args.manuf.name}"
+    blocks = parse_manuf(path.read_text(encoding="utf-8"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(render(blocks, as_of=args.as_of or as_of, source=source))
+    print(f"{len(blocks)} blocks -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
