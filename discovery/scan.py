@@ -26,7 +26,7 @@ import ipaddress
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -466,7 +466,7 @@ def _strs(value: object) -> Iterable[str]:
 
 async def scan(
     targets: Sequence[ipaddress.IPv4Network], options: ScanOptions | None = None
-) -> AsyncIterator[ScanEvent]:
+) -> AsyncGenerator[ScanEvent, None]:
     """Run a scan and yield its events; the last one is always :class:`Finished`.
 
     Closing the iterator early (or cancelling the task consuming it) stops every probe.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def sync(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+def sync(fn: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
     """Run an async test on a fresh event loop (no pytest plugin needed)."""
 
     @functools.wraps(fn)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,17 +16,7 @@ from hypothesis import strategies as st
 from core.model import Observation, ProbeError
 from discovery import http
 from discovery.base import Credential, ParseError, ProbeContext
-
-
-def sync(fn):
-    """Run an async test on a fresh event loop (no pytest plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
-
+from tests.discovery.tcp_fakes import sync
 
 # domain.md §4.5: the RPC2_Login challenge Greenbone's Dahua detection relies on.
 RPC2_REPLY = (
@@ -243,7 +233,7 @@ def ctx_for(ip: str, port: int, **kwargs) -> ProbeContext:
     )
 
 
-async def collect(probe, ctx) -> list:
+async def collect(probe, ctx) -> list[Any]:
     return [item async for item in probe(ctx)]
 
 
@@ -290,7 +280,7 @@ async def test_banner_redirect_favicon_and_isapi_with_credentials() -> None:
         cred = Credential(ISAPI_USER, ISAPI_PASSWORD)
         ctx = ctx_for(cam.ip, cam.port, credentials=lambda ip: cred)
         items = await collect(http.probe, ctx)
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     for item in items:
         assert isinstance(item, Observation), item
         fields.update(item.fields)
