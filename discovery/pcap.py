@@ -258,6 +258,14 @@ def _arp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
     return [("arp", {"ip": ip, "mac": mac})]
 
 
+def _igmp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
+    """IGMP is never routed, so its sender is on this segment: a device's pre-DHCP
+    default address often shows up only here (the DCS-930LB joins from 192.168.0.20)."""
+    if not packet.haslayer(IP) or packet[IP].proto != 2 or not (frame.ip and frame.mac):
+        return []
+    return [("igmp", _sender(frame))]
+
+
 def _dhcp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
     if not (packet.haslayer(BOOTP) and packet.haslayer(DHCP)):
         return []
@@ -370,6 +378,7 @@ def _header(payload: bytes, name: bytes) -> str | None:
 
 EXTRACTORS: tuple[Extractor, ...] = (
     _arp,
+    _igmp,
     _dhcp,
     _mdns,
     _ssdp,

@@ -44,8 +44,10 @@ def test_observation_uses_the_vocabulary():
     assert obs.method == "probe"
     assert obs.ip == "198.18.0.30"
     assert obs.fields["wsd.types"] == ("dn:NetworkVideoTransmitter", "tds:Device")
-    assert obs.fields["wsd.xaddrs"][0] == "http://192.168.0.218/onvif/device_service"
-    assert "onvif://www.onvif.org/name/HIKVISION DS-2CD3955FWD-IWS" in obs.fields["wsd.scopes"]
+    xaddrs, scopes = obs.fields["wsd.xaddrs"], obs.fields["wsd.scopes"]
+    assert isinstance(xaddrs, tuple) and isinstance(scopes, tuple)
+    assert xaddrs[0] == "http://192.168.0.218/onvif/device_service"
+    assert "onvif://www.onvif.org/name/HIKVISION DS-2CD3955FWD-IWS" in scopes
 
 
 def test_without_a_source_the_ipv4_xaddr_names_the_host():
