@@ -205,3 +205,12 @@ def read_ready(state: LabState) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_profiles(state: LabState) -> dict[str, Mapping[str, Any]]:
+    """Each device's rendered profile, by device name (what the emulator serves)."""
+    try:
+        data = json.loads(state.devices_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StateError(f"{state.devices_file}: unreadable device profiles: {exc}") from exc
+    return {name: entry["profile"] for name, entry in data.items()}

@@ -28,7 +28,13 @@ def _blackholes() -> set[str]:
 
 
 def _up(prefix: str, devices: int = 2) -> tuple[LabState, str]:
-    result = run_cli("lab", "up", "--devices", str(devices), "--prefix", prefix)
+    # PCs (WS-Discovery only) start at once; camera profiles wait ~2 s for mDNS probing.
+    mix = lab_state.run_dir() / f"mix-{prefix}.toml"
+    mix.write_text(f'[[device]]\nprofile = "windows-pc"\ncount = {devices}\n')
+    try:
+        result = run_cli("lab", "up", "--profiles", str(mix), "--prefix", prefix)
+    finally:
+        mix.unlink()
     assert result.returncode == 0, result.stdout + result.stderr
     return lab_state.load(prefix), result.stdout
 
@@ -103,13 +109,13 @@ def test_up_refuses_to_run_inside_a_namespace(lab: LabState) -> None:
 def test_up_with_a_mix_file_and_a_bad_one(lab: LabState, tmp_path: Path) -> None:
     prefix = _prefix("m")
     mix = tmp_path / "mix.toml"
-    mix.write_text('[[device]]\nprofile = "axis-ipc"\ncount = 2\n')
+    mix.write_text('[[device]]\nprofile = "windows-pc"\ncount = 2\n')
     try:
         result = run_cli("lab", "up", "--profiles", str(mix), "--prefix", prefix)
         assert result.returncode == 0, result.stderr
         made = lab_state.load(prefix)
-        assert [d.profile_id for d in made.devices] == ["axis-ipc", "axis-ipc"]
-        assert all(d.mac.startswith("ac:cc:8e:") for d in made.devices)
+        assert [d.profile_id for d in made.devices] == ["windows-pc", "windows-pc"]
+        assert all(d.mac.startswith("3c:97:0e:") for d in made.devices)
     finally:
         run_cli("lab", "down", "--prefix", prefix)
     mix.write_text('[[device]]\nprofile = "no-such-profile"\n')
@@ -132,7 +138,7 @@ def test_bad_prefix_and_count_are_refused_clearly() -> None:
 @pytest.mark.parametrize(
     "args",
     [("lab", "up", "--devices", "2"), ("lab", "down"), ("lab", "exec", "--", "true"), ("demo",)],
-    ids=lambda a: " ".join(a),
+    ids=" ".join,
 )
 def test_non_root_is_refused_with_a_clear_message(args: tuple[str, ...]) -> None:
     # As root, drop to nobody for the child; as anyone else, just run it.

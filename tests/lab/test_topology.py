@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def _expected_specs() -> list[profile.DeviceSpec]:
     return profile.build_mix(int(count) if count else None)
 
 
-def _eth0(ns: str) -> dict[str, object]:
+def _eth0(ns: str) -> dict[str, Any]:
     (link,) = ip_json("-n", ns, "addr", "show", "dev", "eth0")
     assert isinstance(link, dict)
     return link
@@ -41,13 +42,13 @@ def test_every_device_sits_in_its_namespace_with_the_mac_its_profile_gives(lab: 
 
 
 def test_scanner_has_the_first_address_and_devices_fill_the_subnet(lab: LabState) -> None:
-    subnet = ipaddress.ip_network(lab.subnet)
-    assert subnet.subnet_of(ipaddress.ip_network("198.18.0.0/15"))
+    subnet = ipaddress.IPv4Network(lab.subnet)
+    assert subnet.subnet_of(ipaddress.IPv4Network("198.18.0.0/15"))
     hosts = list(subnet.hosts())
     assert lab.scanner_ip == str(hosts[0])
     assert [d.ip for d in lab.devices] == [str(h) for h in hosts[1 : len(lab.devices) + 1]]
     link = _eth0(lab.scanner_ns)
-    assert link["addr_info"][0]["local"] == lab.scanner_ip  # type: ignore[index]
+    assert link["addr_info"][0]["local"] == lab.scanner_ip
 
 
 def test_no_default_route_anywhere_and_a_multicast_route_everywhere(lab: LabState) -> None:
