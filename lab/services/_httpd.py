@@ -136,33 +136,8 @@ class HttpSite:
 
     def check(self, request: Request, realm: str) -> Credentials:
         """Check the Authorization header against the profile's credentials."""
-        header = request.headers.get("authorization", "")
-        scheme, _, rest = header.partition(" ")
-        scheme = scheme.lower()
-        if scheme == "basic":
-            return self._check_basic(rest)
-        if scheme == "digest":
-            return self._check_digest(rest, request.method, realm)
-        return NO_CREDENTIALS
-
-    def _check_basic(self, token: str) -> Credentials:
-        try:
-            user, _, password = (
-                base64.b64decode(token.strip(), validate=True).decode().partition(":")
-            )
-        except (ValueError, UnicodeDecodeError):
-            return Credentials("basic", None, valid=False)
-        return Credentials("basic", user, valid=password_ok(self.ctx, user, password))
-
-    def _check_digest(self, rest: str, method: str, realm: str) -> Credentials:
-        fields = parse_auth_params(rest)
-        user = fields.get("username")
-        password = expected_password(self.ctx, user)
-        if user is None or password is None or fields.get("nonce") not in self.nonces:
-            return Credentials("digest", user, valid=False)
-        expected = digest_response(fields, method, realm, user, password)
-        return Credentials(
-            "digest", user, valid=secrets.compare_digest(expected, fields.get("response", ""))
+        return check_authorization(
+            self.ctx, request.headers.get("authorization", ""), request.method, realm, self.nonces
         )
 
     # -- serving --------------------------------------------------------------------------
@@ -292,6 +267,32 @@ def expected_password(ctx: DeviceContext, user: str | None) -> str | None:
 def password_ok(ctx: DeviceContext, user: str, password: str) -> bool:
     expected = expected_password(ctx, user)
     return expected is not None and secrets.compare_digest(expected, password)
+
+
+def check_authorization(
+    ctx: DeviceContext, header: str, method: str, realm: str, nonces: Mapping[str, None]
+) -> Credentials:
+    """Basic or Digest (MD5, qop=auth or none) credentials in an Authorization header."""
+    scheme, _, rest = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(rest.strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return Credentials("basic", None, valid=False)
+        user, _, password = decoded.partition(":")
+        return Credentials("basic", user, valid=password_ok(ctx, user, password))
+    if scheme != "digest":
+        return NO_CREDENTIALS
+    fields = parse_auth_params(rest)
+    name = fields.get("username")
+    secret = expected_password(ctx, name)
+    if name is None or secret is None or fields.get("nonce") not in nonces:
+        return Credentials("digest", name, valid=False)
+    expected = digest_response(fields, method, realm, name, secret)
+    return Credentials(
+        "digest", name, valid=secrets.compare_digest(expected, fields.get("response", ""))
+    )
 
 
 def parse_auth_params(text: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ def runtime(ctx: DeviceContext, value: Any) -> Any:
             "index": ctx.index,
             "n": ctx.index + 1,
             "uuid": device_uuid(ctx),
+            "serial": str(identity(ctx).get("serial", "")),
             "netmask": str(ipaddress.ip_network(f"0.0.0.0/{ctx.netmask}").netmask),
         },
     )

@@ -27,7 +27,8 @@ RecordFn = Callable[[str, str, Mapping[str, Any]], None]
 
 
 class Closeable(Protocol):
-    def close(self) -> None: ...
+    # close() may return an awaitable (zeroconf's async close); the host awaits it.
+    def close(self) -> object: ...
 
 
 @dataclass

@@ -1,0 +1,73 @@
+"""mDNS / DNS-SD registrations with python-zeroconf (async API, the device's interface only).
+
+``[[services.mdns.service]]`` entries: ``type`` (e.g. ``_CGI._tcp.local.``,
+``_axis-video._tcp.local.``, ``_ipp._tcp.local.``), ``name`` (instance name), ``port``,
+``txt`` (key -> value), optional ``host`` (default ``<device name>.local.``).  Zeroconf opens
+its own sockets, so it is constructed inside ``ctx.in_namespace()``.  Registration runs in
+the background (a blocking register costs about 1.7 s per service), so start() returns at
+once.  mDNS queries are answered by zeroconf itself and are not recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from zeroconf import IPVersion, ServiceInfo
+from zeroconf.asyncio import AsyncZeroconf
+
+from lab.services._util import runtime
+from lab.services.base import DeviceContext
+
+
+class _Closer:
+    def __init__(self, zc: AsyncZeroconf, tasks: list[asyncio.Future[Any]]) -> None:
+        self.zc = zc
+        self.tasks = tasks
+
+    def close(self) -> Awaitable[None]:  # the emulator awaits what close() returns
+        for task in self.tasks:
+            task.cancel()
+        return self.zc.async_close()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    # A failed registration (name conflict) must not surface as "exception never retrieved".
+    if not future.cancelled():
+        future.exception()
+
+
+def service_infos(ctx: DeviceContext) -> list[ServiceInfo]:
+    entries = runtime(ctx, list(ctx.service("mdns").get("service", [])))
+    infos = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        type_ = str(entry["type"])
+        txt = {str(k): str(v) for k, v in dict(entry.get("txt", {})).items()}
+        infos.append(
+            ServiceInfo(
+                type_,
+                f"{entry['name']}.{type_}",
+                addresses=[socket.inet_aton(ctx.ip)],
+                port=int(entry.get("port", 80)),
+                properties=txt,
+                server=str(entry.get("host", f"{ctx.name}.local.")),
+            )
+        )
+    return infos
+
+
+async def start(ctx: DeviceContext) -> None:
+    with ctx.in_namespace():
+        zc = AsyncZeroconf(interfaces=[ctx.ip], ip_version=IPVersion.V4Only)
+    tasks: list[asyncio.Future[Any]] = []
+    for info in service_infos(ctx):
+        # The first await only schedules the registration; its probing runs in the task.
+        future = asyncio.ensure_future(await zc.async_register_service(info))
+        future.add_done_callback(_retrieve)
+        tasks.append(future)
+    ctx.record("mdns", "registered", {"services": [i.name for i in service_infos(ctx)]})
+    ctx.closers.append(_Closer(zc, tasks))
