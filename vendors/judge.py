@@ -80,8 +80,9 @@ USE_LABELS = {
     SiteUse.GENERAL_COMMERCIAL: "general commercial use",
 }
 
-# Link kinds through which a parent counts as the producer ("subsidiary or affiliate").
-_CORPORATE = {"own_brand", "subsidiary", "affiliate"}
+# Link kinds through which a parent counts as the producer ("subsidiary or affiliate"); a
+# former subsidiary counts for the period the link held.
+_CORPORATE = {"own_brand", "subsidiary", "affiliate", "former_subsidiary"}
 _COUNTRY_NAMES = {
     "china": "cn",
     "prc": "cn",
@@ -144,16 +145,21 @@ def _evidence_values(identity: Identity) -> list[tuple[str, str]]:
 
 
 def device_categories(
-    identity: Identity, given: Collection[str] | None = None
+    identity: Identity, given: Collection[str] | None = None, makers: Iterable[str] = ()
 ) -> tuple[set[str], str]:
-    """The equipment categories of a device, and a sentence saying how they were found."""
+    """The equipment categories of a device, and a sentence saying how they were found.
+
+    ``makers`` are the makers the device is attributed to, nearest first: when no evidence
+    says what the device is, the first one's main product line is assumed (and said so).
+    """
     rules = equipment_rules()
     if given:
         found, how = set(given), f"equipment type given: {', '.join(sorted(given))}"
     else:
         found, how = _categories_from_evidence(identity, rules)
-    if not found and identity.maker and identity.maker in rules.maker_defaults:
-        found = {rules.maker_defaults[identity.maker]}
+    fallback = next((m for m in makers if m in rules.maker_defaults), None)
+    if not found and fallback:
+        found = {rules.maker_defaults[fallback]}
         how = f"equipment type assumed from the maker's main line ({next(iter(found))})"
     for category in list(found):
         found.update(rules.implies.get(category, ()))
@@ -183,6 +189,7 @@ class Attribution:
     chain: str
     direct: bool
     via_affiliate: bool = False
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -238,7 +245,6 @@ def establish(
 ) -> DeviceFacts:
     """Attribute the device to makers (through brands, OEM and corporate links in force)."""
     facts = DeviceFacts(identity)
-    facts.categories, facts.category_note = device_categories(identity, categories)
     on = site.assessment_date
     if identity.maker:
         facts.attributions.append(_own_attribution(identity, catalogue))
@@ -246,6 +252,8 @@ def establish(
         facts.attributions.extend(_brand_attributions(identity, catalogue, on, facts.notes))
     for base in list(facts.attributions):
         facts.attributions.extend(_parents(base, catalogue, on, facts.notes))
+    makers = [identity.maker or "", identity.brand or ""] + [a.maker for a in facts.attributions]
+    facts.categories, facts.category_note = device_categories(identity, categories, makers)
     for item in facts.attributions:
         country = _country(catalogue, item.maker)
         if country:
@@ -263,17 +271,27 @@ def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     else:
         chain = f"Made by {maker} ({kind}"
     chain += f", evidence: {evidence})" if evidence else ")"
-    return Attribution(identity.maker, chain, identity.relationship != Relationship.OEM)
+    direct = identity.relationship != Relationship.OEM
+    return Attribution(identity.maker, chain, direct, name=maker)
+
+
+def _kind(link: Link) -> str:
+    return {"former_subsidiary": "subsidiary", "own_brand": "own brand"}.get(link.kind, link.kind)
 
 
 def _brand_attributions(
     identity: Identity, catalogue: Catalogue, on: dt.date, notes: list[str]
 ) -> list[Attribution]:
+    """Makers behind the brand on the assessment date, when the device evidence names none.
+
+    Device evidence outranks brand lists (domain.md §2): a brand-level link only counts while
+    it held, and an OEM link limited to some product lines ties no particular unit to its maker.
+    """
     assert identity.brand
     brand = catalogue.brands.get(identity.brand)
     if brand is None:
         return []
-    name = _brand_name(catalogue, identity.brand)
+    name = brand.name
     out = []
     for link in brand.links:
         maker = _name(catalogue, link.maker)
@@ -281,39 +299,46 @@ def _brand_attributions(
             continue
         if not link.in_force(on):
             notes.append(
-                f"{name} was a {link.kind} of {maker}{_period(link)}; that link does not hold "
+                f"{name} was a {_kind(link)} of {maker}{_period(link)}; that link does not hold "
                 f"on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
             )
             continue
-        direct = link.kind in _CORPORATE and identity.maker is None
+        corporate = link.kind in _CORPORATE
+        if not corporate and link.scope:
+            notes.append(
+                f"Some {name} products are made by {maker} ({link.kind}: {link.scope}); "
+                f"nothing in the device evidence shows this unit is one of them"
+            )
+            continue
         chain = (
-            f"Sold as {name}; {name} is a {link.kind} of {maker}{_period(link)} "
+            f"Sold as {name}; {name} is a {_kind(link)} of {maker}{_period(link)} "
             f"(brand-level link, source: {link.source})"
         )
-        out.append(Attribution(link.maker, chain, direct, via_affiliate=link.kind != "own_brand"))
+        direct = corporate and identity.maker is None
+        affiliate = link.kind != "own_brand"
+        out.append(Attribution(link.maker, chain, direct, via_affiliate=affiliate, name=maker))
     return out
 
 
 def _parents(
     base: Attribution, catalogue: Catalogue, on: dt.date, notes: list[str]
 ) -> list[Attribution]:
-    out: list[Attribution] = []
-    try:
-        every = catalogue.lineage(base.maker, None)
-    except KeyError:
-        return out
+    """Corporate parents of an attributed maker in force on the assessment date."""
+    if base.maker not in catalogue.makers:
+        return []
     child = _name(catalogue, base.maker)
-    for parent_id, link in every:
-        parent = _name(catalogue, parent_id)
+    for link in catalogue.makers[base.maker].parents:
         if not link.in_force(on):
             notes.append(
-                f"{child} was a {link.kind} of {parent}{_period(link)}; not in force on "
-                f"{on.isoformat()}"
+                f"{child} was a {_kind(link)} of {_name(catalogue, link.maker)}{_period(link)}; "
+                f"that link does not hold on {on.isoformat()}"
             )
-            continue
-        chain = f"{base.chain} → {child} is a {link.kind} of {parent}{_period(link)}"
+    out: list[Attribution] = []
+    for parent_id, link in catalogue.lineage(base.maker, on):
+        parent = _name(catalogue, parent_id)
+        chain = f"{base.chain} → {_kind(link)} of {parent}{_period(link)}"
         direct = base.direct and link.kind in _CORPORATE
-        out.append(Attribution(parent_id, chain, direct, via_affiliate=True))
+        out.append(Attribution(parent_id, chain, direct, via_affiliate=True, name=parent))
     return out
 
 
@@ -357,7 +382,7 @@ def _match_makers(entry: PolicyEntry, facts: DeviceFacts) -> tuple[Attribution, 
     ]
     if hits:
         best = max(hits, key=lambda a: a.direct)
-        return best, f"{best.chain} → {entry.title} names this maker"
+        return best, f"{best.chain} → {best.name or best.maker} named in {entry.title}"
     return _match_country(entry, facts)
 
 
@@ -435,6 +460,8 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
         return None
     attribution, chain = matched
     fits, certain, category_text = _category_fit(entry, facts)
+    if not entry.makers and not facts.categories:
+        fits = False  # a categorical rule ("foreign-produced UAS") needs to know what this is
     if not fits:
         facts.notes.append(f"{chain}, but {category_text}")
         return None

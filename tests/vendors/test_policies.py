@@ -1,0 +1,207 @@
+"""Policy packs load, carry their citations and dates, and a broken pack never hides the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.model import SiteUse
+from vendors.catalogue import load_catalogue
+from vendors.policies import (
+    BUILTIN_DIR,
+    EXAMPLES_DIR,
+    POLICY_DIR_ENV,
+    load_policies,
+    pack_files,
+)
+
+BUILTIN_IDS = {
+    "ndaa889",
+    "fcc_covered_list",
+    "uk_sensitive_sites_2022",
+    "au_commonwealth_2023",
+    "ca_federal_2025",
+    "quebec_2023",
+    "louisiana_procurement",
+}
+EXAMPLE = EXAMPLES_DIR / "internal_no_prc_cameras.toml"
+
+
+@pytest.fixture
+def no_user_packs(tmp_path: Path) -> Path:
+    empty = tmp_path / "none"
+    empty.mkdir()
+    return empty
+
+
+def _all_entries():
+    result = load_policies(user_dir=Path("/nonexistent"))
+    extra = load_policies(user_dir=EXAMPLES_DIR).get("internal_no_prc_cameras")
+    packs = [*result.packs, *([extra] if extra else [])]
+    return [pytest.param(p, e, id=f"{p.id}:{e.id}") for p in packs for e in p.entries]
+
+
+def test_builtin_packs_load_without_errors(no_user_packs: Path) -> None:
+    result = load_policies(user_dir=no_user_packs)
+    assert result.errors == []
+    assert set(result.ids) == BUILTIN_IDS
+
+
+def test_example_pack_is_not_loaded_by_default(no_user_packs: Path) -> None:
+    assert "internal_no_prc_cameras" not in load_policies(user_dir=no_user_packs).ids
+
+
+@pytest.mark.parametrize(("policy", "entry"), _all_entries())
+def test_every_entry_is_cited_dated_and_sourced(policy, entry) -> None:
+    assert entry.citation.url.startswith("https://")
+    assert dt.date.fromisoformat(entry.citation.date) <= policy.as_of
+    assert entry.effective <= policy.as_of
+    assert entry.scope and entry.source
+    assert entry.confidence in {"H", "M", "L"}
+    assert entry.jurisdictions, "an entry must say where it applies"
+
+
+@pytest.mark.parametrize(("policy", "entry"), _all_entries())
+def test_every_named_maker_exists_in_the_catalogue(policy, entry) -> None:
+    makers = load_catalogue().makers
+    missing = [m for m in entry.makers if m not in makers]
+    assert not missing, f"{policy.id}:{entry.id} names unknown catalogue ids {missing}"
+
+
+def test_ndaa889_has_both_parts_and_the_far_reporting_duties(no_user_packs: Path) -> None:
+    pack = load_policies(["ndaa889"], user_dir=no_user_packs).packs[0]
+    part_a = pack.entry("f3A-huawei-zte")
+    part_b = pack.entry("f3B-hytera-hikvision-dahua")
+    assert part_a and part_a.uses is None and set(part_a.makers) == {"huawei", "zte"}
+    assert part_b and set(part_b.makers) == {"hytera", "hikvision", "dahua"}
+    assert part_b.uses and SiteUse.GENERAL_COMMERCIAL not in part_b.uses
+    assert part_a.include_affiliates and part_b.include_affiliates
+    dates = {m.id: m.date for m in pack.milestones}
+    assert dates == {"part-a": dt.date(2019, 8, 13), "part-b": dt.date(2020, 8, 13)}
+    assert pack.reporting is not None
+    windows = " ".join(within for _, within in pack.reporting.deadlines)
+    assert "1 business day" in windows and "10 business days" in windows
+
+
+def test_fcc_pack_has_every_shippable_covered_list_row(no_user_packs: Path) -> None:
+    pack = load_policies(["fcc_covered_list"], user_dir=no_user_packs).packs[0]
+    added = {m: e.effective for e in pack.entries for m in e.makers}
+    assert added["huawei"] == added["hikvision"] == dt.date(2021, 3, 12)
+    assert added["china_telecom_americas"] == dt.date(2022, 3, 25)
+    assert added["china_unicom_americas"] == dt.date(2022, 9, 20)
+    assert added["dji"] == added["autel"] == dt.date(2025, 12, 22)
+    routers = pack.entry("routers-foreign-produced")
+    assert routers and routers.effective == dt.date(2026, 3, 23) and routers.produced_outside
+    text = (BUILTIN_DIR / "fcc_covered_list.toml").read_text(encoding="utf-8")
+    assert "Digitalsystem" not in text.split("id = ")[1], "the unverified L row must not ship"
+    stop = next(m for m in pack.milestones if m.date == dt.date(2026, 6, 26))
+    assert "keep using" in stop.text
+    assert {"huawei", "zte", "hytera", "hikvision", "dahua"} == set(stop.entries)
+
+
+def test_malformed_user_pack_names_file_and_line_and_others_still_load(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text('id = "broken"\ntitle = "x"\n\nversion = = 1\n', encoding="utf-8")
+    shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
+    result = load_policies(user_dir=tmp_path)
+    assert [(e.path, e.line) for e in result.errors] == [(bad, 4)]
+    assert str(result.errors[0]).startswith(f"{bad}:4: not valid TOML")
+    assert set(result.ids) == BUILTIN_IDS | {"internal_no_prc_cameras"}
+
+
+def _entry_block(
+    extra: str = "", citation_url: str = "https://example.org/rule", makers: str = '"hikvision"'
+) -> str:
+    return f"""
+[[entries]]
+id = "e1"
+title = "A rule"
+makers = [{makers}]
+effective = 2024-01-01
+scope = "scope"
+source = "test"
+confidence = "H"
+{extra}
+[entries.citation]
+title = "t"
+clause = "c"
+url = "{citation_url}"
+date = 2024-01-01
+"""
+
+
+def _pack(pack_id: str, entries: str) -> str:
+    return f"""id = "{pack_id}"
+title = "T"
+jurisdiction = "Test"
+jurisdictions = ["us"]
+version = "1"
+as_of = 2026-01-01
+
+[[citations]]
+title = "t"
+clause = "c"
+url = "https://example.org"
+date = 2024-01-01
+{entries}"""
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (_entry_block() + _entry_block(citation_url="ftp://x"), "citation url"),
+        (_entry_block() + _entry_block('uses = ["beach_party"]'), "unknown site use"),
+        (_entry_block() + _entry_block(makers='"hikvison"'), "not in the catalogue"),
+        (_entry_block() + _entry_block('categories = ["toasters"]'), "unknown equipment"),
+    ],
+    ids=["bad-url", "bad-use", "typo-maker", "bad-category"],
+)
+def test_bad_entry_is_located_at_its_entries_header(tmp_path: Path, entries, message) -> None:
+    entries = entries.replace('id = "e1"', 'id = "e0"', 1)  # the first entry is the good one
+    path = tmp_path / "mine.toml"
+    text = _pack("mine", entries)
+    path.write_text(text, encoding="utf-8")
+    result = load_policies(user_dir=tmp_path)
+    assert len(result.errors) == 1, result.errors
+    error = result.errors[0]
+    second_header = [n for n, line in enumerate(text.splitlines(), 1) if line == "[[entries]]"][1]
+    assert (error.path, error.line) == (path, second_header)
+    assert message in error.message
+    assert set(result.ids) >= BUILTIN_IDS
+
+
+def test_pack_id_must_match_its_file_name(tmp_path: Path) -> None:
+    (tmp_path / "other.toml").write_text(_pack("mine", _entry_block()), encoding="utf-8")
+    result = load_policies(user_dir=tmp_path)
+    assert result.errors and result.errors[0].line == 1
+    assert "file name" in result.errors[0].message
+
+
+def test_user_pack_from_env_dir_is_loaded_as_user(tmp_path: Path, monkeypatch) -> None:
+    shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
+    monkeypatch.setenv(POLICY_DIR_ENV, str(tmp_path))
+    result = load_policies()
+    pack = result.get("internal_no_prc_cameras")
+    assert pack is not None and pack.origin == "user" and pack.path == tmp_path / EXAMPLE.name
+    assert {"uniview", "tiandy"} <= pack.named_makers()
+
+
+def test_user_pack_replaces_builtin_of_same_id(tmp_path: Path) -> None:
+    text = _pack("ndaa889", _entry_block())
+    (tmp_path / "ndaa889.toml").write_text(text, encoding="utf-8")
+    pack = load_policies(["ndaa889"], user_dir=tmp_path).packs[0]
+    assert pack.origin == "user" and [e.id for e in pack.entries] == ["e1"]
+
+
+def test_requested_ids_filter_and_unknown_id_is_an_error(no_user_packs: Path) -> None:
+    result = load_policies(["ndaa889", "nope"], user_dir=no_user_packs)
+    assert result.ids == ["ndaa889"]
+    assert [e.message for e in result.errors] == ["no policy pack named 'nope'"]
+
+
+def test_underscore_files_are_data_not_packs() -> None:
+    assert all(not p.name.startswith("_") for p in pack_files(BUILTIN_DIR))
+    assert (BUILTIN_DIR / "_equipment.toml").exists()

@@ -1,0 +1,62 @@
+"""``camaudit policies list/show`` run as a user runs them: a subprocess, stdout not a terminal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from vendors.policies import EXAMPLES_DIR, POLICY_DIR_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def camaudit(*args: str, user_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, POLICY_DIR_ENV: str(user_dir)}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "policies", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_list_prints_every_pack_with_its_entry_count_and_date(tmp_path: Path) -> None:
+    run = camaudit("list", user_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = {line.split("\t")[0]: line for line in run.stdout.splitlines()}
+    assert "ndaa889" in lines and "fcc_covered_list" in lines and "quebec_2023" in lines
+    assert "\t3 entries\tus\tas of 2026-11-29" in lines["ndaa889"]
+    assert "\x1b[" not in run.stdout, "plain text when not a terminal"
+
+
+def test_show_prints_entries_dates_and_citations(tmp_path: Path) -> None:
+    run = camaudit("show", "ndaa889", user_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "- f3B-hytera-hikvision-dahua:" in out
+    assert "effective 2019-08-13" in out
+    assert "https://www.acquisition.gov/far/52.204-25" in out
+    assert "milestone 2020-08-13 Part B in force" in out
+    assert "within 1 business day" in out and "within 10 business days" in out
+    assert "uses: public_safety, government_facility" in out
+
+
+def test_user_pack_is_listed_and_a_broken_one_is_reported_with_its_line(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES_DIR / "internal_no_prc_cameras.toml", tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('id = "broken"\n[[entries]\n', encoding="utf-8")
+    run = camaudit("list", user_dir=tmp_path)
+    assert run.returncode == 1
+    assert "internal_no_prc_cameras" in run.stdout and "ndaa889" in run.stdout
+    assert f"error: {broken}:2: not valid TOML" in run.stderr
+
+
+def test_show_unknown_pack_says_which_exist(tmp_path: Path) -> None:
+    run = camaudit("show", "nope", user_dir=tmp_path)
+    assert run.returncode == 1
+    assert "no policy pack named 'nope'" in run.stderr and "ndaa889" in run.stderr
