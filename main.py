@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from core import __version__
 
 # (module holding register(), one per line so the list reads as the CLI's table of contents)
-COMMAND_MODULES: tuple[str, ...] = ("lab.cli", "discovery.cli", "vendors.policy_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "lab.cli",
+    "discovery.cli",
+    "vendors.policy_cli",
+    "inventory.cli",
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
 from inventory.export_common import (
     EVIDENCE_HEADER,
     VERDICT_PREFIX,
@@ -46,8 +50,6 @@ def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
 
 def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
     """Header styled and frozen, auto-filter over the data, columns sized to their text."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True, color="FFFFFF")
     fill = PatternFill("solid", fgColor=HEADER_FILL)
@@ -67,7 +69,6 @@ def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None
 
 
 def _colour_verdicts(ws: Any, head: Sequence[str], nrows: int) -> None:
-    from openpyxl.styles import PatternFill
 
     fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILL.items()}
     for col, title in enumerate(head, start=1):
@@ -106,7 +107,6 @@ def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
 
 
 def _summary(ws: Any, data: Mapping[str, Any]) -> None:
-    from openpyxl.styles import Font
 
     rows = _summary_rows(data)
     for r, values in enumerate(rows, start=1):
@@ -119,7 +119,6 @@ def _summary(ws: Any, data: Mapping[str, Any]) -> None:
 
 
 def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
-    from openpyxl import Workbook
 
     wb = Workbook()
     inventory = wb.active

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.model import Device, Scan, VerdictStatus, utcnow
+from core.model import SERIAL_FIELDS, Device, Scan, VerdictStatus, utcnow
 from inventory.dispositions import Disposition
 from inventory.history import firmware_of
 from inventory.redact import redact_options, scrub_text
@@ -127,8 +127,6 @@ def how_identified(dev: Device) -> str:
 def _serial(dev: Device) -> str:
     if dev.identity and dev.identity.serial:
         return dev.identity.serial
-    from core.model import SERIAL_FIELDS
-
     for name in SERIAL_FIELDS:
         value = dev.first(name)
         if isinstance(value, str) and value.strip():

@@ -24,10 +24,32 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.piecharts import Pie
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.fonts import addMapping
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
 from core import __version__
 from inventory.canonical import HASH_LABEL, sha256_hex
 from inventory.export_common import disposition_text
-from inventory.report_data import FINDING_STATUSES, SEVERITY
+from inventory.report_data import FINDING_STATUSES
 
 KEYWORD_HASH = "camaudit-sha256="
 KEYWORD_META = "camaudit-meta="
@@ -123,9 +145,6 @@ def clean(value: Any, limit: int = MAX_CELL) -> Markup:
 @cache
 def _fonts() -> tuple[str, str]:
     """DejaVu Sans when installed (covers non-Latin names), else the built-in Helvetica."""
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     try:
         for name, path in FONT_PATHS.items():
@@ -134,14 +153,13 @@ def _fonts() -> tuple[str, str]:
         for italic in (0, 1):
             addMapping("Body", 0, italic, "Body")
             addMapping("Body", 1, italic, "Body-Bold")
-    except Exception:  # noqa: BLE001 (a missing or broken font file falls back, never fails)
+    except Exception:  # a missing or broken font file falls back, never fails
         return "Helvetica", "Helvetica-Bold"
     return "Body", "Body-Bold"
 
 
 @cache
 def _styles() -> dict[str, Any]:
-    from reportlab.lib.styles import ParagraphStyle
 
     body, bold = _fonts()
     base = ParagraphStyle("base", fontName=body, fontSize=9, leading=11.5)
@@ -176,7 +194,6 @@ PAD = 3.0
 
 
 def _p(text: str, style: str = "body") -> Any:
-    from reportlab.platypus import Paragraph
 
     return Paragraph(text, _styles()[style])
 
@@ -189,7 +206,6 @@ def _status(status: str) -> Markup:
 
 
 def _fits(text: str, width: float, bold: bool) -> bool:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     body, heavy = _fonts()
     if "\n" in text:
@@ -228,8 +244,6 @@ def _grid(
     bold_first_col: bool = False,
 ) -> Any:
     """A table with a shaded header row repeated on every page; long text wraps."""
-    from reportlab.lib import colors
-    from reportlab.platypus import LongTable, Table, TableStyle
 
     body, heavy = _fonts()
     style: list[tuple[Any, ...]] = [
@@ -278,7 +292,6 @@ def _verdict_cell(status: str) -> Coloured:
 
 
 def _title_page(data: Mapping[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import PageBreak, Spacer
 
     meta, scan = data["meta"], data["scan"]
     site = scan["site_profile"]
@@ -334,9 +347,6 @@ def _axis_step(top: int) -> int:
 
 
 def _bar_chart(counts: Mapping[str, int], width: float) -> Any:
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.shapes import Drawing
-    from reportlab.lib import colors
 
     body, _ = _fonts()
     drawing = Drawing(width, 150)
@@ -376,9 +386,6 @@ PALETTE = (
 
 
 def _pie_chart(makers: Sequence[tuple[str, int]], width: float) -> Any:
-    from reportlab.graphics.charts.piecharts import Pie
-    from reportlab.graphics.shapes import Drawing, Rect, String
-    from reportlab.lib import colors
 
     body, _ = _fonts()
     drawing = Drawing(width, 150)
@@ -406,7 +413,6 @@ def _top_makers(by_maker: Mapping[str, int], names: Mapping[str, str] | None) ->
 
 
 def _summary(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-    from reportlab.platypus import PageBreak
 
     counts = data["counts"]
     by_status = counts["by_status"]
@@ -440,7 +446,6 @@ def _policies(data: Mapping[str, Any], width: float) -> list[Any]:
         verdicts = "<br/>".join(f"{_status(s)}: {n}" for s, n in per.items()) or "none"
         cites = "<br/>".join(_citation(c) for c in policy["citations"]) or "no citation recorded"
         rows.append([policy["id"], Markup(verdicts), Markup(cites)])
-    from reportlab.platypus import KeepTogether
 
     if len(rows) == 1:
         return [*out, _p("No policy was applied: verdicts are not judged.")]
@@ -456,7 +461,6 @@ def _citation(c: Mapping[str, Any]) -> Markup:
 
 
 def _finding(rec: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-    from reportlab.platypus import KeepTogether, Spacer
 
     title = (
         f"{clean(rec['ip'] or rec['key'])}: {clean(identity_sentence(rec, names))}"
@@ -507,7 +511,6 @@ def _verdict_table(rec: Mapping[str, Any], width: float) -> list[Any]:
 
 
 def _findings(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-    from reportlab.platypus import PageBreak
 
     found = [r for r in data["devices"] if r["status"] in FINDING_STATUSES]
     out: list[Any] = [_p(f"Findings ({len(found)} devices)", "h1")]
@@ -554,7 +557,6 @@ def _appendix_row(
 
 
 def _appendix(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-    from reportlab.platypus import PageBreak
 
     policies = [p["id"] for p in data["policies"]] or []
     heads = [h for h, _ in _APPENDIX] + policies
@@ -571,7 +573,6 @@ def _appendix(data: Mapping[str, Any], width: float, names: Mapping[str, str] | 
 
 
 def _signoff(data: Mapping[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import KeepTogether, Spacer
 
     meta, scope = data["meta"], data["scope"]
     examined = "".join(f"<br/>• {clean(x)}" for x in scope["examined"])
@@ -599,7 +600,6 @@ def _signoff(data: Mapping[str, Any], width: float) -> list[Any]:
 
 def _canvas_class(digest: str, page_width: float, margin: float) -> type[Any]:
     """A canvas that holds pages back until the end, so each footer can say "of Y"."""
-    from reportlab.pdfgen.canvas import Canvas
 
     body, _ = _fonts()
 
@@ -608,7 +608,7 @@ def _canvas_class(digest: str, page_width: float, margin: float) -> type[Any]:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:  # reportlab's name
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -656,8 +656,6 @@ def story(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None
 
 def write_pdf(data: Mapping[str, Any], path: Path, options: PdfOptions | None = None) -> str:
     """Render the report for ``data`` to ``path``; return the SHA-256 printed in it."""
-    from reportlab.lib.pagesizes import A4, LETTER
-    from reportlab.platypus import SimpleDocTemplate
 
     opts = options or PdfOptions()
     digest = sha256_hex(data)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from platformdirs import user_data_dir
 
 from core.model import (
     Device,
@@ -52,8 +53,6 @@ def default_db_path() -> Path:
     env = os.environ.get(DB_ENV)
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("camaudit", appauthor=False)) / DB_NAME
 
 
@@ -291,6 +290,14 @@ class Store:
             [(scan_id, key, e.source, e.kind, e.message, e.ip, _ts(e.seen_at)) for e in errors],
         )
 
+    def remove_device(self, scan_id: int, key: str) -> None:
+        """Drop a device from one scan (the scanner re-keyed or fused it into another)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM errors WHERE scan_id = ? AND device_key = ?", (scan_id, key))
+            db.execute(
+                "DELETE FROM scan_devices WHERE scan_id = ? AND device_key = ?", (scan_id, key)
+            )
+
     def add_devices(self, scan_id: int, devices: Iterable[Device]) -> int:
         """Store many devices (each committed on its own, as the scanner does); return count."""
         count = 0
@@ -385,12 +392,11 @@ class Store:
 
     def list_scans(self) -> list[ScanSummary]:
         flagged = tuple(s.value for s in VerdictStatus if s.flagged)
-        marks = ",".join("?" * len(flagged))
         rows = self._db.execute(
             "SELECT s.*, (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id) AS n,"
             " (SELECT count(DISTINCT v.device_key) FROM verdicts v WHERE v.scan_id = s.id"
-            f" AND v.status IN ({marks})) AS f FROM scans s ORDER BY s.id",  # noqa: S608
-            flagged,
+            " AND v.status IN (?, ?, ?)) AS f FROM scans s ORDER BY s.id",
+            flagged,  # VerdictStatus.flagged: covered, covered_for_use, likely_covered
         ).fetchall()
         return [
             ScanSummary(

@@ -1,0 +1,415 @@
+# ruff: noqa: PLC0415  (commands import their modules lazily: `camaudit version` stays fast)
+"""`camaudit history | report | import | dispositions`: the inventory from the shell.
+
+camaudit history list | show SCAN | diff SCAN_A SCAN_B        [--json]
+camaudit report [--scan ID] [--format pdf|xlsx|csv|json] -o FILE [--json-out FILE]
+                [--org NAME] [--site NAME] [--by NAME] [--signer NAME] [--role ROLE]
+camaudit report verify REPORT.pdf (--json DATA.json | --scan ID)
+camaudit import FILE [--kind csv|pcap] [--policy ID ...] [--site-use USE ...]
+camaudit dispositions set DEVICE_KEY --status S --by NAME --reason TEXT [--date D]
+camaudit dispositions list [--all]
+
+Every command takes ``--db PATH`` (default ``$CAMAUDIT_DB`` or the user data folder).
+Exit codes: 0 done / match, 1 error / mismatch, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inventory.history import ScanDiff
+    from inventory.report_data import ReportMeta
+    from inventory.store import Store
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+FORMATS = ("pdf", "xlsx", "csv", "json")
+
+
+def _db_arg(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a subcommand's own --db must not reset one given before the subcommand.
+    parser.add_argument(
+        "--db", type=Path, default=argparse.SUPPRESS, help="inventory database (SQLite file)"
+    )
+
+
+def register(sub: Any) -> None:
+    _register_history(sub)
+    _register_report(sub)
+    _register_import(sub)
+    _register_dispositions(sub)
+
+
+def _register_history(sub: Any) -> None:
+    history = sub.add_parser("history", help="list past scans, show one, or diff two")
+    _db_arg(history)
+    hs = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    listing = hs.add_parser("list", help="every stored scan")
+    show = hs.add_parser("show", help="one scan's devices and errors")
+    show.add_argument("scan", help="scan id or 'latest'")
+    diff = hs.add_parser("diff", help="new, gone and changed devices between two scans")
+    diff.add_argument("scan_a", help="the earlier scan id")
+    diff.add_argument("scan_b", help="the later scan id (or 'latest')")
+    for p, func in ((listing, cmd_history_list), (show, cmd_history_show), (diff, cmd_diff)):
+        _db_arg(p)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=func)
+
+
+def _register_report(sub: Any) -> None:
+    report = sub.add_parser("report", help="write a PDF/XLSX/CSV/JSON report; or verify a PDF")
+    _db_arg(report)
+    report.add_argument("--scan", default="latest", help="scan id (default: latest)")
+    report.add_argument("--format", choices=FORMATS, help="default: from the -o extension")
+    report.add_argument("-o", "--output", type=Path, help="file to write")
+    report.add_argument("--json-out", type=Path, help="also write the report's canonical JSON")
+    report.add_argument("--org", help="organisation (title page)")
+    report.add_argument("--site", help="site name (title page)")
+    report.add_argument("--by", help="who ran the audit")
+    report.add_argument("--signer", help="name printed in the sign-off block")
+    report.add_argument("--role", help="signer's role")
+    report.add_argument("--paper", choices=("letter", "a4"), help="PDF page size")
+    report.add_argument("--settings", type=Path, help="settings TOML ([report] table)")
+    report.set_defaults(func=cmd_report)
+    rs = report.add_subparsers(dest="report_command", metavar="ACTION")
+    verify = rs.add_parser("verify", help="check a PDF report against its data")
+    _db_arg(verify)
+    verify.add_argument("pdf", type=Path, help="the report PDF")
+    group = verify.add_mutually_exclusive_group(required=True)
+    group.add_argument("--json", dest="data_json", type=Path, help="the report's JSON data")
+    group.add_argument("--scan", dest="verify_scan", help="rebuild the data from a stored scan")
+    verify.set_defaults(func=cmd_verify)
+
+
+def _register_import(sub: Any) -> None:
+    imp = sub.add_parser("import", help="bring a CSV inventory or a pcap in as a scan")
+    _db_arg(imp)
+    imp.add_argument("file", type=Path, help="CSV inventory or pcap/pcapng capture")
+    imp.add_argument("--kind", choices=("csv", "pcap"), help="default: from the file")
+    imp.add_argument("--policy", action="append", help="policy pack id (repeat; default all)")
+    imp.add_argument("--site-use", action="append", help="site use (repeat), e.g. public_safety")
+    imp.add_argument("--jurisdiction", action="append", help="jurisdiction (repeat), e.g. us")
+    imp.set_defaults(func=cmd_import)
+
+
+def _register_dispositions(sub: Any) -> None:
+    disp = sub.add_parser("dispositions", help="record or list decisions about devices")
+    _db_arg(disp)
+    ds = disp.add_subparsers(dest="dispositions_command", metavar="ACTION", required=True)
+    put = ds.add_parser("set", help="record a decision for a device (newest wins)")
+    _db_arg(put)
+    put.add_argument("device_key", help="the device key, e.g. mac:44:19:b6:00:00:01")
+    put.add_argument(
+        "--status",
+        required=True,
+        help="exception_granted | scheduled_for_removal | removed | false_positive",
+    )
+    put.add_argument("--by", required=True, help="who decided")
+    put.add_argument("--reason", required=True, help="why")
+    put.add_argument("--date", help="removal date YYYY-MM-DD (scheduled_for_removal)")
+    put.set_defaults(func=cmd_disposition_set)
+    listing = ds.add_parser("list", help="current decisions (--all: with history)")
+    _db_arg(listing)
+    listing.add_argument("--all", action="store_true", help="every decision, oldest first")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=cmd_disposition_list)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _fail(message: str) -> int:
+    print(f"camaudit: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    from inventory.store import Store, default_db_path
+
+    return Store(getattr(args, "db", None) or default_db_path())
+
+
+def _known_errors() -> tuple[type[Exception], ...]:
+    from inventory.dispositions import DispositionError
+    from inventory.report_verify import VerifyError
+    from inventory.settings import SettingsError
+    from inventory.store import StoreError
+
+    return (StoreError, DispositionError, VerifyError, SettingsError, OSError)
+
+
+def _guarded(func: Any, args: argparse.Namespace) -> int:
+    """Run a command; a known failure becomes one clear line on stderr and exit 1."""
+    errors = _known_errors()
+    try:
+        return int(func(args))
+    except errors as exc:
+        return _fail(str(exc))
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+def cmd_history_list(args: argparse.Namespace) -> int:
+    return _guarded(_history_list, args)
+
+
+def _history_list(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        scans = store.list_scans()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "id": s.id,
+                    "targets": list(s.targets),
+                    "methods": list(s.methods),
+                    "started_at": s.started_at.isoformat(),
+                    "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+                    "status": s.status.value,
+                    "devices": s.devices,
+                    "flagged": s.flagged,
+                }
+                for s in scans
+            ]
+        )
+        return EXIT_OK
+    if not scans:
+        print("no scans stored yet")
+    for s in scans:
+        print(
+            f"{s.id:>5}  {s.started_at:%Y-%m-%d %H:%M}  {s.status.value:<11} "
+            f"{s.devices:>5} devices {s.flagged:>4} flagged  {', '.join(s.targets)}"
+        )
+    return EXIT_OK
+
+
+def cmd_history_show(args: argparse.Namespace) -> int:
+    return _guarded(_history_show, args)
+
+
+def _history_show(args: argparse.Namespace) -> int:
+    from inventory.report_data import ReportMeta, report_data_from_store
+
+    with _open_store(args) as store:
+        scan_id = store.resolve_scan(args.scan)
+        data = report_data_from_store(store, scan_id, ReportMeta())
+        errors = store.scan_errors(scan_id)
+    if args.json:
+        _print_json(data | {"scan_errors": [e.to_dict() for e in errors]})
+        return EXIT_OK
+    scan = data["scan"]
+    print(f"scan {scan['id']}: {scan['status']}, {scan['started_at']} .. {scan['ended_at']}")
+    print(f"targets: {', '.join(scan['targets'])}; methods: {', '.join(scan['methods'])}")
+    for r in data["devices"]:
+        who = "/".join(x or "?" for x in (r["brand"], r["maker"]))
+        disp = r["disposition"]["status"] if r["disposition"] else ""
+        print(
+            f"  {r['key']:<26} {r['ip'] or '-':<15} {r['status']:<16} {who:<22} "
+            f"{r['model'] or ''} {disp}".rstrip()
+        )
+    for e in errors:
+        print(f"  error [{e.source}/{e.kind}] {e.message}")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    return _guarded(_diff, args)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from inventory.history import diff_scans
+
+    with _open_store(args) as store:
+        a, b = store.resolve_scan(args.scan_a), store.resolve_scan(args.scan_b)
+        diff = diff_scans(store.load_scan(a), store.load_scan(b))
+    if args.json:
+        _print_json(diff.to_dict())
+    else:
+        _print_diff(diff)
+    return EXIT_OK
+
+
+def _print_diff(diff: ScanDiff) -> None:
+    print(
+        f"scan {diff.before_id} -> scan {diff.after_id}: {len(diff.new)} new, "
+        f"{len(diff.gone)} gone, {len(diff.changes)} changes"
+    )
+    for d in diff.new:
+        print(f"  + {d.key} {d.ip or ''}")
+    for d in diff.gone:
+        print(f"  - {d.key} {d.ip or ''}")
+    for c in diff.changes:
+        print(f"  ~ {c.describe()}")
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def _meta(args: argparse.Namespace, settings: dict[str, str]) -> ReportMeta:
+    from inventory.report_data import ReportMeta
+
+    def pick(option: str | None, key: str) -> str:
+        return option if option is not None else settings.get(key, "")
+
+    return ReportMeta(
+        organisation=pick(args.org, "organisation"),
+        site=pick(args.site, "site"),
+        run_by=pick(args.by, "run_by"),
+        signer=pick(args.signer, "signer"),
+        signer_role=pick(args.role, "signer_role"),
+    )
+
+
+def _format(args: argparse.Namespace) -> str | None:
+    if args.format:
+        return str(args.format)
+    suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
+    return suffix if suffix in FORMATS else None
+
+
+def display_names(data: dict[str, Any]) -> dict[str, str]:
+    """Catalogue names for the maker and brand ids a report mentions (ids if unavailable)."""
+    try:
+        from vendors.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    except Exception:  # a broken catalogue must not stop a report
+        return {}
+    ids = {r[k] for r in data["devices"] for k in ("maker", "brand") if r[k]}
+    return {i: catalogue.name_of(i) for i in ids}
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _guarded(_report, args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from inventory.report_data import report_data_from_store
+    from inventory.settings import load_report_settings
+
+    fmt = _format(args)
+    if args.output is None or fmt is None:
+        return _fail("say where to write the report: -o FILE (.pdf .xlsx .csv .json) or --format")
+    settings = load_report_settings(args.settings)
+    with _open_store(args) as store:
+        scan_id = store.resolve_scan(args.scan)
+        data = report_data_from_store(store, scan_id, _meta(args, settings))
+    digest = _write(fmt, data, args.output, args.paper or settings.get("paper", "letter"))
+    if args.json_out:
+        from inventory.export_json import write_json
+
+        write_json(data, args.json_out, canonical=True)
+    print(
+        f"wrote {args.output} ({fmt}, scan {scan_id}, {len(data['devices'])} devices, "
+        f"SHA-256 {digest})"
+    )
+    return EXIT_OK
+
+
+def _write(fmt: str, data: dict[str, Any], path: Path, paper: str) -> str:
+    from inventory.canonical import sha256_hex
+
+    if fmt == "pdf":
+        from inventory.report_pdf import PdfOptions, write_pdf
+
+        return write_pdf(data, path, PdfOptions(paper=paper, names=display_names(data)))
+    if fmt == "xlsx":
+        from inventory.export_xlsx import write_xlsx
+
+        write_xlsx(data, path)
+    elif fmt == "csv":
+        from inventory.export_csv import write_csv
+
+        write_csv(data, path)
+    else:
+        from inventory.export_json import write_json
+
+        write_json(data, path)
+    return sha256_hex(data)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    return _guarded(_verify, args)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from inventory.report_verify import verify_with_json, verify_with_scan
+
+    if args.data_json is not None:
+        result = verify_with_json(args.pdf, args.data_json)
+    else:
+        with _open_store(args) as store:
+            result = verify_with_scan(args.pdf, store, store.resolve_scan(args.verify_scan))
+    print(result.message, file=sys.stdout if result.ok else sys.stderr)
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    return _guarded(_import, args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from inventory.importer import ImportFailed, import_file, site_profile
+
+    try:
+        site = site_profile(args.site_use, args.jurisdiction)
+        with _open_store(args) as store:
+            result = import_file(store, args.file, kind=args.kind, policies=args.policy, site=site)
+    except ImportFailed as exc:
+        return _fail(str(exc))
+    for line in result.problems:
+        print(f"  {line}", file=sys.stderr)
+    print(
+        f"imported {args.file} as scan {result.scan_id}: {result.devices} devices, "
+        f"{len(result.problems)} problems"
+    )
+    return EXIT_OK
+
+
+# -- dispositions ----------------------------------------------------------------------------
+
+
+def cmd_disposition_set(args: argparse.Namespace) -> int:
+    return _guarded(_disposition_set, args)
+
+
+def _disposition_set(args: argparse.Namespace) -> int:
+    from inventory.dispositions import make_disposition
+
+    disposition = make_disposition(args.device_key, args.status, args.by, args.reason, args.date)
+    with _open_store(args) as store:
+        store.set_disposition(disposition)
+    print(f"{disposition.device_key}: {disposition.describe()}")
+    return EXIT_OK
+
+
+def cmd_disposition_list(args: argparse.Namespace) -> int:
+    return _guarded(_disposition_list, args)
+
+
+def _disposition_list(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        items = (
+            store.disposition_history() if args.all else list(store.current_dispositions().values())
+        )
+    if args.json:
+        _print_json([d.to_dict() for d in items])
+        return EXIT_OK
+    if not items:
+        print("no dispositions recorded")
+    for d in items:
+        print(f"{d.device_key:<28} {d.describe()}")
+    return EXIT_OK
