@@ -265,7 +265,7 @@ def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     assert identity.maker
     maker = _name(catalogue, identity.maker)
     evidence = _evidence_text(identity, identity.maker)
-    kind = identity.relationship.value
+    kind = _KIND_LABELS.get(identity.relationship.value, identity.relationship.value)
     if identity.brand and identity.brand != identity.maker:
         chain = f"Sold as {_brand_name(catalogue, identity.brand)}; made by {maker} ({kind}"
     else:
@@ -275,8 +275,21 @@ def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     return Attribution(identity.maker, chain, direct, name=maker)
 
 
+_KIND_LABELS = {
+    "former_subsidiary": "subsidiary",
+    "own_brand": "own brand",
+    "oem": "OEM",
+    "unknown": "relationship unknown",
+}
+
+
 def _kind(link: Link) -> str:
-    return {"former_subsidiary": "subsidiary", "own_brand": "own brand"}.get(link.kind, link.kind)
+    return _KIND_LABELS.get(link.kind, link.kind)
+
+
+def _a(label: str) -> str:
+    """The label with its article ("an OEM", "a subsidiary")."""
+    return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
 
 
 def _brand_attributions(
@@ -299,7 +312,7 @@ def _brand_attributions(
             continue
         if not link.in_force(on):
             notes.append(
-                f"{name} was a {_kind(link)} of {maker}{_period(link)}; that link does not hold "
+                f"{name} was {_a(_kind(link))} of {maker}{_period(link)}; that link does not hold "
                 f"on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
             )
             continue
@@ -311,7 +324,7 @@ def _brand_attributions(
             )
             continue
         chain = (
-            f"Sold as {name}; {name} is a {_kind(link)} of {maker}{_period(link)} "
+            f"Sold as {name}; {name} is {_a(_kind(link))} of {maker}{_period(link)} "
             f"(brand-level link, source: {link.source})"
         )
         direct = corporate and identity.maker is None
@@ -330,7 +343,7 @@ def _parents(
     for link in catalogue.makers[base.maker].parents:
         if not link.in_force(on):
             notes.append(
-                f"{child} was a {_kind(link)} of {_name(catalogue, link.maker)}{_period(link)}; "
+                f"{child} was {_a(_kind(link))} of {_name(catalogue, link.maker)}{_period(link)}; "
                 f"that link does not hold on {on.isoformat()}"
             )
     out: list[Attribution] = []
@@ -463,7 +476,8 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
     if not entry.makers and not facts.categories:
         fits = False  # a categorical rule ("foreign-produced UAS") needs to know what this is
     if not fits:
-        facts.notes.append(f"{chain}, but {category_text}")
+        if entry.makers:  # a named maker's other kit is worth a line; categorical misses are not
+            facts.notes.append(f"{chain}, but {category_text}")
         return None
     reasons = [chain, category_text]
     use_ok, use_text = _use_fit(entry, site)
@@ -474,7 +488,10 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
         strong = False
         reasons.append(f"identity confidence {confidence:.2f} is below {LIKELY_BELOW}")
     if not attribution.direct:
-        reasons.append("the link to the named maker is indirect, so this is 'likely'")
+        reasons.append(
+            "the link to the named maker is indirect (an OEM unit, a brand-level link or a "
+            "categorical rule), so it is at most 'likely covered'"
+        )
     if not use_ok:
         status = entry.status.use_not_met
     else:

@@ -196,7 +196,7 @@ CASES = [
         S.LIKELY_COVERED,
         "f3B-hytera-hikvision-dahua",
         (
-            "Sold as Annke; made by Hikvision (oem, evidence:",
+            "Sold as Annke; made by Hikvision (OEM, evidence:",
             "OUI 44:19:B6",
             "isapi.systemContact 'Hikvision.China'",
             "indirect",
@@ -427,7 +427,7 @@ CASES = [
          S.NOT_COVERED, None, ("Lorex Technology was a subsidiary of Dahua Technology",)),
     Case("lorex with Dahua-made evidence, after the sale", "ndaa889", LOREX_DAHUA_MADE,
          site(U.PUBLIC_SAFETY), S.LIKELY_COVERED, "f3B-hytera-hikvision-dahua",
-         ("Sold as Lorex; made by Dahua Technology (oem, evidence: dhip.SerialNo 'ND0123456789'",)),
+         ("Sold as Lorex; made by Dahua Technology (OEM, evidence: dhip.SerialNo 'ND0123456789'",)),
     Case("ezviz (Hikvision subsidiary) camera", "ndaa889",
          ident("ezviz", model="CS-C6N", reasons=(oui("ezviz", "0c:a6:4c:01:02:03"),)),
          site(U.GOVERNMENT_FACILITY), S.COVERED, "f3B-hytera-hikvision-dahua",
@@ -447,7 +447,8 @@ CASES = [
     Case("FCC: Axis camera", "fcc_covered_list", ident("axis", model="P3265-LVE"), site(),
          S.NOT_COVERED),
     Case("FCC: Kaspersky software", "fcc_covered_list", ident("kaspersky"), site(), S.COVERED,
-         "kaspersky-ao", ("Also: Kaspersky Lab, Inc.",), categories=("software",)),
+         "kaspersky-ao", ("Also: FCC Covered List entry 11: Kaspersky Lab, Inc.",),
+         categories=("software",)),
 ]
 # fmt: on
 
