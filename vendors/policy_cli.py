@@ -111,19 +111,25 @@ def plain_show(policy: Policy) -> list[str]:
     return lines
 
 
-def _plain_entry(entry: PolicyEntry) -> list[str]:
-    uses = "any use" if entry.uses is None else ", ".join(u.value for u in entry.uses)
-    who = ", ".join(entry.makers) or _categorical(entry)
+def _entry_rows(entry: PolicyEntry) -> list[tuple[str, str]]:
+    """(label, value) lines describing one entry, shared by the plain and rich layouts."""
     until = f" until {entry.until.isoformat()}" if entry.until else ""
     return [
-        f"  - {entry.id}: {entry.title}",
-        f"      effective {entry.effective.isoformat()}{until}; makers: {who}{_affiliates(entry)}",
-        f"      equipment: {', '.join(entry.categories)}; uses: {uses}; "
-        f"where: {', '.join(entry.jurisdictions)}; confidence {entry.confidence}",
-        f"      scope: {entry.scope}",
-        f"      cite: {_cite(entry.citation)}",
-        f"      source: {entry.source}",
+        ("effective", f"{entry.effective.isoformat()}{until}"),
+        ("makers", f"{', '.join(entry.makers) or _categorical(entry)}{_affiliates(entry)}"),
+        ("equipment", ", ".join(entry.categories)),
+        ("uses", "any use" if entry.uses is None else ", ".join(u.value for u in entry.uses)),
+        ("where", ", ".join(entry.jurisdictions)),
+        ("scope", entry.scope),
+        ("cite", _cite(entry.citation)),
+        ("source", f"{entry.source} (confidence {entry.confidence})"),
     ]
+
+
+def _plain_entry(entry: PolicyEntry) -> list[str]:
+    lines = [f"  - {entry.id}: {entry.title}"]
+    lines.extend(f"      {label}: {value}" for label, value in _entry_rows(entry))
+    return lines
 
 
 def _plain_reporting(policy: Policy) -> list[str]:
@@ -166,9 +172,11 @@ def _rich_list(packs: list[Policy]) -> None:
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
-    table = Table(title="Policy packs")
-    for column in ("id", "title", "entries", "where", "as of", "origin"):
-        table.add_column(column)
+    table = Table(title="Policy packs", highlight=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=1)
+    for column in ("entries", "where", "as of", "origin"):
+        table.add_column(column, no_wrap=column != "origin", overflow="fold")
     for p in packs:
         table.add_row(
             p.id,
@@ -178,33 +186,32 @@ def _rich_list(packs: list[Policy]) -> None:
             p.as_of.isoformat(),
             p.origin if p.origin == "builtin" else str(p.path),
         )
-    Console().print(table)
+    Console(highlight=False).print(table)
 
 
 def _rich_show(policy: Policy) -> None:
+    """One block per entry: data strings are printed verbatim (markup off: "[...]" is text)."""
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
 
-    console = Console()
-    console.print(f"[bold]{policy.id}[/bold]: {policy.title}")
-    console.print(f"{policy.jurisdiction}; version {policy.version}, as of {policy.as_of}")
+    console = Console(highlight=False)
+    console.print(Text(f"{policy.id}: {policy.title}", style="bold"))
+    for line in plain_show(policy)[1:3]:
+        console.print(line.strip(), markup=False)
     for c in policy.citations:
-        console.print(f"cite: {_cite(c)}")
-    table = Table(show_lines=True)
-    for column in ("entry", "effective", "makers", "equipment", "uses", "citation"):
-        table.add_column(column)
-    for e in policy.entries:
-        table.add_row(
-            f"{e.id}\n{e.title}",
-            e.effective.isoformat(),
-            ", ".join(e.makers) or _categorical(e),
-            ", ".join(e.categories),
-            "any" if e.uses is None else ", ".join(u.value for u in e.uses),
-            _cite(e.citation),
-        )
-    console.print(table)
+        console.print(f"cite: {_cite(c)}", markup=False)
+    for entry in policy.entries:
+        console.print()
+        console.print(Text(f"{entry.id}: {entry.title}", style="bold"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for label, value in _entry_rows(entry):
+            grid.add_row(Text(label), Text(value))
+        console.print(grid)
     for m in policy.milestones:
-        console.print(f"{m.date.isoformat()} {m.title}: {m.text}")
+        console.print(f"milestone {m.date.isoformat()} {m.title}: {m.text}", markup=False)
     if policy.reporting:
         for line in _plain_reporting(policy):
-            console.print(line.strip())
+            console.print(line.strip(), markup=False)

@@ -39,11 +39,12 @@ def test_show_prints_entries_dates_and_citations(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "- f3B-hytera-hikvision-dahua:" in out
-    assert "effective 2019-08-13" in out
+    assert "effective: 2019-08-13" in out
     assert "https://www.acquisition.gov/far/52.204-25" in out
     assert "milestone 2020-08-13 Part B in force" in out
     assert "within 1 business day" in out and "within 10 business days" in out
     assert "uses: public_safety, government_facility" in out
+    assert "makers: huawei, zte (subsidiaries and affiliates included)" in out
 
 
 def test_user_pack_is_listed_and_a_broken_one_is_reported_with_its_line(tmp_path: Path) -> None:
