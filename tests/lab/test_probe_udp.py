@@ -118,9 +118,15 @@ def test_wsd_finds_every_responder_and_records_hostile_xml(lab: LabState) -> Non
     assert {e.ip for e in errors} == hostile | _garbage(lab, wsd.PORT)
     assert elapsed < 1.5 + 1.0
     assert _kinds_sent(lab, since, "wsd") == {"probe"}
-    cameras = [o for o in observations if "dn:NetworkVideoTransmitter" in o.fields["wsd.types"]]
-    assert cameras and all(o.fields["wsd.scopes"] for o in cameras)
-    assert not any("%20" in s for o in cameras for s in o.fields["wsd.scopes"])  # type: ignore[union-attr]
+    cameras = [o for o in observations if "dn:NetworkVideoTransmitter" in _list(o, "wsd.types")]
+    assert cameras and all(_list(o, "wsd.scopes") for o in cameras)
+    assert not any("%20" in s for o in cameras for s in _list(o, "wsd.scopes"))
+
+
+def _list(obs: Observation, field: str) -> tuple[str, ...]:
+    value = obs.fields.get(field, ())
+    assert isinstance(value, tuple)
+    return tuple(str(v) for v in value)
 
 
 def test_wsd_unicast_reaches_listed_hosts(lab: LabState) -> None:
