@@ -82,6 +82,16 @@ def _garbage(lab: LabState, port: int) -> set[str]:
     return out
 
 
+def _check_expect(lab: LabState, probe: str, observed: set[str], errored: set[str]) -> None:
+    """The profiles' [expect] probes agree: a device found by ``probe`` expects it, and a
+    device expecting it was found or gave a recorded error."""
+    expecting = {
+        d.ip for d in lab.devices if probe in _PROFILES[d.profile_id].expect.get("probes", ())
+    }
+    assert observed <= expecting, f"{probe} found devices whose profile does not expect it"
+    assert expecting <= observed | errored, f"{probe} missed {sorted(expecting - observed)}"
+
+
 def _kinds_sent(lab: LabState, since: float, protocol: str) -> set[str]:
     return {r.kind for r in read_log(lab, since=since, protocol=protocol)}
 
@@ -95,6 +105,7 @@ def test_sadp_finds_every_sadp_device_and_sends_only_inquiry(lab: LabState) -> N
     assert all(e.kind == "parse" for e in errors)
     assert elapsed < 1.5 + 1.0
     assert _kinds_sent(lab, since, "sadp") == {"inquiry"}
+    _check_expect(lab, "sadp", {o.ip or "" for o in observations}, {e.ip for e in errors})
 
 
 def test_dhip_finds_dahua_devices_and_refuses_forged_lengths(lab: LabState) -> None:
@@ -107,6 +118,7 @@ def test_dhip_finds_dahua_devices_and_refuses_forged_lengths(lab: LabState) -> N
     assert {e.ip for e in errors} == forged
     assert all("length fields" in e.message for e in errors)
     assert _kinds_sent(lab, since, "dhip") == {"DHDiscover.search"}
+    _check_expect(lab, "dhip", {o.ip or "" for o in observations}, {e.ip for e in errors})
 
 
 def test_wsd_finds_every_responder_and_records_hostile_xml(lab: LabState) -> None:
@@ -118,6 +130,7 @@ def test_wsd_finds_every_responder_and_records_hostile_xml(lab: LabState) -> Non
     assert {e.ip for e in errors} == hostile | _garbage(lab, wsd.PORT)
     assert elapsed < 1.5 + 1.0
     assert _kinds_sent(lab, since, "wsd") == {"probe"}
+    _check_expect(lab, "wsd", {o.ip or "" for o in observations}, {e.ip for e in errors})
     cameras = [o for o in observations if "dn:NetworkVideoTransmitter" in _list(o, "wsd.types")]
     assert cameras and all(_list(o, "wsd.scopes") for o in cameras)
     assert not any("%20" in s for o in cameras for s in _list(o, "wsd.scopes"))
@@ -140,14 +153,15 @@ def test_wsd_unicast_reaches_listed_hosts(lab: LabState) -> None:
 def test_ssdp_finds_upnp_devices_and_reads_their_descriptions(lab: LabState) -> None:
     since = time.time()
     observations, errors, elapsed = _run(ssdp.probe, _ctx(lab))
-    replies = {o.ip for o in observations if o.method == "m-search"}
-    described = {o.ip for o in observations if o.method == "description"}
+    replies = {o.ip or "" for o in observations if o.method == "m-search"}
+    described = {o.ip or "" for o in observations if o.method == "description"}
     assert replies == _with(lab, "ssdp")
     assert described and described <= replies
     assert all(o.fields.get("ssdp.manufacturer") for o in observations if o.method == "description")
     assert {e.ip for e in errors} <= replies | _garbage(lab, ssdp.PORT)
     assert elapsed < 1.5 + 2.0
     assert _kinds_sent(lab, since, "ssdp") == {"M-SEARCH"}
+    _check_expect(lab, "ssdp", replies, {e.ip for e in errors})
 
 
 def test_mdns_finds_every_registered_service(lab: LabState) -> None:
@@ -160,6 +174,7 @@ def test_mdns_finds_every_registered_service(lab: LabState) -> None:
     }
     assert {(o.ip, o.fields["mdns.service"]) for o in observations} == expected
     assert all(o.fields.get("hostname") for o in observations)
+    _check_expect(lab, "mdns", {o.ip or "" for o in observations}, set())
     assert elapsed < 3.0 + 2.0
 
 
