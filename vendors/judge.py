@@ -27,7 +27,9 @@ How the statuses read (decided by the lead; the PDF report and the GUI rely on i
     kind of equipment.
 ``unknown``
     The identity is too thin (no maker, or confidence below :data:`UNKNOWN_BELOW`): a person
-    must look.
+    must look.  This includes a device known only by a brand whose link to a covered maker is
+    limited to some product lines (a Lorex unit after the 2023 sale, with no Dahua evidence):
+    the reasons say which lines and what to check.
 
 When several entries match, the most severe wins (order above); the others are still listed in
 the reasons.  Relationship dates count: a brand's OEM or subsidiary link applies only while it
@@ -419,30 +421,17 @@ def _match_country(entry: PolicyEntry, facts: DeviceFacts) -> tuple[Attribution,
 
 def _category_fit(entry: PolicyEntry, facts: DeviceFacts) -> tuple[bool, bool, str]:
     """(applies, certain, sentence) for the device's equipment type against the entry."""
-    wanted = set(entry.categories)
+    wanted, likely = set(entry.categories), set(entry.likely_categories)
+    covers = ", ".join(entry.categories)
     if ANY in wanted or facts.categories & wanted:
         return True, True, facts.category_note
-    if facts.categories & set(entry.likely_categories):
-        kinds = ", ".join(sorted(facts.categories & set(entry.likely_categories)))
-        return (
-            True,
-            False,
-            (
-                f"{facts.category_note}; the entry covers {', '.join(entry.categories)} "
-                f"and probably reaches {kinds} too, which a person should confirm"
-            ),
-        )
+    if facts.categories & likely:
+        kinds = ", ".join(sorted(facts.categories & likely))
+        text = f"{facts.category_note}; the entry covers {covers} and probably reaches {kinds}"
+        return True, False, text + " too, which a person should confirm"
     if not facts.categories:
-        return (
-            True,
-            False,
-            (f"equipment type not established; the entry covers {', '.join(entry.categories)}"),
-        )
-    return (
-        False,
-        False,
-        (f"{facts.category_note}; the entry covers only {', '.join(entry.categories)}"),
-    )
+        return True, False, f"equipment type not established; the entry covers {covers}"
+    return False, False, f"{facts.category_note}; the entry covers only {covers}"
 
 
 def _use_fit(entry: PolicyEntry, site: SiteProfile) -> tuple[bool, str]:
@@ -479,9 +468,8 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
         if entry.makers:  # a named maker's other kit is worth a line; categorical misses are not
             facts.notes.append(f"{chain}, but {category_text}")
         return None
-    reasons = [chain, category_text]
     use_ok, use_text = _use_fit(entry, site)
-    reasons.append(use_text)
+    reasons = [f"{chain}; {use_text}", category_text]
     strong = attribution.direct and certain
     confidence = facts.identity.confidence
     if strong and confidence < LIKELY_BELOW:
