@@ -400,6 +400,7 @@ def _status_map(value: Any, line: int | None) -> StatusMap:
 
 def _build_policy(data: dict[str, Any], loc: _Locator, path: Path, origin: str) -> Policy:
     policy_id = _str(data, "id", loc.key("id"))
+    _no_stray_keys(data, _PACK_KEYS, "pack", loc.key("id"))
     if not _ID.match(policy_id):
         raise PackError(f"pack id {policy_id!r} must be a lowercase slug", loc.key("id"))
     citations = data.get("citations")
@@ -441,10 +442,29 @@ def _check_unique(ids: list[str], what: str, loc: _Locator) -> None:
         seen.add(item)
 
 
+_PACK_KEYS = {
+    "id", "title", "jurisdiction", "jurisdictions", "version", "as_of", "description",
+    "citations", "entries", "milestones", "reporting",
+}  # fmt: skip
+_ENTRY_KEYS = {
+    "id", "title", "citation", "effective", "until", "scope", "source", "confidence", "makers",
+    "include_affiliates", "categories", "likely_categories", "uses", "jurisdictions",
+    "component_flags", "produced_outside", "produced_in", "use_note", "note", "status",
+}  # fmt: skip
+
+
+def _no_stray_keys(data: Mapping[str, Any], allowed: set[str], what: str, line: int | None) -> None:
+    # A misspelt key ("use" for "uses") would silently widen a rule, so it is an error.
+    stray = sorted(set(data) - allowed)
+    if stray:
+        raise PackError(f"{what}: unknown keys {', '.join(stray)}", line)
+
+
 def _build_entry(raw: Any, line: int | None, pack_jurisdictions: tuple[str, ...]) -> PolicyEntry:
     if not isinstance(raw, dict):
         raise PackError("an entry must be a table", line)
     entry_id = _str(raw, "id", line)
+    _no_stray_keys(raw, _ENTRY_KEYS, f"entry {entry_id!r}", line)
     categories = _str_list(raw, "categories", line) or (ANY,)
     likely = _str_list(raw, "likely_categories", line)
     bad = sorted(set(categories + likely) - CATEGORIES)

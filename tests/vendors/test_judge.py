@@ -484,6 +484,9 @@ def test_scenario(case: Case, packs: dict[str, Policy]) -> None:
 # ---------------------------------------------------------------- every entry, both sides
 
 
+HARDWARE = {"video_surveillance", "telecommunications", "router", "uas", "uas_component"}
+
+
 def _every_entry():
     result = load_policies(user_dir=EXAMPLES_DIR)
     return [pytest.param(p, e, id=f"{p.id}:{e.id}") for p in result.packs for e in p.entries]
@@ -543,6 +546,11 @@ def test_entry_applies_when_every_condition_holds(policy, entry) -> None:
     assert verdict.status is _expected(entry), verdict.reasons
     assert _named_in(verdict, entry), verdict.reasons
     assert entry.citation in verdict.citations
+    if policy.id == "fcc_covered_list" and set(entry.categories) & HARDWARE:
+        # The list bars authorization, import and marketing, not use: the verdict must say so.
+        assert "keep operating" in "\n".join(verdict.reasons) or "keep using" in "\n".join(
+            verdict.reasons
+        )
 
 
 @pytest.mark.parametrize(("policy", "entry"), _every_entry())

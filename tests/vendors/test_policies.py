@@ -205,3 +205,29 @@ def test_requested_ids_filter_and_unknown_id_is_an_error(no_user_packs: Path) ->
 def test_underscore_files_are_data_not_packs() -> None:
     assert all(not p.name.startswith("_") for p in pack_files(BUILTIN_DIR))
     assert (BUILTIN_DIR / "_equipment.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'id = "x"\nentries = 5\n', "[[citations]]"),
+        (b"\xff\xfe\x00garbage", "cannot read pack"),
+        (b"", "must be a non-empty string"),
+        (_pack("x", "").encode(), "at least one [[entries]]"),
+        (_pack("x", _entry_block().replace("2024-01-01\nscope", "'soon'\nscope")).encode(),
+         "'effective' must be a date"),
+        (_pack("x", _entry_block('status = { direct = "banned" }')).encode(), "bad status value"),
+        (_pack("x", _entry_block('use = ["public_safety"]')).encode(), "unknown keys use"),
+        (_pack("x", _entry_block() + "\n[reporting]\nclause = 'c'\n").encode(), "'summary'"),
+    ],
+    ids=["entries-not-table", "not-utf8", "empty", "no-entries", "bad-date", "bad-status",
+         "misspelt-uses", "reporting-no-summary"],
+)  # fmt: skip
+def test_hostile_pack_gives_an_error_not_a_crash(tmp_path: Path, content, message) -> None:
+    path = tmp_path / "x.toml"
+    path.write_bytes(content)
+    result = load_policies(user_dir=tmp_path)
+    errors = [e for e in result.errors if e.path == path]
+    if message:
+        assert len(errors) == 1 and message in errors[0].message, result.errors
+    assert set(result.ids) >= BUILTIN_IDS
