@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import select
+import socket
 import struct
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from pathlib import Path
 
 from core.model import Observation, ProbeError, normalize_mac
 from discovery.base import ParseError, ProbeContext
@@ -71,11 +72,13 @@ def parse_reply(frame: bytes) -> tuple[str, str] | None:
     return str(ipaddress.IPv4Address(spa)), mac
 
 
-def interface_mac(interface: str) -> str:
-    text = Path(f"/sys/class/net/{interface}/address").read_text(encoding="ascii").strip()
-    if normalize_mac(text) is None:
-        raise OSError(f"{interface} has no Ethernet address")
-    return text
+def socket_mac(sock: socket.socket) -> str:
+    """The hardware address of the interface a bound AF_PACKET socket is on."""
+    address = sock.getsockname()
+    mac = normalize_mac(address[4].hex()) if len(address) > 4 else None
+    if mac is None:
+        raise OSError(f"{address[0]} has no Ethernet address")
+    return mac
 
 
 def _source_ip(interface: str, network: ipaddress.IPv4Network) -> str | None:
@@ -93,15 +96,25 @@ class Sweep:
         self.interface, self.rate, self.wait, self.retries = interface, rate, wait, retries
         self.stop = threading.Event()
 
-    def run(
-        self, plan: Sequence[tuple[str, str]], src_mac: str, found: Callable[[str, str], None]
-    ) -> None:
+    def run(self, plan: Sequence[tuple[str, str]], found: Callable[[str, str], None]) -> None:
         """``plan`` is (target ip, our source ip); ``found(ip, mac)`` for each new answer."""
-        from scapy.config import conf  # noqa: PLC0415  (scapy only here, STYLE.md; 0.5 s import)
+        # scapy only here (STYLE.md); importing scapy.arch picks the platform's L2 socket.
+        import scapy.arch  # noqa: PLC0415, F401
+        from scapy.config import conf  # noqa: PLC0415
 
-        sock = conf.L2socket(iface=self.interface, type=ETH_P_ARP)
+        quiet = logging.getLogger("scapy.runtime")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # "Unable to guess type": harmless, we parse bytes
+        try:
+            sock = conf.L2socket(iface=self.interface, type=ETH_P_ARP)
+        finally:
+            quiet.setLevel(level)
         seen: set[str] = set()
         try:
+            # The interface's MAC as the kernel of *this* namespace knows it.  /sys would show
+            # the machine's own interface of that name when /sys was not remounted for the
+            # namespace, and ARP requests carrying a wrong MAC poison the hosts' caches.
+            src_mac = socket_mac(sock.ins)
             todo = list(plan)
             for _attempt in range(1 + self.retries):
                 self._send_all(sock, todo, src_mac, seen, found)
@@ -173,22 +186,17 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     if not plan:
         return
     guard_send("an ARP sweep", [ip for ip, _ in plan])
-    try:
-        src_mac = interface_mac(ctx.interface)
-    except OSError as exc:
-        yield ProbeError("arp", "unavailable", f"{ctx.interface}: {exc}")
-        return
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
     retries = int(str(ctx.options.get("arp_retries", 1)))
-    sweep = Sweep(ctx.interface, ctx.rate, min(ctx.timeout, 2.0), retries)
+    sweep = Sweep(ctx.interface, ctx.rate, min(ctx.timeout, 1.0), retries)  # LAN replies: ms
 
     def found(ip: str, mac: str) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, (ip, mac))
 
     def run() -> BaseException | None:
         try:
-            sweep.run(plan, src_mac, found)
+            sweep.run(plan, found)
             return None
         except BaseException as exc:  # handed to the loop: a thread must not die silently
             return exc

@@ -423,6 +423,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
         print(f"camaudit scan: error: {exc}", file=err)
         return EXIT_ERROR
     record.devices = list(final.devices)
+    record.options["methods_ran"] = list(final.methods)
+    record.options["timings"] = dict(final.timings)
     record.ended_at = utcnow()
     record.status = ScanStatus.INTERRUPTED if final.cancelled else ScanStatus.COMPLETE
     return _report(args, record, final, out, err)

@@ -459,9 +459,10 @@ def _error(ip: str, port: int, exc: HttpError | ParseError, what: str) -> ProbeE
     return ProbeError("http", kind, f"{ip}:{port} {what}: {exc}", ip=ip)
 
 
-async def banner(target: Target, timeout: float) -> dict[str, str]:
-    """GET / (following up to two same-host redirects) and /favicon.ico."""
+async def banner(target: Target, timeout: float) -> tuple[dict[str, str], bool]:
+    """GET / (following up to two same-host redirects) and /favicon.ico; (fields, cut off)."""
     resp = await request(target, "GET", "/", timeout=timeout)
+    oversize = resp.truncated
     fields = banner_fields(resp)
     for _ in range(2):
         location = resp.header("Location") or ""
@@ -477,7 +478,7 @@ async def banner(target: Target, timeout: float) -> dict[str, str]:
         ctype = (icon.header("Content-Type") or "").lower()
         if icon.status == 200 and icon.body and not icon.truncated and "html" not in ctype:
             fields["http.favicon_md5"] = hashlib.md5(icon.body, usedforsecurity=False).hexdigest()
-    return fields
+    return fields, oversize
 
 
 async def rpc2_challenge(target: Target, timeout: float) -> dict[str, str]:
@@ -520,6 +521,15 @@ async def magicbox_info(target: Target, cred: Credential, timeout: float) -> dic
     return fields
 
 
+def dahua_hint(ip: str, ctx: ProbeContext) -> bool:
+    """Whether the RPC2 challenge is worth a POST: the orchestrator's Dahua hints
+    (``ctx.options["dahua_hosts"]``: DHIP replies, Dahua scopes) or the DVRIP port 37777."""
+    hinted = ctx.options.get("dahua_hosts", ())
+    open_ports = ctx.options.get("open_ports", {})
+    assert isinstance(hinted, (tuple, list, set, frozenset)) and isinstance(open_ports, Mapping)
+    return ip in hinted or 37777 in open_ports.get(ip, ())
+
+
 def web_targets(ip: str, open_ports: Iterable[int], ctx: ProbeContext) -> list[Target]:
     web = ctx.options.get("web_ports", WEB_PORTS)
     tls = ctx.options.get("tls_ports", TLS_PORTS)
@@ -536,20 +546,26 @@ async def probe_host(
     answering: list[Target] = []
     for target in targets:
         try:
-            fields = await banner(target, ctx.timeout)
+            fields, oversize = await banner(target, ctx.timeout)
         except (HttpError, ParseError) as exc:
             out.append(_error(ip, target.port, exc, "GET /"))
             continue
+        if oversize:
+            limit = f"{MAX_BODY // 1024} KB"
+            message = f"{ip}:{target.port} GET /: reply larger than {limit}; kept the first {limit}"
+            out.append(ProbeError("http", "oversize", message, ip=ip))
         answering.append(target)
         out.append(Observation(source="http", fields={"ip": ip, **fields}))
     if not answering:
         return out
     first = answering[0]
-    try:
-        if challenge := await rpc2_challenge(first, ctx.timeout):
-            out.append(Observation(source="http", fields={"ip": ip, **challenge}, method="rpc2"))
-    except HttpError:
-        pass  # a device that will not take a POST simply is not a Dahua
+    if dahua_hint(ip, ctx):
+        try:
+            if challenge := await rpc2_challenge(first, ctx.timeout):
+                fields = {"ip": ip, **challenge}
+                out.append(Observation(source="http", fields=fields, method="rpc2"))
+        except HttpError:
+            pass  # a device that will not take a POST simply is not a Dahua
     cred = ctx.credentials(ip)
     if cred is not None:
         out += await _with_credentials(ip, first, cred, ctx.timeout)

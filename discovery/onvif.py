@@ -182,13 +182,20 @@ async def _identity(
 
 
 async def probe_endpoint(
-    ip: str, port: int, credential: Credential | None, timeout: float
+    ip: str, port: int, credential: Credential | None, timeout: float, advertised: bool = False
 ) -> tuple[dict[str, Any], list[OnvifFailure]]:
     """Everything ONVIF on one ip:port; raises OnvifFailure if it is no ONVIF service."""
     cam = make_client(ip, port, credential)
     try:
         devicemgmt = await cam.create_devicemgmt_service()
-        await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
+        try:
+            await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
+        except OnvifFailure as failure:
+            # A reply the SOAP layer cannot read, from a device that never claimed ONVIF, is
+            # a web server answering a path it does not have (Hikvision >= V5.5: ONVIF off).
+            if failure.kind == "protocol" and not advertised:
+                raise OnvifFailure("not_onvif", f"no ONVIF service ({failure})") from None
+            raise
         fields: dict[str, Any] = {"onvif.xaddr": f"http://{ip}:{port}/onvif/device_service"}
         more, failures = await _identity(devicemgmt, credential is not None, timeout)
         fields.update(more)
@@ -225,7 +232,7 @@ async def probe_host(
     last: OnvifFailure | None = None
     for port in ports:
         try:
-            fields, failures = await probe_endpoint(ip, port, credential, ctx.timeout)
+            fields, failures = await probe_endpoint(ip, port, credential, ctx.timeout, advertised)
         except OnvifFailure as failure:
             last = failure
             if failure.kind == "bad_credentials":

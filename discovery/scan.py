@@ -383,12 +383,22 @@ class _Run:
     def onvif_xaddrs(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, tuple[str, ...]] = {}
         for dev in self.merger.devices:
+            if not _claims_onvif(dev):
+                continue  # a Windows PC's WS-Discovery XAddr (port 5357) is no ONVIF service
             urls = [u for v in dev.values("wsd.xaddrs") for u in _strs(v)]
             for ip in dev.ips:
                 mine = tuple(u for u in urls if f"//{ip}:" in u or f"//{ip}/" in u)
                 if mine:
                     out[ip] = mine
         return out
+
+    def dahua_hosts(self) -> tuple[str, ...]:
+        """Hosts that look Dahua-made (DHIP replies, Dahua WS-Discovery scopes, DVRIP port)."""
+        out: list[str] = []
+        for dev in self.merger.devices:
+            if _looks_dahua(dev):
+                out += dev.ips
+        return tuple(out)
 
     async def identify(self) -> None:
         wanted = [m for m in IDENTIFY_METHODS if m in self.methods]
@@ -399,7 +409,11 @@ class _Run:
         open_ports = self.open_ports()
         if "ports" not in self.methods:  # no port data: try each method's usual ports
             open_ports = {ip: tuple(self.options.ports or DEFAULT_PORTS) for ip in hosts}
-        extra = {"open_ports": open_ports, "onvif_xaddrs": self.onvif_xaddrs()}
+        extra = {
+            "open_ports": open_ports,
+            "onvif_xaddrs": self.onvif_xaddrs(),
+            "dahua_hosts": self.dahua_hosts(),
+        }
         await self.phase("identify", [(m, self.context(hosts, **extra), None) for m in wanted])
 
     async def phases(self) -> None:
@@ -446,6 +460,22 @@ class _Run:
         return Finished(
             devices, tuple(self.ran), dict(self.timings), self.cancelled, tuple(self.errors), totals
         )
+
+
+def _claims_onvif(dev: Device) -> bool:
+    """WS-Discovery types or scopes that mark an ONVIF device (NetworkVideoTransmitter...)."""
+    texts = [t for f in ("wsd.types", "wsd.scopes") for v in dev.values(f) for t in _strs(v)]
+    return any("networkvideo" in t.lower() or t.startswith("onvif://") for t in texts)
+
+
+def _looks_dahua(dev: Device) -> bool:
+    # domain.md §4.3/§4.4: OEM units keep DHIP, port 37777 and the Dahua scope patterns.
+    if any(item.field.startswith("dhip.") for item in dev.evidence):
+        return True
+    if any(37777 in _ints(v) for v in dev.values("ports")):
+        return True
+    scopes = " ".join(t for v in dev.values("wsd.scopes") for t in _strs(v)).lower()
+    return "dahua" in scopes or "unique_identifier" in scopes
 
 
 def _ints(value: object) -> Iterable[int]:

@@ -279,6 +279,7 @@ async def test_banner_redirect_favicon_and_isapi_with_credentials() -> None:
     async with FakeCamera(hikvision) as cam:
         cred = Credential(ISAPI_USER, ISAPI_PASSWORD)
         ctx = ctx_for(cam.ip, cam.port, credentials=lambda ip: cred)
+        ctx.options = {**ctx.options, "dahua_hosts": (cam.ip,)}  # say it looked Dahua
         items = await collect(http.probe, ctx)
     fields: dict[str, Any] = {}
     for item in items:
@@ -292,6 +293,13 @@ async def test_banner_redirect_favicon_and_isapi_with_credentials() -> None:
     assert ("POST", "/RPC2_Login") in methods  # the challenge, sent without credentials
     assert all(m in ("GET", "POST") for m, _ in methods)
     assert all(p == "/RPC2_Login" for m, p in methods if m == "POST")
+
+
+@sync
+async def test_no_rpc2_post_without_a_dahua_hint() -> None:
+    async with FakeCamera(hikvision) as cam:
+        await collect(http.probe, ctx_for(cam.ip, cam.port))
+    assert [m for m, _, _ in cam.requests] == ["GET", "GET", "GET"]  # /, redirect, favicon
 
 
 @sync

@@ -26,7 +26,7 @@ from discovery.scan import (
 from tests.discovery.tcp_fakes import sync
 
 NET = [ipaddress.IPv4Network("198.18.0.0/29")]  # hosts .1 .. .6
-CAM, NVR = "198.18.0.2", "198.18.0.3"
+CAM, NVR, PC = "198.18.0.2", "198.18.0.3", "198.18.0.4"
 
 
 class Recorder:
@@ -57,7 +57,18 @@ def base_probes(rec: Recorder) -> dict[str, Any]:
         ),
         "wsd": rec.probe(
             "wsd",
-            Observation.of("wsd", ip=CAM, wsd__xaddrs=(f"http://{CAM}:8080/onvif/device_service",)),
+            Observation.of(
+                "wsd",
+                ip=CAM,
+                wsd__types=("dn:NetworkVideoTransmitter", "tds:Device"),
+                wsd__xaddrs=(f"http://{CAM}:8080/onvif/device_service",),
+            ),
+            Observation.of(  # a Windows PC: WS-Discovery, but no ONVIF behind its XAddr
+                "wsd",
+                ip=PC,
+                wsd__types=("wsdp:Device", "pub:Computer"),
+                wsd__xaddrs=(f"http://{PC}:5357/6a7b",),
+            ),
         ),
         "ports": rec.probe(
             "ports",
@@ -87,17 +98,18 @@ async def test_phases_feed_each_other_and_devices_merge() -> None:
     # discovery first, then ports on the hosts ARP found, then identification
     assert rec.order.index("ports") > max(rec.order.index("arp"), rec.order.index("wsd"))
     assert set(rec.order[-3:]) == {"http", "rtsp", "onvif"}
-    assert sorted(rec.contexts["ports"].hosts) == [CAM, NVR]
+    assert sorted(rec.contexts["ports"].hosts) == [CAM, NVR, PC]  # ARP + WS-Discovery
     open_ports = rec.contexts["http"].options["open_ports"]
     assert isinstance(open_ports, dict) and open_ports[CAM] == (80, 554, 8000)
     assert rec.contexts["onvif"].options["onvif_xaddrs"] == {
         CAM: (f"http://{CAM}:8080/onvif/device_service",)
     }
+    assert rec.contexts["http"].options["dahua_hosts"] == (NVR,)  # DVRIP port 37777 open
     found = [e.device.ip or "" for e in events if isinstance(e, DeviceFound)]
-    assert sorted(found) == [CAM, NVR]  # each box announced once
+    assert sorted(found) == [CAM, NVR, PC]  # each box announced once
     final = events[-1]
     assert isinstance(final, Finished) and not final.cancelled
-    assert len(final.devices) == 2
+    assert len(final.devices) == 3
     cam = next(d for d in final.devices if d.ip == CAM)
     assert cam.mac == "44:19:b6:00:00:01" and cam.mac_method == "arp-sweep"
     assert cam.first("http.server") == "App-webs/"
@@ -209,7 +221,7 @@ async def test_cancel_returns_within_a_second_with_what_was_found() -> None:
     assert time.monotonic() - stopped_at < 1.0
     final = events[-1]
     assert isinstance(final, Finished) and final.cancelled
-    assert {d.ip for d in final.devices} == {CAM, NVR}
+    assert {d.ip for d in final.devices} == {CAM, NVR, PC}
     assert "http" not in rec.order  # the identify phase never started
 
 
