@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +46,7 @@ NETNS_DIR = Path("/run/netns")
 SCANNER_MAC = "02:ca:00:00:00:01"  # locally administered: no vendor owns the scanner
 CLONE_NEWNET = 0x40000000
 READY_TIMEOUT = 120.0
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _DEVICE_NAME = re.compile(r"^[a-z][a-z0-9]{0,13}$")
 _NS_NAME = re.compile(r"^([a-z][a-z0-9]{0,11})-(br|scan|[a-z][a-z0-9]{0,13})$")
 _ROOT = Path(__file__).resolve().parent.parent
@@ -202,19 +204,20 @@ def _services(spec: DevicePlan) -> list[str]:
 
 def _check_devices(devices: Sequence[DevicePlan]) -> None:
     seen_names: set[str] = set()
-    seen_macs: set[str] = set()
     for spec in devices:
         if not _DEVICE_NAME.match(spec.name) or spec.name in ("br0", "scan"):
             raise LabError(f"device name {spec.name!r} is unusable as an interface name")
         if spec.name in seen_names:
             raise LabError(f"two devices are named {spec.name!r}")
-        mac = spec.mac.lower()
-        if mac in seen_macs:
-            # Two ports with one MAC on a bridge would flap; a shared-MAC profile needs
-            # one device per MAC.
-            raise LabError(f"MAC {mac} is given to two devices ({spec.name})")
+        if not _MAC.match(spec.mac.lower()):
+            raise LabError(f"device {spec.name}: {spec.mac!r} is not a MAC address")
         seen_names.add(spec.name)
-        seen_macs.add(mac)
+
+
+def shared_macs(state: LabState) -> set[str]:
+    """MACs carried by more than one device (cloned or spoofed devices, hostile profiles)."""
+    counts = Counter(d.mac for d in state.devices)
+    return {mac for mac, count in counts.items() if count > 1}
 
 
 # --- running ip ----------------------------------------------------------------------------
@@ -298,12 +301,19 @@ def _bridge_lines(state: LabState) -> list[str]:
         "link set dev br0 addrgenmode none up",
         "link set dev vscan master br0 addrgenmode none up",
     ]
+    shared = shared_macs(state)
     for d in state.devices:
         port = f"v{d.name}"
         lines.append(f"link set dev {port} master br0 addrgenmode none up")
         # Devices reach only the scanner; otherwise mDNS responders ARP for each other
         # and overflow the host-wide neighbour table (lab-facts gotcha 1).
-        lines.append(f"link set dev {port} type bridge_slave isolated on")
+        options = "isolated on"
+        if d.mac in shared:
+            # Two ports, one MAC: a learning bridge would send every frame for it to
+            # whichever device spoke last, so the other one vanishes.  Unlearned, frames
+            # for that MAC flood to both and each keeps what is addressed to its IP.
+            options += " learning off"
+        lines.append(f"link set dev {port} type bridge_slave {options}")
     return lines
 
 

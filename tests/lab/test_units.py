@@ -32,7 +32,7 @@ def test_subnet_choice_skips_taken_ranges_and_stays_in_the_benchmark_range() -> 
         netns.choose_subnet(1, full)
 
 
-def test_plan_gives_scanner_the_first_address_and_rejects_duplicate_macs() -> None:
+def test_plan_gives_scanner_the_first_address_and_checks_names_and_macs() -> None:
     specs = [Spec("d001", "p", "44:19:B6:00:00:01"), Spec("d002", "p", "44:19:b6:00:00:02")]
     plan = netns.plan(specs, "zz", ipaddress.IPv4Network("198.18.8.0/24"))
     assert (plan.scanner_ns, plan.bridge_ns, plan.scanner_ip) == ("zz-scan", "zz-br", "198.18.8.1")
@@ -41,8 +41,10 @@ def test_plan_gives_scanner_the_first_address_and_rejects_duplicate_macs() -> No
         ("zz-d002", "198.18.8.3", "44:19:b6:00:00:02"),
     ]
     twins = [Spec("d001", "p", "44:19:b6:00:00:01"), Spec("d002", "p", "44:19:B6:00:00:01")]
-    with pytest.raises(netns.LabError, match="given to two devices"):
-        netns.plan(twins, "zz", ipaddress.IPv4Network("198.18.8.0/24"))
+    assert netns.shared_macs(netns.plan(twins, "zz", plan_net())) == {"44:19:b6:00:00:01"}
+    assert netns.shared_macs(plan) == set()
+    with pytest.raises(netns.LabError, match="not a MAC address"):
+        netns.plan([Spec("d001", "p", "44:19:b6:00:00")], "zz", plan_net())
     with pytest.raises(netns.LabError, match="unusable as an interface name"):
         netns.plan([Spec("Bad Name!", "p", "00:00:00:00:00:01")], "zz", plan_net())
 
