@@ -76,6 +76,8 @@ STATUS_LABEL = {
     "not_covered": "Not covered",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+APPENDIX_CELL = 120  # the inventory table stays compact; findings and the JSON have it all
 MAX_CELL = 400  # characters of one device value shown in a table cell (the JSON has it all)
 
 
@@ -90,7 +92,8 @@ def display(ident: str | None, names: Mapping[str, str] | None = None) -> str:
         return ""
     if names and ident in names:
         return names[ident]
-    return ident.replace("_", " ").title() if ident.islower() else ident
+    # Catalogue ids are slugs (``hikvision``, ``tp_link``): title-case those, show the rest as is.
+    return ident.replace("_", " ").title() if _SLUG.match(ident) else ident
 
 
 def identity_sentence(rec: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
@@ -213,7 +216,9 @@ def _fits(text: str, width: float, bold: bool) -> bool:
     return bool(stringWidth(text, heavy if bold else body, CELL_SIZE) <= width - 2 * PAD - 0.5)
 
 
-def _cell(value: Any, width: float, bold: bool = False) -> tuple[Any, str | None]:
+def _cell(
+    value: Any, width: float, bold: bool = False, limit: int = MAX_CELL
+) -> tuple[Any, str | None]:
     """A table cell: a plain string when it fits on one line, else a wrapping Paragraph.
 
     Plain cells cost a tenth of a Paragraph to lay out, which keeps a 2,000-device report fast.
@@ -224,7 +229,7 @@ def _cell(value: Any, width: float, bold: bool = False) -> tuple[Any, str | None
     colour = None
     if isinstance(value, Coloured):
         value, colour = value.text, value.colour
-    text = plain(value)
+    text = plain(value, limit)
     if _fits(text, width, bold):
         return text, colour
     markup = escape(text)
@@ -242,6 +247,7 @@ def _grid(
     header: bool = True,
     long: bool = False,
     bold_first_col: bool = False,
+    limit: int = MAX_CELL,
 ) -> Any:
     """A table with a shaded header row repeated on every page; long text wraps."""
 
@@ -267,7 +273,7 @@ def _grid(
         out = []
         for c, value in enumerate(row):
             bold = (header and r == 0) or (bold_first_col and c == 0)
-            cell, colour = _cell(value, widths[c], bold)
+            cell, colour = _cell(value, widths[c], bold, limit)
             if colour:
                 style.append(("TEXTCOLOR", (c, r), (c, r), colors.HexColor(colour)))
             out.append(cell)
@@ -567,7 +573,7 @@ def _appendix(data: Mapping[str, Any], width: float, names: Mapping[str, str] | 
     rows = [heads] + [_appendix_row(r, policies, names) for r in data["devices"]]
     return [
         _p(f"Appendix: full inventory ({len(data['devices'])} devices)", "h1"),
-        _grid(rows, widths, long=True),
+        _grid(rows, widths, long=True, limit=APPENDIX_CELL),
         PageBreak(),
     ]
 
