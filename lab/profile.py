@@ -59,7 +59,13 @@ class Profile:
 
     @property
     def expect(self) -> Mapping[str, Any]:
-        """What a correct scanner concludes: maker (None = no maker), brand, kind, probes."""
+        """What a correct scanner concludes about this device.
+
+        ``maker`` (catalogue id, None = no maker), ``brand``, ``kind`` (camera/nvr/other),
+        ``probes`` (probes that should get a usable observation from it), ``errors``
+        (probes that should record a ProbeError for it: hostile replies), and optionally
+        ``component_flags``, ``conflict`` (identities disagree), ``hostile`` (what kind).
+        """
         raw: Mapping[str, Any] = self.data["expect"]
         return {**raw, "maker": raw.get("maker") or None, "brand": raw.get("brand") or None}
 
@@ -148,6 +154,9 @@ def _expect_problems(expect: Any) -> Iterator[str]:
     probes = expect.get("probes")
     if not isinstance(probes, list) or not set(probes) <= PROBES:
         yield f"expect.probes must be a list drawn from {sorted(PROBES)}, got {probes!r}"
+    errors = expect.get("errors", [])
+    if not isinstance(errors, list) or not set(errors) <= PROBES:
+        yield f"expect.errors must be a list drawn from {sorted(PROBES)}, got {errors!r}"
     maker = expect.get("maker", "")
     if not isinstance(maker, str) or maker != maker.lower():
         yield f"expect.maker must be a lowercase id or '' (none), got {maker!r}"
