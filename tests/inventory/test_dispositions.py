@@ -24,8 +24,9 @@ from tests.inventory.factories import T0, fleet, scan
     ],
 )
 def test_bad_input_is_refused_with_a_reason(args: tuple[str, ...], message: str) -> None:
+    key, status, by, reason, *rest = args
     with pytest.raises(DispositionError, match=message):
-        make_disposition(*args)
+        make_disposition(key, status, by, reason, rest[0] if rest else None)
 
 
 def test_scheduled_removal_keeps_its_date() -> None:

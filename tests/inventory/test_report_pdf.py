@@ -158,7 +158,9 @@ def test_long_and_hostile_strings_wrap_inside_the_page(tmp_path: Path) -> None:
     bbox = subprocess.run(
         ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    page_width = float(re.search(r'<page width="([\d.]+)"', bbox).group(1))
+    width = re.search(r'<page width="([\d.]+)"', bbox)
+    assert width is not None
+    page_width = float(width.group(1))
     right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox)]
     assert max(right_edges) <= page_width - 30  # nothing runs into the right margin
     text = " ".join(" ".join(_pages(pdf)).split())
