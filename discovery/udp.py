@@ -123,7 +123,11 @@ async def exchange(
 ) -> AsyncIterator[Datagram]:
     """Send ``sends`` (paced at ``rate`` per second) and yield every datagram heard until
     ``window`` seconds after the last send.  Closes the socket when done or cancelled."""
-    check_send_allowed(what)
+    try:
+        check_send_allowed(what)
+    except BaseException:
+        sock.close()
+        raise
     loop = asyncio.get_running_loop()
     transport, receiver = await loop.create_datagram_endpoint(_Receiver, sock=sock)
     sender = asyncio.create_task(_send_all(transport, list(sends), rate))

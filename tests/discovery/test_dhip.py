@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.netguard import UnsafeNetworkError
 from discovery import dhip
-from discovery.base import ParseError
+from discovery.base import ParseError, ProbeContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HDW5421S = (FIXTURES / "dhip_notifydevinfo_ipc-hdw5421s.json").read_bytes().strip()
@@ -127,3 +129,12 @@ def test_any_json_behind_a_valid_header_gives_a_reply_none_or_parse_error(value)
         return
     assert result is not None
     assert all(isinstance(v, str) for v in result.fields.values())
+
+
+def test_probe_refuses_to_send_from_the_machines_namespace():
+    # tests/conftest.py sets CAMAUDIT_LAB_ONLY; outside the lab the probe must not send.
+    async def run():
+        return [item async for item in dhip.probe(ProbeContext(interface=None, networks=[]))]
+
+    with pytest.raises(UnsafeNetworkError, match="refusing to send"):
+        asyncio.run(run())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.netguard import UnsafeNetworkError
 from discovery import mdns
-from discovery.base import ParseError
+from discovery.base import ParseError, ProbeContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DCS_935L = (FIXTURES / "mdns_response_dcs-935l.bin").read_bytes()
@@ -93,3 +95,12 @@ def test_corrupted_real_packets_give_entries_or_parse_error(offset, junk):
     except ParseError:
         return
     assert all("mdns.name" in e or "hostname" in e for e in entries)
+
+
+def test_probe_refuses_to_send_from_the_machines_namespace():
+    # tests/conftest.py sets CAMAUDIT_LAB_ONLY; outside the lab the probe must not send.
+    async def run():
+        return [item async for item in mdns.probe(ProbeContext(interface=None, networks=[]))]
+
+    with pytest.raises(UnsafeNetworkError, match="refusing to send"):
+        asyncio.run(run())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import time
@@ -12,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.netguard import UnsafeNetworkError
 from discovery import sadp
-from discovery.base import ParseError
+from discovery.base import ParseError, ProbeContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DS_2CD2385 = (FIXTURES / "sadp_probematch_ds-2cd2385g1-i.xml").read_bytes()
@@ -156,3 +158,12 @@ def test_any_element_soup_gives_a_reply_or_parse_error(elements):
         return
     assert obs is not None
     assert all(isinstance(v, str) for v in obs.fields.values())
+
+
+def test_probe_refuses_to_send_from_the_machines_namespace():
+    # tests/conftest.py sets CAMAUDIT_LAB_ONLY; outside the lab the probe must not send.
+    async def run():
+        return [item async for item in sadp.probe(ProbeContext(interface=None, networks=[]))]
+
+    with pytest.raises(UnsafeNetworkError, match="refusing to send"):
+        asyncio.run(run())

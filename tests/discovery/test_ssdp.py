@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.model import Observation, ProbeError
+from core.netguard import UnsafeNetworkError
 from discovery import ssdp
 from discovery.base import ParseError, ProbeContext
 
@@ -181,3 +182,12 @@ def test_any_bytes_give_a_description_or_parse_error(data):
     except ParseError:
         return
     assert fields
+
+
+def test_probe_refuses_to_send_from_the_machines_namespace():
+    # tests/conftest.py sets CAMAUDIT_LAB_ONLY; outside the lab the probe must not send.
+    async def run():
+        return [item async for item in ssdp.probe(ProbeContext(interface=None, networks=[]))]
+
+    with pytest.raises(UnsafeNetworkError, match="refusing to send"):
+        asyncio.run(run())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.netguard import UnsafeNetworkError
 from discovery import wsd, xmlsafe
-from discovery.base import ParseError
+from discovery.base import ParseError, ProbeContext
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HIK = (FIXTURES / "wsd_probematches_ds-2cd3955fwd-iws.xml").read_bytes()
@@ -141,3 +143,12 @@ def test_any_scope_and_xaddr_text_gives_matches_or_parse_error(scopes, xaddrs):
         return
     for match in matches:
         match.observation(None)  # must not raise on odd XAddrs
+
+
+def test_probe_refuses_to_send_from_the_machines_namespace():
+    # tests/conftest.py sets CAMAUDIT_LAB_ONLY; outside the lab the probe must not send.
+    async def run():
+        return [item async for item in wsd.probe(ProbeContext(interface=None, networks=[]))]
+
+    with pytest.raises(UnsafeNetworkError, match="refusing to send"):
+        asyncio.run(run())
