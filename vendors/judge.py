@@ -29,7 +29,9 @@ How the statuses read (decided by the lead; the PDF report and the GUI rely on i
     The identity is too thin (no maker, or confidence below :data:`UNKNOWN_BELOW`): a person
     must look.  This includes a device known only by a brand whose link to a covered maker is
     limited to some product lines (a Lorex unit after the 2023 sale, with no Dahua evidence):
-    the reasons say which lines and what to check.
+    the reasons say which lines and what to check; and a device attributed only to companies
+    that sell what others build (catalogue role ``brand_owner``, e.g. Lorex or Amcrest with no
+    maker evidence).
 
 When several entries match, the most severe wins (order above); the others are still listed in
 the reasons.  Relationship dates count: a brand's OEM or subsidiary link applies only while it
@@ -45,7 +47,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.model import (
     Citation,
@@ -203,6 +205,8 @@ class DeviceFacts:
     categories: set[str] = field(default_factory=set)
     category_note: str = ""
     countries: dict[str, str] = field(default_factory=dict)  # maker id -> ISO country code
+    # Attributed companies that only sell what others build (catalogue role "brand_owner").
+    brand_owners: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
 
@@ -250,7 +254,7 @@ def establish(
     on = site.assessment_date
     if identity.maker:
         facts.attributions.append(_own_attribution(identity, catalogue))
-    if identity.brand and identity.brand != identity.maker:
+    if identity.brand:  # also when brand == maker: a brand owner's OEM links still matter
         facts.attributions.extend(_brand_attributions(identity, catalogue, on, facts.notes))
     for base in list(facts.attributions):
         facts.attributions.extend(_parents(base, catalogue, on, facts.notes))
@@ -260,6 +264,9 @@ def establish(
         country = _country(catalogue, item.maker)
         if country:
             facts.countries[item.maker] = country
+        maker = catalogue.makers.get(item.maker)
+        if maker and maker.role == "brand_owner":
+            facts.brand_owners.add(item.maker)
     return facts
 
 
@@ -541,14 +548,7 @@ def judge_all(
 
 
 def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
-    facts = DeviceFacts(  # notes are per policy; the rest is shared
-        facts.identity,
-        facts.attributions,
-        facts.categories,
-        facts.category_note,
-        facts.countries,
-        list(facts.notes),
-    )
+    facts = replace(facts, notes=list(facts.notes))  # notes are per policy; the rest is shared
     findings, skipped = _findings(policy, facts, site)
     if findings:
         findings.sort(key=lambda f: -RANK[f.status])
@@ -635,7 +635,6 @@ def _milestone_line(milestone: Milestone, on: dt.date) -> str:
 
 
 def _clear(policy: Policy, facts: DeviceFacts, site: SiteProfile, skipped: list[str]) -> Verdict:
-    identity = facts.identity
     reasons: list[str] = []
     local = [e for e in policy.entries if in_jurisdiction(e, site)]
     if not local:
@@ -644,11 +643,10 @@ def _clear(policy: Policy, facts: DeviceFacts, site: SiteProfile, skipped: list[
             f"{policy.title} applies in {', '.join(policy.jurisdictions)}; the site is in {where}"
         )
     status = VerdictStatus.NOT_COVERED
-    if not facts.attributions or (identity.maker and identity.confidence < UNKNOWN_BELOW):
-        status = VerdictStatus.UNKNOWN if local else VerdictStatus.NOT_COVERED
-        if status is VerdictStatus.UNKNOWN:
-            reasons.append(_thin(identity))
-    else:
+    if local and (thin := _thin(facts)):
+        status = VerdictStatus.UNKNOWN
+        reasons.append(thin)
+    elif facts.attributions:
         makers = ", ".join(dict.fromkeys(a.chain for a in facts.attributions))
         named = ", ".join(sorted(policy.named_makers())) or "no makers by name"
         reasons.append(f"{makers}; no entry of this policy in force here covers it ({named})")
@@ -657,12 +655,23 @@ def _clear(policy: Policy, facts: DeviceFacts, site: SiteProfile, skipped: list[
     return Verdict(policy.id, status, None, tuple(reasons), policy.citations)
 
 
-def _thin(identity: Identity) -> str:
-    if identity.maker is None:
+def _thin(facts: DeviceFacts) -> str | None:
+    """Why the identity is too thin to rule the device out, or None if it is not."""
+    identity = facts.identity
+    producers = [a for a in facts.attributions if a.maker not in facts.brand_owners]
+    if identity.maker and identity.confidence < UNKNOWN_BELOW:
+        return (
+            f"Identity confidence {identity.confidence:.2f} is too low to rule the device out: "
+            "needs a person"
+        )
+    if facts.attributions and not producers:
+        owners = ", ".join(a.name or a.maker for a in facts.attributions)
+        return (
+            f"{owners} sells devices others build, and who built this one is not established: "
+            "needs a person (firmware, serial or protocol evidence would settle it)"
+        )
+    if not facts.attributions:
         seen = _evidence_text(identity, None)
         what = f" (evidence seen: {seen})" if seen else ""
         return f"Maker not established{what}: needs a person to identify the device"
-    return (
-        f"Identity confidence {identity.confidence:.2f} is too low to rule the device out: "
-        "needs a person"
-    )
+    return None

@@ -423,8 +423,10 @@ CASES = [
     Case("lorex company evidence, before the sale", "ndaa889", LOREX_COMPANY,
          site(U.PUBLIC_SAFETY, on=BEFORE_SALE), S.COVERED, "f3B-hytera-hikvision-dahua",
          ("subsidiary of Dahua Technology",)),
-    Case("lorex company evidence, after the sale", "ndaa889", LOREX_COMPANY, site(U.PUBLIC_SAFETY),
-         S.NOT_COVERED, None, ("Lorex Technology was a subsidiary of Dahua Technology",)),
+    Case("lorex company evidence, after the sale: who built it?", "ndaa889", LOREX_COMPANY,
+         site(U.PUBLIC_SAFETY), S.UNKNOWN, None,
+         ("Lorex Technology was a subsidiary of Dahua Technology (2018-01-01 to 2023-01-01); "
+          "that link does not hold on 2026-11-29", "sells devices others build")),
     Case("lorex with Dahua-made evidence, after the sale", "ndaa889", LOREX_DAHUA_MADE,
          site(U.PUBLIC_SAFETY), S.LIKELY_COVERED, "f3B-hytera-hikvision-dahua",
          ("Sold as Lorex; made by Dahua Technology (OEM, evidence: dhip.SerialNo 'ND0123456789'",)),
