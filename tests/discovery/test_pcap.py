@@ -4,10 +4,13 @@ plus crafted captures carrying the real SADP/DHIP/WS-Discovery payloads of fixtu
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.eap import EAPOL
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
@@ -242,3 +245,35 @@ def test_vendor_discovery_replies_in_a_capture(tmp_path):
     assert all(o.ip != "52.8.178.58" for o in result.observations)
     (error,) = result.errors
     assert (error.kind, error.ip) == ("parse", "10.1.2.10")
+
+
+def _pcap_bytes(frames: list[bytes]) -> bytes:
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # linktype Ethernet
+    records = b"".join(
+        struct.pack("<IIII", 1_500_000_000 + i, 0, len(f), len(f)) + f for i, f in enumerate(frames)
+    )
+    return header + records
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=300),
+            # plausible frames: Ethernet/IPv4/UDP to a discovery port, random payload
+            st.tuples(
+                st.sampled_from([67, 68, 1900, 3702, 5353, 37020, 37810]), st.binary(max_size=200)
+            ).map(lambda t: bytes(_udp(t[1], 40000, t[0]))),
+        ),
+        max_size=12,
+    ),
+    st.binary(max_size=20),
+)
+def test_any_frames_give_a_result_never_a_crash(tmp_path, frames, tail):
+    path = tmp_path / "fuzz.pcap"
+    path.write_bytes(_pcap_bytes(frames) + tail)
+    result = read_pcap(path)
+    assert result.packet_count <= len(frames) + 1
+    assert all(e.kind in ("parse", "file") for e in result.errors)
