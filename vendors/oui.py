@@ -79,7 +79,7 @@ class OuiRegistry:
 
     def blocks_of(self, org: str) -> list[str]:
         """Every prefix assigned to exactly ``org`` (for reports and tests)."""
-        out = []
+        out: list[str] = []
         for bits, table in self.tables.items():
             out.extend(_pretty(f"{k:0{bits // 4}X}") for k, v in table.items() if v == org)
         return sorted(out)

@@ -125,7 +125,9 @@ def pymanuf_source() -> tuple[Path, dt.date, str]:
         raise RegistryFormatError("pymanuf is not installed")
     version = importlib.metadata.version("pymanuf")
     year, month, day = (int(x) for x in version.split(".")[:3])
-    label = f"pymanuf {version} (MIT; Wireshark-format manuf.txt from IEEE oui/mam/oui36/iab/cid CSVs)"
+    label = (
+        f"pymanuf {version} (MIT; Wireshark-format manuf.txt from IEEE oui/mam/oui36/iab/cid CSVs)"
+    )
     return Path(spec.origin).parent / "manuf.txt", dt.date(year, month, day), label
 
 

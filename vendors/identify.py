@@ -1,0 +1,456 @@
+"""identify(): who made a device and under which name it is sold, with the reasons why.
+
+Evidence is weighed by class (domain.md 4.9): the maker's own protocol and its serial / firmware
+formats > the IEEE owner of the device's own MAC > ONVIF scopes and names > HTTP / RTSP banners >
+port profile > a brand name a person typed.  Each maker's matches combine as independent evidence
+(1 - prod(1 - w)); the strongest maker wins if its score reaches MIN_MAKER_SCORE, and every
+reason pointing at another maker is kept as a conflict and lowers the confidence.  The brand
+comes from evidence that names one (ONVIF name, vendor field, firmware OEM code, OUI of a brand
+owner, a typed brand); the catalogue then says how brand and maker relate on the given date.
+With no maker evidence but a brand whose catalogue link names exactly one maker, the maker is
+given as *likely* with low confidence.  Pure and fast: rules and tables are loaded once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from core.model import (
+    MAC_FIELDS,
+    SERIAL_FIELDS,
+    Device,
+    EvidenceValue,
+    Identity,
+    Reason,
+    Relationship,
+    is_locally_administered,
+    normalize_mac,
+)
+from vendors.catalogue import Catalogue, Link, load_catalogue
+from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
+from vendors.oui import OuiRegistry, default_registry
+
+MIN_MAKER_SCORE = 0.3  # below this the evidence is too thin to name a maker
+LIKELY_BELOW = 0.55  # a maker resting only on weaker single reasons is worded "likely"
+USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at most this much
+BRAND_ONLY_CONFIDENCE = 0.25
+CONFLICT_PENALTY = 0.6
+
+# Fields whose value names a brand or maker, and how much a catalogue name match there counts.
+BRAND_FIELDS: dict[str, str] = {
+    "onvif.manufacturer": "onvif",
+    "ssdp.manufacturer": "onvif",
+    "isapi.manufacturer": "onvif",
+    "dhip.Vendor": "onvif",
+    "dahua.vendor": "onvif",
+    "tapo.manufacturer_name": "onvif",
+    "mdns.txt.manufacturer": "onvif",
+    "user.brand": "user",
+}
+MODEL_FIELDS = (
+    "isapi.model",
+    "sadp.DeviceDescription",
+    "dhip.DeviceType",
+    "dahua.deviceType",
+    "onvif.model",
+    "ssdp.model",
+    "user.model",
+)
+FIRMWARE_FIELDS = (
+    "sadp.SoftwareVersion",
+    "isapi.firmwareVersion",
+    "dhip.Version",
+    "dahua.softwareVersion",
+    "onvif.firmware",
+    "user.firmware",
+)
+_RELATIONSHIP_OF_LINK = {
+    "own_brand": Relationship.OWN_BRAND,
+    "subsidiary": Relationship.SUBSIDIARY,
+    "former_subsidiary": Relationship.OEM,
+    "affiliate": Relationship.SUBSIDIARY,
+    "oem": Relationship.OEM,
+    "reseller": Relationship.OEM,
+}
+_LINK_PREFERENCE = ("own_brand", "subsidiary", "affiliate", "oem", "former_subsidiary", "reseller")
+
+
+@dataclass(slots=True)
+class _Claim:
+    """One piece of evidence as the engine weighs it (becomes a Reason)."""
+
+    field: str
+    value: str
+    rule: str
+    weight: float
+    maker: str | None = None
+    brand: str | None = None
+    component: str | None = None
+    extracted: dict[str, str] = dataclasses.field(default_factory=dict)
+    detail: str = ""
+    likely: bool = False
+
+
+@dataclass(slots=True)
+class Engine:
+    """The loaded data identify() works with (built once; see default_engine())."""
+
+    rules: RuleSet
+    catalogue: Catalogue
+    registry: OuiRegistry
+
+    def identify(
+        self, evidence: Device | Mapping[str, EvidenceValue], on: dt.date | None = None
+    ) -> Identity:
+        pairs = list(_pairs(evidence))
+        claims = self._claims(pairs)
+        return _decide(self, claims, pairs, on)
+
+    # ------------------------------------------------------------------------- evidence
+
+    def _claims(self, pairs: list[tuple[str, str]]) -> list[_Claim]:
+        claims: list[_Claim] = []
+        seen_rules: set[str] = set()
+        seen_macs: set[str] = set()
+        for name, value in pairs:
+            if name in MAC_FIELDS:
+                claims.extend(self._mac_claims(name, value, seen_macs))
+            for hit in self.rules.match(name, value):
+                self._add_hit(hit, claims, seen_rules)
+            if name in BRAND_FIELDS:
+                claims.extend(self._brand_name_claims(name, value, BRAND_FIELDS[name], claims))
+        return claims
+
+    def _add_hit(self, hit: Hit, claims: list[_Claim], seen_rules: set[str]) -> None:
+        # One reason per rule: a SADP reply has twenty fields but is one piece of evidence.
+        if hit.rule.ref in seen_rules:
+            return
+        seen_rules.add(hit.rule.ref)
+        claim = self._hit_claim(hit)
+        claims.append(claim)
+        for kind in DERIVED_KINDS:
+            captured = hit.extracted.get(kind)
+            if captured and self.rules_kind(hit.rule.file) != kind:
+                for sub in self.rules.match_kind(kind, captured, f"{hit.field}→{kind}"):
+                    if sub.rule.ref not in seen_rules:
+                        seen_rules.add(sub.rule.ref)
+                        derived = self._hit_claim(sub)
+                        derived.weight = min(derived.weight, max(claim.weight, WEIGHTS["banner"]))
+                        claims.append(derived)
+        if (mac := hit.extracted.get("mac")) and hit.rule.weight_class == "info":
+            claims.extend(self._mac_claims(hit.field, mac, set()))
+        if brand_name := hit.extracted.get("brand_name"):
+            claims.extend(self._brand_name_claims(hit.field, brand_name, "onvif", claims))
+
+    def rules_kind(self, file_name: str) -> str:
+        for rule_file in self.rules.files:
+            if rule_file.name == file_name:
+                return rule_file.kind
+        return ""
+
+    def _hit_claim(self, hit: Hit) -> _Claim:
+        rule = hit.rule
+        weight = rule.weight
+        if hit.field.startswith("user."):
+            weight = min(weight, USER_FIELD_CAP)
+        maker = hit.extracted.get("maker")
+        return _Claim(
+            field=hit.field,
+            value=hit.value,
+            rule=rule.ref,
+            weight=weight,
+            maker=self.catalogue.group_of(maker) if maker else None,
+            brand=hit.extracted.get("brand"),
+            component=hit.extracted.get("component"),
+            extracted=hit.extracted,
+            detail=rule.description,
+            likely=hit.extracted.get("likely") == "yes" or weight < LIKELY_BELOW,
+        )
+
+    def _mac_claims(self, name: str, value: str, seen: set[str]) -> list[_Claim]:
+        mac = normalize_mac(value)
+        if mac is None or mac in seen:
+            return []
+        seen.add(mac)
+        if is_locally_administered(mac):
+            return [
+                _Claim(name, mac, "mac:randomized", 0.0, detail="randomized MAC: no maker evidence")
+            ]
+        match = self.registry.lookup(mac)
+        if match is None:
+            return [
+                _Claim(
+                    name, mac, "oui:unassigned", 0.0, detail="MAC block not in the IEEE registry"
+                )
+            ]
+        rule = f"oui:{match.prefix}"
+        maker_id = self.catalogue.maker_for_org(match.org)
+        if maker_id is None:
+            return [
+                _Claim(
+                    name,
+                    mac,
+                    rule,
+                    0.0,
+                    detail=f"{match.registry} block of {match.org!r} (not a catalogue maker)",
+                )
+            ]
+        return [self._oui_claim(name, mac, rule, maker_id, match.org)]
+
+    def _oui_claim(self, name: str, mac: str, rule: str, maker_id: str, org: str) -> _Claim:
+        maker = self.catalogue.makers[maker_id]
+        weight = WEIGHTS["oui"]
+        base = f"MAC block registered to {org!r}"
+        if maker.role == "brand_owner":
+            brand = maker.brand or (maker_id if maker_id in self.catalogue.brands else None)
+            return _Claim(
+                name,
+                mac,
+                rule,
+                weight,
+                brand=brand,
+                detail=f"{base}: the brand owner {maker.name}, not necessarily the maker",
+            )
+        if maker.role == "component":
+            flag = "hisilicon_soc" if maker_id == "hisilicon" else f"{maker_id}_component"
+            return _Claim(
+                name,
+                mac,
+                rule,
+                weight,
+                component=flag,
+                detail=f"{base}: a component maker ({maker.name})",
+            )
+        group = self.catalogue.group_of(maker_id)
+        return _Claim(
+            name, mac, rule, weight, maker=group, brand=maker.brand, detail=f"{base} ({maker.name})"
+        )
+
+    def _brand_name_claims(
+        self, name: str, value: str, weight_class: str, claims: list[_Claim]
+    ) -> list[_Claim]:
+        if any(c.field == name and c.value == value and (c.brand or c.maker) for c in claims):
+            return []  # a rule already read this value
+        brand = self.catalogue.brand_by_name(value.strip())
+        if brand is None:
+            return []
+        weight = WEIGHTS[weight_class]
+        own = [lk.maker for lk in brand.links if lk.kind == "own_brand"]
+        maker = own[0] if len(brand.links) == 1 and own else None
+        who = "typed by a person" if weight_class == "user" else "reported by the device"
+        return [
+            _Claim(
+                name,
+                value,
+                f"catalogue:brand:{brand.id}",
+                weight,
+                maker=maker,
+                brand=brand.id,
+                detail=f"brand name {brand.name!r} {who}",
+                likely=weight < LIKELY_BELOW,
+            )
+        ]
+
+
+# ------------------------------------------------------------------------------ deciding
+
+
+def _noisy_or(weights: Iterable[float]) -> float:
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return 1.0 - remaining
+
+
+def _related(catalogue: Catalogue, a: str, b: str) -> bool:
+    """Same group: one is the other's parent (at any time) or they share a parent."""
+    if a == b:
+        return True
+    try:
+        up_a = {p for p, _ in catalogue.lineage(a)} | {a}
+        up_b = {p for p, _ in catalogue.lineage(b)} | {b}
+    except KeyError:
+        return False
+    return bool(up_a & up_b)
+
+
+def _scores(claims: list[_Claim]) -> dict[str, float]:
+    by_maker: dict[str, list[float]] = {}
+    for claim in claims:
+        if claim.maker and claim.weight > 0:
+            by_maker.setdefault(claim.maker, []).append(claim.weight)
+    return {maker: _noisy_or(weights) for maker, weights in by_maker.items()}
+
+
+def _pick_brand(claims: list[_Claim]) -> _Claim | None:
+    branded = [c for c in claims if c.brand]
+    return max(branded, key=lambda c: c.weight) if branded else None
+
+
+def _link_between(
+    catalogue: Catalogue, brand_id: str, maker: str, on: dt.date | None
+) -> Link | None:
+    brand = catalogue.brands.get(brand_id)
+    if brand is None:
+        return None
+    links = [lk for lk in brand.links if lk.maker == maker and lk.in_force(on)]
+    links.sort(key=lambda lk: _LINK_PREFERENCE.index(lk.kind))
+    return links[0] if links else None
+
+
+def _relationship(
+    catalogue: Catalogue, maker: str | None, brand: str | None, on: dt.date | None
+) -> Relationship:
+    if maker is None or brand is None:
+        return Relationship.UNKNOWN
+    link = _link_between(catalogue, brand, maker, on)
+    if link is not None:
+        return _RELATIONSHIP_OF_LINK[link.kind]
+    if brand == maker:
+        return Relationship.OWN_BRAND
+    return (
+        Relationship.OEM
+    )  # sold under another name than the maker's: a rebrand we have not recorded
+
+
+def _brand_only(
+    catalogue: Catalogue, brand_claim: _Claim, on: dt.date | None
+) -> tuple[str | None, Relationship, _Claim | None]:
+    """A maker from the brand catalogue alone, if exactly one maker stands behind the brand."""
+    brand = catalogue.brands.get(brand_claim.brand or "")
+    if brand is None:
+        return None, Relationship.UNKNOWN, None
+    links = brand.makers_on(on)
+    makers = {lk.maker for lk in links}
+    if len(makers) != 1:
+        return None, Relationship.UNKNOWN, None
+    link = sorted(links, key=lambda lk: _LINK_PREFERENCE.index(lk.kind))[0]
+    maker = catalogue.group_of(link.maker)
+    scope = f" ({link.scope})" if link.scope else ""
+    claim = _Claim(
+        "catalogue",
+        brand.name,
+        f"catalogue:brand:{brand.id}",
+        0.0,
+        maker=maker,
+        detail=(
+            f"likely {catalogue.name_of(maker)}: {brand.name} is a {link.kind} of "
+            f"{catalogue.name_of(link.maker)}{scope} (brand-level link only, source: {link.source})"
+        ),
+        likely=True,
+    )
+    return maker, _RELATIONSHIP_OF_LINK[link.kind], claim
+
+
+def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
+    detail = claim.detail
+    if claim.maker:
+        name = catalogue.name_of(claim.maker)
+        detail = f"{detail}: {'likely ' if claim.likely else ''}{name}"
+    if claim.brand and claim.brand != claim.maker:
+        detail = f"{detail} (brand {catalogue.name_of(claim.brand)})"
+    return Reason(
+        field=claim.field,
+        value=claim.value,
+        rule=claim.rule,
+        weight=round(claim.weight, 3),
+        indicates=claim.maker,
+        detail=detail,
+    )
+
+
+def _first_extracted(claims: list[_Claim], key: str) -> str | None:
+    ordered = sorted((c for c in claims if key in c.extracted), key=lambda c: -c.weight)
+    return ordered[0].extracted[key] if ordered else None
+
+
+def _first_raw(pairs: list[tuple[str, str]], names: tuple[str, ...]) -> str | None:
+    values = dict(reversed(pairs))
+    for name in names:
+        if values.get(name, "").strip():
+            return values[name].strip()
+    return None
+
+
+def _decide(
+    engine: Engine, claims: list[_Claim], pairs: list[tuple[str, str]], on: dt.date | None
+) -> Identity:
+    catalogue = engine.catalogue
+    scores = _scores(claims)
+    best = max(scores, key=lambda m: scores[m]) if scores else None
+    maker = best if best and scores[best] >= MIN_MAKER_SCORE else None
+    brand_claim = _pick_brand(claims)
+    brand = brand_claim.brand if brand_claim else None
+    extra: list[_Claim] = []
+    if maker is not None:
+        if brand is None and maker in catalogue.brands:
+            # Nothing names another brand: the device presents itself as its maker's own.
+            brand = maker
+        relationship = _relationship(catalogue, maker, brand, on)
+        others = [
+            c
+            for c in claims
+            if c.maker and c.weight > 0 and not _related(catalogue, c.maker, maker)
+        ]
+        confidence = scores[maker] * (1.0 - CONFLICT_PENALTY * _noisy_or(c.weight for c in others))
+    else:
+        others = []
+        relationship, confidence = Relationship.UNKNOWN, 0.0
+        if brand_claim is not None:
+            maker, relationship, fallback = _brand_only(catalogue, brand_claim, on)
+            if fallback is not None:
+                extra.append(fallback)
+                confidence = min(BRAND_ONLY_CONFIDENCE, brand_claim.weight + 0.15)
+    conflicts = [_reason(catalogue, c) for c in others]
+    return Identity(
+        maker=maker,
+        brand=brand,
+        relationship=relationship,
+        model=_first_extracted(claims, "model") or _first_raw(pairs, MODEL_FIELDS),
+        firmware=_first_extracted(claims, "firmware") or _first_raw(pairs, FIRMWARE_FIELDS),
+        serial=_first_extracted(claims, "serial") or _first_raw(pairs, SERIAL_FIELDS),
+        component_flags=tuple(dict.fromkeys(c.component for c in claims if c.component)),
+        confidence=round(max(0.0, min(1.0, confidence)), 3),
+        reasons=tuple(_reason(catalogue, c) for c in [*claims, *extra]),
+        conflicts=tuple(conflicts),
+    )
+
+
+def _pairs(evidence: Device | Mapping[str, EvidenceValue]) -> Iterator[tuple[str, str]]:
+    """(field, value) for every value; lists (wsd.scopes, ports) yield one pair per element."""
+    if isinstance(evidence, Device):
+        items: Iterable[tuple[str, EvidenceValue]] = ((e.field, e.value) for e in evidence.evidence)
+    else:
+        items = evidence.items()
+    seen: set[tuple[str, str]] = set()
+    for name, value in items:
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        for one in values:
+            text = str(one)
+            if text and (name, text) not in seen:
+                seen.add((name, text))
+                yield name, text
+
+
+_ENGINE: Engine | None = None
+
+
+def default_engine() -> Engine:
+    """The engine over the built-in rules, catalogue and registry (built on first use)."""
+    global _ENGINE  # noqa: PLW0603  (one lazily built, read-only engine per process)
+    if _ENGINE is None:
+        _ENGINE = Engine(load_rules(), load_catalogue(), default_registry())
+    return _ENGINE
+
+
+def identify(
+    device: Device | Mapping[str, EvidenceValue], *, on: dt.date | None = None
+) -> Identity:
+    """Who made ``device`` and under which brand it is sold (see the module docstring).
+
+    ``on`` is the date the catalogue's links are read for (default: today's state).
+    """
+    return default_engine().identify(device, on)
