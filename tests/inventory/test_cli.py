@@ -198,3 +198,16 @@ def test_env_db_is_used(
     monkeypatch.setenv("CAMAUDIT_DB", str(db))
     code, out, _ = run(capsys, "history", "list")
     assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_verify_against_the_store_survives_later_scans(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf = tmp_path / "r.pdf"
+    assert run(capsys, "report", "--db", str(db), "--scan", "2", "-o", str(pdf))[0] == 0
+    with Store(db) as store:  # next week's scan sees the same boxes again
+        later = store.begin_scan(scan())
+        store.add_devices(later, fleet(5, offset=1))
+        store.finish_scan(later, ScanStatus.COMPLETE)
+    code, out, _ = run(capsys, "report", "verify", str(pdf), "--scan", "2", "--db", str(db))
+    assert code == 0, out
