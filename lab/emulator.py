@@ -39,6 +39,7 @@ from lab.services.base import DeviceContext
 from lab.state import DeviceEntry, LabState
 
 START_TIMEOUT = 30.0  # a service's start() must return once serving, not block
+CLOSE_TIMEOUT = 1.5  # `lab down` sends SIGKILL after 3 s
 CONCURRENT_STARTS = 1024  # starts mostly wait (mDNS probing): overlap them all
 
 
@@ -52,6 +53,7 @@ class Emulator:
         self.failures: list[dict[str, str]] = []
         self.started_services = 0
         self.missing: set[str] = set()
+        self.start_times: dict[str, float] = {}  # slowest start() per service, for tuning
 
     # --- socket factories (run on the main thread, inside the device's namespace) -------
     def tcp_socket(self, entry: DeviceEntry, port: int) -> socket.socket:
@@ -112,10 +114,13 @@ class Emulator:
 
     async def start_service(self, ctx: DeviceContext, service: str) -> None:
         module_name = f"{self.state.service_package}.{service}"
+        started = time.monotonic()
         try:
             module = importlib.import_module(module_name)
             await asyncio.wait_for(module.start(ctx), START_TIMEOUT)
             self.started_services += 1
+            took = time.monotonic() - started
+            self.start_times[service] = max(self.start_times.get(service, 0.0), took)
         except ModuleNotFoundError as exc:
             if exc.name == module_name:
                 # A profile may name a service not written yet: the device serves the rest.
@@ -137,6 +142,8 @@ class Emulator:
         await asyncio.gather(*(self.start_device(e, gate) for e in self.state.devices))
 
     async def close_all(self) -> None:
+        """Close every device at once: zeroconf's goodbyes take ~1 s each, in parallel."""
+        pending = []
         for ctx in self.contexts:
             for closer in reversed(ctx.closers):
                 with contextlib.suppress(Exception):
@@ -144,7 +151,11 @@ class Emulator:
                     untyped: Any = closer
                     result = untyped.close()
                     if inspect.isawaitable(result):
-                        await asyncio.wait_for(result, 2.0)
+                        pending.append(asyncio.ensure_future(result))
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=CLOSE_TIMEOUT)
+            for task in late:
+                task.cancel()
         self.log.close()
 
 
@@ -183,6 +194,7 @@ async def run(state: LabState, profiles: Mapping[str, Any]) -> None:
         "services": emulator.started_services,
         "failures": emulator.failures,
         "missing": sorted(emulator.missing),
+        "slowest_start": {k: round(v, 3) for k, v in sorted(emulator.start_times.items())},
         "seconds": round(time.monotonic() - started, 3),
         "rss_kib": _rss_kib(),
     }
