@@ -233,8 +233,10 @@ def _brand_name(catalogue: Catalogue, brand_id: str) -> str:
 
 def _evidence_text(identity: Identity, maker: str | None) -> str:
     reasons = [r for r in identity.reasons if maker is None or r.indicates == maker]
-    top = sorted(reasons or identity.reasons, key=lambda r: -r.weight)[:3]
-    return ", ".join(_reason_text(r) for r in top)
+    ranked = sorted(reasons or identity.reasons, key=lambda r: -r.weight)
+    # One mention per value (several rules may read the same field), strongest first.
+    texts = dict.fromkeys(_reason_text(r) for r in ranked if r.field != "catalogue")
+    return ", ".join(list(texts)[:4])
 
 
 def _reason_text(reason: Reason) -> str:
@@ -252,10 +254,15 @@ def establish(
     """Attribute the device to makers (through brands, OEM and corporate links in force)."""
     facts = DeviceFacts(identity)
     on = site.assessment_date
-    if identity.maker:
+    # identify() may name a maker from the brand catalogue alone; such a maker is re-derived
+    # here from the brand's links on the assessment date (dates and product-line scope count).
+    device_maker = None if brand_level_only(identity) else identity.maker
+    if device_maker:
         facts.attributions.append(_own_attribution(identity, catalogue))
     if identity.brand:  # also when brand == maker: a brand owner's OEM links still matter
-        facts.attributions.extend(_brand_attributions(identity, catalogue, on, facts.notes))
+        facts.attributions.extend(
+            _brand_attributions(identity, device_maker, catalogue, on, facts.notes)
+        )
     for base in list(facts.attributions):
         facts.attributions.extend(_parents(base, catalogue, on, facts.notes))
     makers = [identity.maker or "", identity.brand or ""] + [a.maker for a in facts.attributions]
@@ -268,6 +275,17 @@ def establish(
         if maker and maker.role == "brand_owner":
             facts.brand_owners.add(item.maker)
     return facts
+
+
+def brand_level_only(identity: Identity) -> bool:
+    """True when the identity's maker rests only on a brand-catalogue link, not device evidence.
+
+    identify() records such an inference as a reason on the pseudo-field ``catalogue``.
+    """
+    if not identity.maker:
+        return False
+    backing = [r for r in identity.reasons if r.indicates == identity.maker]
+    return bool(backing) and all(r.field == "catalogue" for r in backing)
 
 
 def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
@@ -302,7 +320,11 @@ def _a(label: str) -> str:
 
 
 def _brand_attributions(
-    identity: Identity, catalogue: Catalogue, on: dt.date, notes: list[str]
+    identity: Identity,
+    device_maker: str | None,
+    catalogue: Catalogue,
+    on: dt.date,
+    notes: list[str],
 ) -> list[Attribution]:
     """Makers behind the brand on the assessment date, when the device evidence names none.
 
@@ -317,7 +339,7 @@ def _brand_attributions(
     out = []
     for link in brand.links:
         maker = _name(catalogue, link.maker)
-        if link.maker == identity.maker:
+        if link.maker == device_maker:
             continue
         if not link.in_force(on):
             notes.append(
@@ -336,7 +358,7 @@ def _brand_attributions(
             f"Sold as {name}; {name} is {_a(_kind(link))} of {maker}{_period(link)} "
             f"(brand-level link, source: {link.source})"
         )
-        direct = corporate and identity.maker is None
+        direct = corporate and device_maker is None
         affiliate = link.kind != "own_brand"
         out.append(Attribution(link.maker, chain, direct, via_affiliate=affiliate, name=maker))
     return out
