@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -53,6 +54,8 @@ from inventory.report_data import FINDING_STATUSES
 
 KEYWORD_HASH = "camaudit-sha256="
 KEYWORD_META = "camaudit-meta="
+# CJK names (a Chinese OEM's org string) that DejaVu lacks; Debian: fonts-droid-fallback.
+FALLBACK_FONT = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
 FONT_PATHS = {
     "Body": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "Body-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -138,8 +141,43 @@ def plain(value: Any, limit: int = MAX_CELL) -> str:
 
 
 def clean(value: Any, limit: int = MAX_CELL) -> Markup:
-    """Device text made safe to embed in Paragraph markup."""
-    return Markup(escape(plain(value, limit)))
+    """Device text made safe to embed in Paragraph markup (CJK runs in the fallback font)."""
+    return _markup(plain(value, limit))
+
+
+def _markup(text: str) -> Markup:
+    fallback = _fallback_font() if _needs_fallback(text) else None
+    if fallback is None:
+        return Markup(escape(text))
+    covered = _covered()
+    out = []
+    for missing, chars in groupby(text, key=lambda ch: ord(ch) not in covered):
+        run = escape("".join(chars))
+        out.append(f'<font name="{fallback}">{run}</font>' if missing else run)
+    return Markup("".join(out))
+
+
+@cache
+def _covered() -> frozenset[int]:
+    """The code points the body font draws (empty for the built-in Helvetica: Latin-1 only)."""
+    body, _ = _fonts()
+    font = pdfmetrics.getFont(body)
+    face = getattr(font, "face", None)
+    chars = getattr(face, "charToGlyph", None)
+    return frozenset(chars) if chars else frozenset(range(256))
+
+
+def _needs_fallback(text: str) -> bool:
+    return any(ord(ch) > 0x24F for ch in text) and any(ord(ch) not in _covered() for ch in text)
+
+
+@cache
+def _fallback_font() -> str | None:
+    try:
+        pdfmetrics.registerFont(TTFont("Fallback", FALLBACK_FONT))
+    except Exception:  # not installed: such characters show as boxes, nothing fails
+        return None
+    return "Fallback"
 
 
 # -- fonts and styles ----------------------------------------------------------------------
@@ -230,9 +268,9 @@ def _cell(
     if isinstance(value, Coloured):
         value, colour = value.text, value.colour
     text = plain(value, limit)
-    if _fits(text, width, bold):
+    if not _needs_fallback(text) and _fits(text, width, bold):
         return text, colour
-    markup = escape(text)
+    markup: str = _markup(text)
     if bold:
         markup = f"<b>{markup}</b>"
     if colour:
