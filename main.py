@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lab.cli",
     "discovery.cli",
     "vendors.policy_cli",
+    "vendors.cli",
     "inventory.cli",
 )
 

@@ -349,7 +349,7 @@ def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
     detail = claim.detail
     if claim.maker:
         name = catalogue.name_of(claim.maker)
-        detail = f"{detail}: {'likely ' if claim.likely else ''}{name}"
+        detail = f"{detail} → {'likely ' if claim.likely else ''}{name}"
     if claim.brand and claim.brand != claim.maker:
         detail = f"{detail} (brand {catalogue.name_of(claim.brand)})"
     return Reason(
