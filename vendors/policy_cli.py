@@ -54,12 +54,15 @@ def _rich(args: argparse.Namespace) -> bool:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from vendors.policies import user_policy_dir  # noqa: PLC0415
+
     result = _load(args)
     if _rich(args):
         _rich_list(result.packs)
     else:
         for line in plain_list(result.packs):
             print(line)
+    print(f"your own packs go in: {args.user_dir or user_policy_dir()}")
     return _report_errors(result, sys.stderr)
 
 

@@ -32,6 +32,7 @@ def test_list_prints_every_pack_with_its_entry_count_and_date(tmp_path: Path) ->
     assert "ndaa889" in lines and "fcc_covered_list" in lines and "quebec_2023" in lines
     assert "\t3 entries\tus\tas of 2026-11-29" in lines["ndaa889"]
     assert "\x1b[" not in run.stdout, "plain text when not a terminal"
+    assert f"your own packs go in: {tmp_path}" in run.stdout
 
 
 def test_show_prints_entries_dates_and_citations(tmp_path: Path) -> None:
