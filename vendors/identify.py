@@ -225,9 +225,7 @@ class Engine:
                 detail=f"{base}: a component maker ({maker.name})",
             )
         group = self.catalogue.group_of(maker_id)
-        return _Claim(
-            name, mac, rule, weight, maker=group, brand=maker.brand, detail=f"{base} ({maker.name})"
-        )
+        return _Claim(name, mac, rule, weight, maker=group, brand=maker.brand, detail=base)
 
     def _brand_name_claims(
         self, name: str, value: str, weight_class: str, claims: list[_Claim]
