@@ -16,6 +16,7 @@ scapy is used only here and in arp.py (STYLE.md).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import struct
@@ -24,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from scapy.config import conf
 from scapy.error import Scapy_Exception
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
-from scapy.packet import Packet
-from scapy.utils import PcapReader
+from scapy.packet import Packet, Raw
+from scapy.utils import RawPcapReader
 
 from core.model import Observation, ProbeError, normalize_mac
 from discovery import dhip, mdns, sadp, ssdp, wsd
@@ -38,6 +40,8 @@ from discovery.base import DiscoveryError, ParseError
 SOURCE = "pcap"
 MAX_ERRORS = 200
 MAX_VALUE_CHARS = 256
+DLT_EN10MB = 1  # Ethernet link type
+EVIDENCE_UDP_PORTS = frozenset({67, 68, 1900, 3702, 5353, 37020, 37810})
 
 
 class PcapError(DiscoveryError):
@@ -76,21 +80,122 @@ def read_pcap(path: str | Path) -> PcapResult:
     result = PcapResult()
     seen: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
     try:
-        reader = PcapReader(str(path))
+        reader = RawPcapReader(str(path))  # picks the pcapng reader by magic
     except (OSError, Scapy_Exception, EOFError, ValueError) as exc:
         raise PcapError(
             f"{path}: cannot read as pcap/pcapng ({exc or type(exc).__name__})"
         ) from exc
     talkers: dict[str, dict[str, dt.datetime]] = {}
     with reader:
-        for packet in _packets(reader, path, result):
+        for data, linktype, when in _records(reader, path, result):
             result.packet_count += 1
-            frame = _extract(packet, result, seen)
-            _note_talker(frame, talkers)
+            _read_frame(data, linktype, when, result, seen, talkers)
     _add_quiet_hosts(result, talkers)
     if problem := integrity_problem(path):
         result.errors.append(ProbeError(SOURCE, "file", f"{path}: {problem}; kept what was read"))
     return result
+
+
+def _records(
+    reader: RawPcapReader, path: Path, result: PcapResult
+) -> Iterator[tuple[bytes, int, dt.datetime]]:
+    """(frame bytes, link type, capture time) for each record, without dissecting it."""
+    while True:
+        try:
+            data, meta = next(reader)
+        except (StopIteration, EOFError):
+            return
+        except (Scapy_Exception, OSError, ValueError, struct.error) as exc:
+            message = f"{path}: capture is truncated or corrupt after packet {result.packet_count}"
+            result.errors.append(ProbeError(SOURCE, "file", f"{message} ({exc})"))
+            return
+        linktype = getattr(meta, "linktype", None)
+        yield data, int(linktype if linktype is not None else reader.linktype), _time(reader, meta)
+
+
+def _time(reader: RawPcapReader, meta: Any) -> dt.datetime:
+    try:
+        if hasattr(meta, "tshigh"):  # pcapng
+            seconds = ((meta.tshigh << 32) + meta.tslow) / meta.tsresol
+        else:
+            seconds = meta.sec + meta.usec / (1e9 if getattr(reader, "nano", False) else 1e6)
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (TypeError, AttributeError, OverflowError, OSError, ValueError, ZeroDivisionError):
+        return dt.datetime.now(dt.UTC)
+
+
+def _read_frame(
+    data: bytes,
+    linktype: int,
+    when: dt.datetime,
+    result: PcapResult,
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]],
+    talkers: dict[str, dict[str, dt.datetime]],
+) -> None:
+    """Dissect only frames that can carry evidence; bulk traffic only names its sender.
+
+    scapy dissects ~6,000 frames a second here, so a capture of a busy LAN would take
+    minutes if every video or TLS frame went through it.
+    """
+    if linktype == DLT_EN10MB:
+        if sender := _ipv4_sender(data):
+            _note_talker(sender[0], sender[1], when, talkers)
+        if not _worth_dissecting(data):
+            return
+    layer = conf.l2types.num2layer.get(linktype, Raw)
+    try:
+        packet = layer(data)
+    except Exception as exc:  # scapy may raise anything on hostile bytes
+        if len(result.errors) < MAX_ERRORS:
+            result.errors.append(ProbeError(SOURCE, "parse", f"undecodable frame: {exc!r}"[:200]))
+        return
+    frame = _extract(packet, result, seen, when)
+    if frame.mac and frame.ip:
+        _note_talker(frame.mac, frame.ip, when, talkers)
+
+
+def _l3_offset(data: bytes) -> tuple[int, int] | None:
+    """(ethertype, offset of the layer-3 header) behind any 802.1Q/802.1ad tags."""
+    offset = 12
+    while len(data) >= offset + 2:
+        ethertype = int.from_bytes(data[offset : offset + 2], "big")
+        if ethertype not in (0x8100, 0x88A8):
+            return ethertype, offset + 2
+        offset += 4
+    return None
+
+
+def _ipv4_sender(data: bytes) -> tuple[str, str] | None:
+    found = _l3_offset(data)
+    if found is None or found[0] != 0x0800 or len(data) < found[1] + 20:
+        return None
+    mac = normalize_mac(data[6:12].hex())
+    source = data[found[1] + 12 : found[1] + 16]
+    return (mac, ".".join(str(b) for b in source)) if mac else None
+
+
+def _worth_dissecting(data: bytes) -> bool:
+    found = _l3_offset(data)
+    if found is None:
+        return False
+    ethertype, ip = found
+    if ethertype == 0x0806:  # ARP
+        return True
+    if ethertype != 0x0800 or len(data) < ip + 20:
+        return False
+    proto, l4 = data[ip + 9], ip + (data[ip] & 0x0F) * 4
+    if proto == 2:  # IGMP
+        return True
+    if proto == 17 and len(data) >= l4 + 4:
+        ports = {
+            int.from_bytes(data[l4 : l4 + 2], "big"),
+            int.from_bytes(data[l4 + 2 : l4 + 4], "big"),
+        }
+        return bool(ports & EVIDENCE_UDP_PORTS)
+    if proto == 6 and len(data) >= l4 + 13:
+        start = l4 + (data[l4 + 12] >> 4) * 4
+        return data[start : start + 7] == b"HTTP/1."
+    return False
 
 
 PCAP_MAGICS = {
@@ -152,9 +257,12 @@ def _walk_pcapng(f: BinaryIO, size: int) -> str | None:
     return None
 
 
-def _note_talker(frame: _Frame, talkers: dict[str, dict[str, dt.datetime]]) -> None:
-    if frame.mac and frame.ip and ipaddress.ip_address(frame.ip).is_private:
-        talkers.setdefault(frame.mac, {}).setdefault(frame.ip, frame.time)
+def _note_talker(
+    mac: str, ip: str, when: dt.datetime, talkers: dict[str, dict[str, dt.datetime]]
+) -> None:
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(ip).is_private and ip != "0.0.0.0":  # noqa: S104
+            talkers.setdefault(mac, {}).setdefault(ip, when)
 
 
 def _add_quiet_hosts(result: PcapResult, talkers: Mapping[str, Mapping[str, dt.datetime]]) -> None:
@@ -173,23 +281,13 @@ def _add_quiet_hosts(result: PcapResult, talkers: Mapping[str, Mapping[str, dt.d
         result.observations.append(Observation(SOURCE, fields, seen_at=when, method="ip"))
 
 
-def _packets(reader: PcapReader, path: Path, result: PcapResult) -> Iterator[Packet]:
-    while True:
-        try:
-            packet = reader.read_packet()
-        except EOFError:
-            return
-        except (Scapy_Exception, OSError, ValueError, struct.error) as exc:
-            message = f"{path}: capture is truncated or corrupt after packet {result.packet_count}"
-            result.errors.append(ProbeError(SOURCE, "file", f"{message} ({exc})"))
-            return
-        yield packet
-
-
 def _extract(
-    packet: Packet, result: PcapResult, seen: set[tuple[str, tuple[tuple[str, Any], ...]]]
+    packet: Packet,
+    result: PcapResult,
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]],
+    when: dt.datetime,
 ) -> _Frame:
-    frame = _frame(packet)
+    frame = _frame(packet, when)
     for extractor in EXTRACTORS:
         try:
             found = extractor(packet, frame)
@@ -225,13 +323,9 @@ def _add(
         )
 
 
-def _frame(packet: Packet) -> _Frame:
+def _frame(packet: Packet, when: dt.datetime) -> _Frame:
     mac = normalize_mac(str(packet[Ether].src)) if packet.haslayer(Ether) else None
     ip = str(packet[IP].src) if packet.haslayer(IP) else None
-    try:
-        when = dt.datetime.fromtimestamp(float(packet.time), dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        when = dt.datetime.now(dt.UTC)
     return _Frame(ip=ip if ip and ip != "0.0.0.0" else None, mac=mac, time=when)  # noqa: S104
 
 
