@@ -84,6 +84,8 @@ def test_ndaa889_has_both_parts_and_the_far_reporting_duties(no_user_packs: Path
     assert pack.reporting is not None
     windows = " ".join(within for _, within in pack.reporting.deadlines)
     assert "1 business day" in windows and "10 business days" in windows
+    assert len(pack.reporting.fields) == 9  # FAR 52.204-25(d)(2)(i) lists nine elements
+    assert any("CAGE" in f for f in pack.reporting.fields)
 
 
 def test_fcc_pack_has_every_shippable_covered_list_row(no_user_packs: Path) -> None:
