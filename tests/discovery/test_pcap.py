@@ -277,3 +277,26 @@ def test_any_frames_give_a_result_never_a_crash(tmp_path, frames, tail):
     result = read_pcap(path)
     assert result.packet_count <= len(frames) + 1
     assert all(e.kind in ("parse", "file") for e in result.errors)
+
+
+def test_vlan_tagged_replies_and_bulk_only_senders(tmp_path):
+    from scapy.layers.l2 import Dot1Q
+
+    sadp_xml = (FIXTURES / "sadp_probematch_ds-2cd2320d-i.xml").read_bytes()
+    tagged = (
+        Ether(src="44:47:cc:37:ce:81")
+        / Dot1Q(vlan=20)
+        / IP(src="10.20.0.7", dst="239.255.255.250")
+        / UDP(sport=37020, dport=37020)
+        / Raw(sadp_xml)
+    )
+    video = Ether(src="9c:8e:cd:00:00:01") / IP(src="10.20.0.9", dst="10.20.0.50")
+    video = video / TCP(sport=554, dport=40000) / Raw(b"\x00" * 1200)
+    path = tmp_path / "vlan.pcap"
+    wrpcap(str(path), [tagged, *([video] * 50)])
+    result = read_pcap(path)
+    assert result.packet_count == 51
+    (sadp_obs,) = [o for o in result.observations if o.method == "sadp"]
+    assert (sadp_obs.ip, sadp_obs.mac) == ("10.20.0.7", "44:47:cc:37:ce:81")
+    (talker,) = [o for o in result.observations if o.method == "ip"]
+    assert (talker.ip, talker.mac) == ("10.20.0.9", "9c:8e:cd:00:00:01")
