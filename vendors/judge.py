@@ -87,23 +87,6 @@ USE_LABELS = {
 # Link kinds through which a parent counts as the producer ("subsidiary or affiliate"); a
 # former subsidiary counts for the period the link held.
 _CORPORATE = {"own_brand", "subsidiary", "affiliate", "former_subsidiary"}
-_COUNTRY_NAMES = {
-    "china": "cn",
-    "prc": "cn",
-    "people's republic of china": "cn",
-    "united states": "us",
-    "usa": "us",
-    "united kingdom": "gb",
-    "uk": "gb",
-    "taiwan": "tw",
-    "canada": "ca",
-    "south korea": "kr",
-    "korea": "kr",
-    "japan": "jp",
-    "germany": "de",
-    "sweden": "se",
-    "russia": "ru",
-}
 
 
 # ---------------------------------------------------------------------------- catalogue
@@ -387,11 +370,9 @@ def _parents(
 
 
 def _country(catalogue: Catalogue, maker_id: str) -> str | None:
+    """The maker's home country as a lowercase ISO 3166 code (the catalogue's spelling)."""
     maker = catalogue.makers.get(maker_id)
-    raw = maker.country.strip().lower() if maker else ""
-    if not raw:
-        return None
-    return _COUNTRY_NAMES.get(raw, raw)
+    return (maker.country.strip().lower() or None) if maker else None
 
 
 # ------------------------------------------------------------------------------- entries
