@@ -17,6 +17,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -48,6 +49,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     peer: str
+    version: str = "HTTP/1.1"
 
 
 Streamer = Callable[[asyncio.StreamWriter], Awaitable[None]]
@@ -109,12 +111,8 @@ class HttpSite:
         return max(candidates, key=lambda item: item[0])[1] if candidates else None
 
     @property
-    def server_header(self) -> str | None:
-        for name in ("http", "onvif"):
-            value = self.ctx.service(name).get("server")
-            if isinstance(value, str):
-                return value
-        return None
+    def style(self) -> HeaderStyle:
+        return header_style(self.ctx)
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -160,15 +158,13 @@ class HttpSite:
                 if request is None:
                     break
                 response = await self._answer(request)
-                await write_response(writer, response, self.server_header, request.method)
-                if request.headers.get("connection", "").lower() == "close":
+                await write_response(writer, response, self.style, request.method)
+                if self.style.closes or _client_closes(request):
                     break
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, BadRequest) as exc:
             if isinstance(exc, BadRequest):
                 with contextlib.suppress(ConnectionError):
-                    await write_response(
-                        writer, Response(400, b"bad request\n"), self.server_header, "GET"
-                    )
+                    await write_response(writer, Response(400, b"bad request\n"), self.style, "GET")
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
@@ -184,6 +180,11 @@ class HttpSite:
         except Exception as exc:  # a bug in one handler must not take the device down
             self.ctx.record("http", "handler-error", {"path": request.path, "error": repr(exc)})
             return Response(500, b"internal error\n")
+
+
+def _client_closes(request: Request) -> bool:
+    connection = request.headers.get("connection", "").lower()
+    return connection == "close" or (request.version == "HTTP/1.0" and connection != "keep-alive")
 
 
 class BadRequest(Exception):
@@ -208,7 +209,7 @@ async def read_request(reader: asyncio.StreamReader, peer: str) -> Request | Non
     method, target = parts[0].upper(), parts[1]
     split = urlsplit(target)
     query = dict(parse_qsl(split.query, keep_blank_values=True))
-    return Request(method, target, unquote(split.path), query, headers, body, peer)
+    return Request(method, target, unquote(split.path), query, headers, body, peer, parts[2])
 
 
 def parse_headers(lines: list[str]) -> dict[str, str]:
@@ -232,19 +233,68 @@ async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -
     return await reader.readexactly(length) if length else b""
 
 
-async def write_response(
-    writer: asyncio.StreamWriter, response: Response, server: str | None, method: str
-) -> None:
+@dataclass(frozen=True)
+class HeaderStyle:
+    """How a device's web server lays out its reply head: a fingerprint in itself.
+
+    Layouts, each as nmap 7.93's nmap-service-probes matches it (domain.md §4.5):
+    ``hikvision``: HTTP/1.0, Date then Server, optional ETag "hex-hex", Connection: close
+    (l.9679 App-webs/, l.10164 DNVRS-Webs); ``dahua``: HTTP/1.1 with uppercase CONNECTION /
+    CONTENT-LENGTH / CONTENT-TYPE and no Server (l.10322-10326, Amcrest/Dahua/ADT);
+    ``http10``: HTTP/1.0 with the Server banner (uc-httpd, l.10596); ``default``: HTTP/1.1.
+    """
+
+    server: str | None = None
+    layout: str = "default"
+    etag: bool = False
+
+    @property
+    def closes(self) -> bool:
+        return self.layout in ("hikvision", "dahua", "http10")
+
+
+def header_style(ctx: DeviceContext) -> HeaderStyle:
+    http, onvif = ctx.service("http"), ctx.service("onvif")
+    server = http.get("server", onvif.get("server"))
+    return HeaderStyle(
+        server=str(server) if isinstance(server, str) else None,
+        layout=str(http.get("layout", "default")),
+        etag=bool(http.get("etag", False)),
+    )
+
+
+def head(response: Response, style: HeaderStyle) -> bytes:
+    """Status line and headers in the device's layout."""
+    length = str(response.stream_length if response.stream else len(response.body))
+    ctype = [("Content-Type", response.content_type)] if response.content_type else []
+    server = [("Server", style.server)] if style.server else []
+    if style.layout == "dahua":
+        upper = [(k.upper(), v) for k, v in ctype]
+        headers = [("CONNECTION", "close"), *response.headers, ("CONTENT-LENGTH", length), *upper]
+    elif style.layout == "hikvision":
+        date = [("Date", formatdate(usegmt=True))]
+        etag = [("ETag", f'"{int(length):x}-{_digest8(response.body)}"')] if style.etag else []
+        modified = [("Last-Modified", date[0][1])] if style.etag else []
+        tail = [("Content-Length", length), *ctype, ("Connection", "close"), *modified]
+        headers = [*date, *server, *etag, *response.headers, *tail]
+    else:
+        headers = [*server, *response.headers, *ctype, ("Content-Length", length)]
+        if style.closes:
+            headers.append(("Connection", "close"))
+    version = "HTTP/1.0" if style.layout in ("hikvision", "http10") else "HTTP/1.1"
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
     reason = REASONS.get(response.status, "Unknown")
-    lines = [f"HTTP/1.1 {response.status} {reason}"]
-    if server:
-        lines.append(f"Server: {server}")
-    lines += [f"{name}: {value}" for name, value in response.headers]
-    if response.content_type:
-        lines.append(f"Content-Type: {response.content_type}")
-    length = response.stream_length if response.stream else len(response.body)
-    lines.append(f"Content-Length: {length}")
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
+    return f"{version} {response.status} {reason}\r\n{lines}\r\n".encode("latin-1", "replace")
+
+
+def _digest8(body: bytes) -> str:
+    return hashlib.md5(body, usedforsecurity=False).hexdigest()[:8]
+
+
+async def write_response(
+    writer: asyncio.StreamWriter, response: Response, style: HeaderStyle, method: str
+) -> None:
+    writer.write(head(response, style))
     if method != "HEAD":
         if response.stream is not None:
             await response.stream(writer)

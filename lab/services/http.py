@@ -124,8 +124,8 @@ class WebServer:
         if request.path not in ("/", "/index.html", self.conf.get("login_page")):
             return Response(404, b"<html><body>404 Not Found</body></html>\n")
         title = x(runtime(self.ctx, self.conf.get("title", "")))
-        body = f"<!DOCTYPE html>\n<html><head><title>{title}</title></head><body></body></html>\n"
-        return Response(200, body.encode())
+        script = self.conf.get("redirect_js") if request.path == "/" else None
+        return Response(200, page(str(self.conf.get("layout", "default")), title, script))
 
     async def _favicon(self, request: Request) -> Response:
         return Response(200, favicon(str(self.conf["favicon"])), content_type="image/x-icon")
@@ -183,6 +183,22 @@ class WebServer:
             )
 
         return handler
+
+
+def page(layout: str, title: str, redirect_js: str | None) -> bytes:
+    """The HTML of ``/``: Dahua's XHTML page starts with a BOM (nmap l.10324), Hikvision's
+    ``/`` sends the browser on to its login page by script."""
+    if layout == "dahua":
+        return (
+            "\ufeff" + '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n<html> \r\n<head>\r\n'
+            f"<title>{title}</title>\r\n</head>\r\n<body></body>\r\n</html>\r\n"
+        ).encode()
+    script = f'<script>window.location.href = "{x(redirect_js)}";</script>' if redirect_js else ""
+    return (
+        f"<!DOCTYPE html>\n<html>\n<head>\n<title>{title}</title>\n{script}\n</head>\n"
+        "<body></body>\n</html>\n"
+    ).encode()
 
 
 def _rpc2_user(body: bytes) -> str | None:

@@ -5,7 +5,10 @@ credentials gets 401 with the profile's realm (Digest per RFC 2617, or Basic); w
 credentials a minimal SDP.  CSeq is echoed.  Anything else gets 405 (SETUP/PLAY are
 recorded: a read-only scanner has no business starting streams).
 
-``[services.rtsp]``: ``port`` (554), ``server``, ``auth`` (``digest`` | ``basic``), ``realm``.
+``[services.rtsp]``: ``port`` (554), ``server``, ``auth`` (``digest`` | ``basic``), ``realm``,
+``options_auth`` (OPTIONS needs credentials too), ``style`` (``generic``; ``dahua``: header
+order and the 405 to a request without CSeq, nmap l.11363; ``hikvision``: Digest with
+``stale="FALSE"`` plus ``Basic realm="/"``, nmap l.12141).
 """
 
 from __future__ import annotations
@@ -67,45 +70,73 @@ class RtspServer:
             **creds.detail(),
         }
         self.ctx.record("rtsp", method if method != "?" else "garbage", detail)
-        cseq = headers.get("cseq", "0")
+        if method == "?":
+            return b"RTSP/1.0 400 Bad Request\r\n\r\n"
+        cseq = headers.get("cseq")
+        if cseq is None and self.style == "dahua":
+            # Dahua refuses a request without CSeq this way (nmap l.11363).
+            return self.reply(405, "Method Not Allowed", "0", [])
+        if method in ("OPTIONS", "DESCRIBE") and not creds.valid and self.needs_auth(method):
+            return self.reply(401, "Unauthorized", cseq, self.challenge())
         if method == "OPTIONS":
             return self.reply(200, "OK", cseq, [("Public", PUBLIC)])
         if method == "DESCRIBE":
-            if not creds.valid:
-                return self.reply(401, "Unauthorized", cseq, [self.challenge()])
             sdp = (
                 f"v=0\r\no=- 0 0 IN IP4 {self.ctx.ip}\r\ns=Media Presentation\r\n"
                 "t=0 0\r\nm=video 0 RTP/AVP 96\r\n"
             )
             return self.reply(200, "OK", cseq, [("Content-Type", "application/sdp")], sdp)
-        if method == "?":
-            return b"RTSP/1.0 400 Bad Request\r\n\r\n"
         return self.reply(405, "Method Not Allowed", cseq, [("Allow", "OPTIONS, DESCRIBE")])
+
+    @property
+    def style(self) -> str:
+        return str(self.conf.get("style", "generic"))
+
+    def needs_auth(self, method: str) -> bool:
+        # Some firmware (Hikvision DVRs, Lorex: nmap l.12141, l.14561) wants credentials
+        # even for OPTIONS.
+        return method == "DESCRIBE" or bool(self.conf.get("options_auth", False))
 
     def check(self, headers: dict[str, str], method: str) -> _httpd.Credentials:
         header = headers.get("authorization", "")
         return _httpd.check_authorization(self.ctx, header, method, self.realm, self.nonces)
 
-    def challenge(self) -> tuple[str, str]:
+    def challenge(self) -> list[tuple[str, str]]:
         if self.conf.get("auth") == "basic":
-            return ("WWW-Authenticate", f'Basic realm="{self.realm}"')
+            return [("WWW-Authenticate", f'Basic realm="{self.realm}"')]
         nonce = secrets.token_hex(16)
         self.nonces[nonce] = None
         while len(self.nonces) > 256:
             self.nonces.popitem(last=False)
-        return ("WWW-Authenticate", f'Digest realm="{self.realm}", nonce="{nonce}"')
+        if self.style == "hikvision":  # nmap l.12141: Digest with stale, then Basic realm="/"
+            return [
+                (
+                    "WWW-Authenticate",
+                    f'Digest realm="{self.realm}", nonce="{nonce}", stale="FALSE"',
+                ),
+                ("WWW-Authenticate", 'Basic realm="/"'),
+            ]
+        return [("WWW-Authenticate", f'Digest realm="{self.realm}", nonce="{nonce}"')]
 
     def reply(
-        self, status: int, reason: str, cseq: str, headers: list[tuple[str, str]], body: str = ""
+        self,
+        status: int,
+        reason: str,
+        cseq: str | None,
+        headers: list[tuple[str, str]],
+        body: str = "",
     ) -> bytes:
-        lines = [f"RTSP/1.0 {status} {reason}", f"CSeq: {cseq}"]
+        """Header order per style: Dahua puts Server and Content-Length before CSeq."""
         server = self.conf.get("server")
-        if isinstance(server, str):
-            lines.append(f"Server: {runtime(self.ctx, server)}")
-        lines += [f"{name}: {value}" for name, value in headers]
-        if body:
-            lines.append(f"Content-Length: {len(body.encode())}")
-        return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("latin-1", "replace")
+        banner = [("Server", str(runtime(self.ctx, server)))] if isinstance(server, str) else []
+        sequence = [("CSeq", cseq)] if cseq is not None else []
+        length = [("Content-Length", str(len(body.encode())))] if body else []
+        if self.style == "dahua":
+            ordered = [*headers, *banner, ("Content-Length", str(len(body.encode()))), *sequence]
+        else:
+            ordered = [*sequence, *banner, *headers, *length]
+        lines = "".join(f"{name}: {value}\r\n" for name, value in ordered)
+        return f"RTSP/1.0 {status} {reason}\r\n{lines}\r\n{body}".encode("latin-1", "replace")
 
 
 async def start(ctx: DeviceContext) -> None:

@@ -48,9 +48,9 @@ def _digest(ip, path, user, password, method="GET"):
 
 def test_hikvision_banner_redirect_and_favicon(device):
     cam = device("hikvision-ipc").start("http")
-    status, headers, _ = _get(cam.ip, "/")
-    assert status == 302 and headers["Location"] == "/doc/page/login.asp"
-    assert headers["Server"] == "App-webs/"
+    status, headers, body = _get(cam.ip, "/")
+    assert status == 200 and headers["Server"] == "App-webs/"
+    assert b'window.location.href = "/doc/page/login.asp"' in body
     status, headers, body = _get(cam.ip, "/favicon.ico")
     assert status == 200 and body[:4] == b"\x00\x00\x01\x00"
     dahua = device("dahua-ipc").start("http")
