@@ -684,3 +684,22 @@ def test_every_equipment_rule_matches_its_examples(rule, example) -> None:
 def test_equipment_defaults_name_catalogue_makers() -> None:
     makers = load_catalogue().makers
     assert set(equipment_rules().maker_defaults) <= set(makers)
+
+
+def test_odd_identities_and_sites_give_a_verdict_not_a_crash(packs: dict[str, Policy]) -> None:
+    odd = [
+        ident("not_in_catalogue", brand="nor_this_brand", model="X1"),
+        Identity(maker=None, brand=None, relationship=Relationship.UNKNOWN, confidence=1.5),
+        ident("hikvision", reasons=(Reason("mac", "", "oui:", 0.0, "hikvision"),)),
+    ]
+    sites = [
+        SiteProfile(uses=(), jurisdictions=(), assessment_date=TODAY),
+        SiteProfile(uses=(U.PUBLIC_SAFETY,), jurisdictions=("US-LA",), assessment_date=TODAY),
+        site(U.PUBLIC_SAFETY, on=dt.date(1999, 1, 1)),
+    ]
+    for identity in odd:
+        for where in sites:
+            for verdict in judge_all(identity, packs.values(), where).values():
+                assert verdict.reasons and verdict.citations
+    upper = judge(HIK_CAMERA, packs["louisiana_procurement"], sites[1])
+    assert upper.status is S.COVERED, "jurisdiction codes are case-insensitive"
