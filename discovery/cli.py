@@ -221,6 +221,17 @@ def _field(dev: Device, *names: str) -> str:
     return ""
 
 
+def verdict_summary(dev: Device) -> str:
+    """The policies that flag a device (those matter), else how the rest came out."""
+    flagged = [
+        f"{p}: {v.status.value}" for p, v in sorted(dev.verdicts.items()) if v.status.flagged
+    ]
+    if flagged:
+        return ", ".join(flagged)
+    statuses = sorted({v.status.value for v in dev.verdicts.values()})
+    return f"{len(dev.verdicts)} policies: {'/'.join(statuses)}" if statuses else ""
+
+
 def device_row(dev: Device) -> list[str]:
     ident = dev.identity
     model = (ident.model if ident else None) or _field(
@@ -239,7 +250,7 @@ def device_row(dev: Device) -> list[str]:
         "dhip.Version",
         "dahua.softwareVersion",
     )
-    verdicts = ", ".join(f"{p}: {v.status.value}" for p, v in sorted(dev.verdicts.items()))
+    verdicts = verdict_summary(dev)
     return [
         dev.ip or "",
         dev.mac or "",

@@ -80,6 +80,9 @@ def classify(exc: BaseException, *, authenticated: bool) -> OnvifFailure:
     if name == "ONVIFAuthError" or any(m in text.lower() for m in _AUTH_MARKERS):
         kind = "bad_credentials" if authenticated else "needs_credentials"
         return OnvifFailure(kind, f"device refused: {text}")
+    if name == "AttributeError" and "getroottree" in text:
+        # zeep on an empty body: a web server without the path (Hikvision >= V5.5, ONVIF off)
+        return OnvifFailure("not_onvif", "empty reply: not an ONVIF device service")
     if name == "Fault" and getattr(cause, "code", None) is None and "unknown fault" in text.lower():
         # zeep's reading of a non-SOAP page (an HTML 404 parses as XML but has no Fault)
         return OnvifFailure("not_onvif", "the reply is not SOAP: not an ONVIF device service")
@@ -182,20 +185,13 @@ async def _identity(
 
 
 async def probe_endpoint(
-    ip: str, port: int, credential: Credential | None, timeout: float, advertised: bool = False
+    ip: str, port: int, credential: Credential | None, timeout: float
 ) -> tuple[dict[str, Any], list[OnvifFailure]]:
     """Everything ONVIF on one ip:port; raises OnvifFailure if it is no ONVIF service."""
     cam = make_client(ip, port, credential)
     try:
         devicemgmt = await cam.create_devicemgmt_service()
-        try:
-            await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
-        except OnvifFailure as failure:
-            # A reply the SOAP layer cannot read, from a device that never claimed ONVIF, is
-            # a web server answering a path it does not have (Hikvision >= V5.5: ONVIF off).
-            if failure.kind == "protocol" and not advertised:
-                raise OnvifFailure("not_onvif", f"no ONVIF service ({failure})") from None
-            raise
+        await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
         fields: dict[str, Any] = {"onvif.xaddr": f"http://{ip}:{port}/onvif/device_service"}
         more, failures = await _identity(devicemgmt, credential is not None, timeout)
         fields.update(more)
@@ -205,8 +201,25 @@ async def probe_endpoint(
     except Exception as exc:
         raise classify(exc, authenticated=credential is not None) from None
     finally:
-        with contextlib.suppress(Exception):
-            await cam.close()
+        # Shielded: a cancelled scan still closes the client's HTTP sessions.
+        closing = asyncio.ensure_future(cam.close())
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(closing)
+
+
+async def warm_up() -> None:
+    """Import the library and parse its device-management WSDL once, in a worker thread.
+
+    Without this, the first N devices would each parse the WSDL at the same time: N threads
+    fighting over the GIL for about a second, during which the event loop (and a user's
+    Ctrl-C) waits.  Building a service sends nothing.
+    """
+    await asyncio.to_thread(_import_onvif)
+    cam = make_client("127.0.0.1", 9, None)
+    try:
+        await cam.create_devicemgmt_service()
+    finally:
+        await cam.close()
 
 
 def candidate_ports(
@@ -232,7 +245,7 @@ async def probe_host(
     last: OnvifFailure | None = None
     for port in ports:
         try:
-            fields, failures = await probe_endpoint(ip, port, credential, ctx.timeout, advertised)
+            fields, failures = await probe_endpoint(ip, port, credential, ctx.timeout)
         except OnvifFailure as failure:
             last = failure
             if failure.kind == "bad_credentials":
@@ -264,6 +277,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     if not plan:
         return
     guard_send("ONVIF requests", plan)
+    await warm_up()
     done = progress_callback(ctx)
 
     async def one(ip: str) -> list[Observation | ProbeError]:
