@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.model import SiteUse
+
 if TYPE_CHECKING:
     from inventory.history import ScanDiff
     from inventory.report_data import ReportMeta
@@ -87,13 +89,24 @@ def _register_report(sub: Any) -> None:
 
 
 def _register_import(sub: Any) -> None:
-    imp = sub.add_parser("import", help="bring a CSV inventory or a pcap in as a scan")
+    imp = sub.add_parser(
+        "import", help="bring a CSV inventory, JSON Lines evidence or a pcap in as a scan"
+    )
     _db_arg(imp)
-    imp.add_argument("file", type=Path, help="CSV inventory or pcap/pcapng capture")
-    imp.add_argument("--kind", choices=("csv", "pcap"), help="default: from the file")
-    imp.add_argument("--policy", action="append", help="policy pack id (repeat; default all)")
-    imp.add_argument("--site-use", action="append", help="site use (repeat), e.g. public_safety")
-    imp.add_argument("--jurisdiction", action="append", help="jurisdiction (repeat), e.g. us")
+    imp.add_argument("file", type=Path, help="CSV inventory, JSON Lines or pcap/pcapng capture")
+    imp.add_argument("--kind", choices=("csv", "jsonl", "pcap"), help="default: from the file")
+    imp.add_argument(
+        "--policy", action="append", metavar="ID", help="policy pack (repeatable; default: all)"
+    )
+    imp.add_argument(
+        "--site-use",
+        action="append",
+        choices=[u.value for u in SiteUse],
+        help="what the site is used for (repeatable; default: general_commercial)",
+    )
+    imp.add_argument(
+        "--jurisdiction", action="append", metavar="CODE", help="e.g. us, gb (repeatable)"
+    )
     imp.set_defaults(func=cmd_import)
 
 

@@ -1,4 +1,4 @@
-# ruff: noqa: PLC0415  (scapy and the vendors modules load only when an import needs them)
+# ruff: noqa: PLC0415  (scapy loads only when a capture is imported)
 """``camaudit import FILE``: a CSV inventory or a packet capture brought in as a scan.
 
 The file's rows or packets become Observations, are merged into devices exactly as a live
@@ -9,11 +9,9 @@ row or packet is a problem line (with its line number), never an abort.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from core.merge import DeviceMerger
 from core.model import (
@@ -27,6 +25,10 @@ from core.model import (
     utcnow,
 )
 from inventory.store import Store
+from vendors import records
+from vendors.identify import identify
+from vendors.judge import judge_all
+from vendors.policies import load_policies
 
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 _PCAP_MAGICS = (
@@ -75,10 +77,10 @@ def detect_kind(path: Path) -> str:
         raise ImportFailed(f"{path}: cannot open ({exc.strerror or exc})") from exc
     if head in _PCAP_MAGICS or path.suffix.lower() in PCAP_SUFFIXES:
         return "pcap"
-    return "csv"
+    return "records"  # CSV or JSON Lines: vendors.records tells which
 
 
-def _read_pcap(path: Path) -> tuple[list[Observation], list[ProbeError]]:
+def _read_pcap(path: Path, problems: list[str]) -> list[tuple[int, Observation]]:
     from discovery.base import DiscoveryError
     from discovery.pcap import read_pcap
 
@@ -86,34 +88,55 @@ def _read_pcap(path: Path) -> tuple[list[Observation], list[ProbeError]]:
         result = read_pcap(path)
     except DiscoveryError as exc:
         raise ImportFailed(str(exc)) from exc
-    return list(result.observations), list(result.errors)
+    problems.extend(_problem_line(e) for e in result.errors)
+    return [(0, obs) for obs in result.observations]
 
 
-def _read_csv(path: Path) -> tuple[list[Observation], list[ProbeError]]:
-    records: Any = importlib.import_module("vendors.records")
+def _read_text(path: Path, problems: list[str]) -> str:
     try:
-        result: Any = records.read_inventory(path)
-    except records.RecordError as exc:
-        raise ImportFailed(str(exc)) from exc
-    return list(result.observations), list(result.errors)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheet programs still save "CSV" in the Windows code page.
+        problems.append(f"{path.name}: not UTF-8; read as Windows-1252")
+        return raw.decode("cp1252", errors="replace")
+
+
+def _read_records(
+    path: Path, fmt: str, problems: list[str]
+) -> tuple[str, list[tuple[int, Observation]]]:
+    """The format read, and (line, observation) per readable record (bad lines: problems)."""
+    text = _read_text(path, problems)
+    source = fmt if fmt in ("csv", "jsonl") else records.detect_format(text, path.name)
+    parse = records.parse_csv if source == "csv" else records.parse_jsonl
+    now = utcnow()
+    out: list[tuple[int, Observation]] = []
+    for item in parse(text):
+        if isinstance(item, records.RecordError):
+            problems.append(f"{path.name}:{item.line}: {item.error}")
+            continue
+        fields = {k: v for k, v in item.evidence.items() if v not in ("", ())}
+        out.append((item.line, Observation(source, fields, now, method="inventory")))
+    return source, out
 
 
 class _Judge:
     """identify() + judge_all() under the chosen packs (loaded once per import)."""
 
     def __init__(self, policies: Sequence[str] | None, site: SiteProfile) -> None:
-        from vendors.policies import load_policies
-
         loaded = load_policies(list(policies) if policies else None)
+        if policies and not loaded.packs:
+            errors = "; ".join(str(e) for e in loaded.errors)
+            raise ImportFailed(f"none of the policy packs {list(policies)} loaded: {errors}")
         self.packs = loaded.packs
         self.problems = [f"policy: {e}" for e in loaded.errors]
         self.site = site
 
     def assess(self, dev: Device) -> None:
-        from vendors.judge import judge_all
-
-        identify = importlib.import_module("vendors.identify").identify
-        dev.identity = identify(dev)
+        dev.identity = identify(dev, on=self.site.assessment_date)
         dev.verdicts = dict(judge_all(dev.identity, self.packs, self.site))
 
 
@@ -121,16 +144,16 @@ def _problem_line(err: ProbeError) -> str:
     return f"{err.source}: {err.message}"
 
 
-def _merge(observations: Sequence[Observation]) -> tuple[list[Device], list[str]]:
-    """Devices as a live scan would merge them; a record naming no MAC, serial or IP is a
-    problem line, not an abort."""
+def _merge(found: Sequence[tuple[int, Observation]], name: str) -> tuple[list[Device], list[str]]:
+    """Devices as a live scan merges them; a record with no MAC, serial or IP is a problem."""
     merger = DeviceMerger()
     problems = []
-    for obs in observations:
+    for line, obs in found:
         try:
             merger.add(obs)
         except ValueError as exc:
-            problems.append(f"{obs.source}: {exc}")
+            where = f"{name}:{line}" if line else name
+            problems.append(f"{where}: {exc}")
     return merger.devices, problems
 
 
@@ -144,10 +167,15 @@ def import_file(
 ) -> ImportResult:
     """Import ``path`` into ``store`` as one complete scan; return its id and the problems."""
     kind = kind or detect_kind(path)
-    reader = _read_pcap if kind == "pcap" else _read_csv
-    observations, errors = reader(path)
+    problems: list[str] = []
+    if kind == "pcap":
+        found = _read_pcap(path, problems)
+    else:
+        kind, found = _read_records(path, kind, problems)
     site = site or SiteProfile()
     judge = _Judge(policies, site)
+    devices, unplaced = _merge(found, path.name)
+    problems = judge.problems + problems + unplaced
     record = Scan(
         targets=(f"file:{path.name}",),
         methods=(kind,),
@@ -157,12 +185,10 @@ def import_file(
         started_at=utcnow(),
     )
     scan_id = store.begin_scan(record)
-    devices, unplaced = _merge(observations)
     for dev in devices:
         judge.assess(dev)
         store.add_device(scan_id, dev)
-    for err in errors:
-        store.add_error(scan_id, err)
+    for line in problems:
+        store.add_error(scan_id, ProbeError("import", "input", line))
     store.finish_scan(scan_id, ScanStatus.COMPLETE, utcnow())
-    problems = judge.problems + unplaced + [_problem_line(e) for e in errors]
     return ImportResult(scan_id, len(devices), problems)
