@@ -12,6 +12,7 @@ namespace); matching on the local name keeps parsers working across all of them.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # the Element type and its errors; parsing is defused
 from collections.abc import Iterator
 
@@ -27,19 +28,48 @@ Element = ET.Element
 
 def parse(data: bytes | str, max_bytes: int = MAX_XML_BYTES) -> ET.Element:
     """Parse ``data`` into an Element tree, or raise ParseError saying why not."""
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    except UnicodeError as exc:
+        raise ParseError(f"XML text cannot be encoded: {exc}") from exc
     if len(raw) > max_bytes:
         raise ParseError(f"XML document too large ({len(raw)} bytes, limit {max_bytes})")
     if not raw.strip():
         raise ParseError("empty XML document")
     try:
+        return _parse(raw)
+    except (ET.ParseError, ValueError, LookupError) as exc:
+        # expat knows only single-byte encodings; GB2312/GBK replies (GB/T 28181 devices)
+        # are re-encoded as UTF-8 when Python knows the declared codec.
+        if (utf8 := _as_utf8(raw)) is None:
+            raise ParseError(f"malformed XML: {exc}") from exc
+        try:
+            return _parse(utf8)
+        except (ET.ParseError, ValueError, LookupError) as again:
+            raise ParseError(f"malformed XML: {again}") from again
+
+
+def _parse(raw: bytes) -> ET.Element:
+    try:
         return DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise ParseError(f"XML refused (unsafe construct: {type(exc).__name__})") from exc
-    except ET.ParseError as exc:
-        raise ParseError(f"malformed XML: {exc}") from exc
-    except (ValueError, UnicodeError, RecursionError) as exc:
-        raise ParseError(f"malformed XML: {exc}") from exc
+    except RecursionError as exc:
+        raise ParseError("malformed XML: nested too deeply") from exc
+
+
+_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding=["']([A-Za-z0-9_.:-]{1,40})["'][^>]*\?>""")
+
+
+def _as_utf8(raw: bytes) -> bytes | None:
+    match = _DECLARATION.match(raw)
+    if match is None:
+        return None
+    try:
+        text = raw[match.end() :].decode(match.group(1).decode("ascii"))
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return text.encode("utf-8")
 
 
 def localname(tag: object) -> str:

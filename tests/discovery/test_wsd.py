@@ -152,3 +152,26 @@ def test_probe_refuses_to_send_from_the_machines_namespace():
 
     with pytest.raises(UnsafeNetworkError, match="refusing to send"):
         asyncio.run(run())
+
+
+def test_gb2312_reply_is_read_and_unknown_encodings_are_refused():
+    # expat reads no multi-byte encodings; GB/T 28181-era firmware declares GB2312.
+    chinese = HIK.replace(b'encoding="UTF-8"', b'encoding="GB2312"').decode()
+    chinese = chinese.replace("location/city/hangzhou", "location/city/杭州")
+    (match,) = wsd.parse_message(chinese.encode("gb2312"))
+    assert "onvif://www.onvif.org/location/city/杭州" in match.scopes
+    with pytest.raises(ParseError, match="unknown encoding"):
+        wsd.parse_message(HIK.replace(b'encoding="UTF-8"', b'encoding="x-bogus"'))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["UTF-8", "GB2312", "latin-1", "utf-16", "nope"]))
+def test_any_declared_encoding_gives_a_tree_or_parse_error(text, encoding):
+    from xml.sax.saxutils import escape
+
+    document = f'<?xml version="1.0" encoding="{encoding}"?><a>{escape(text)}</a>'
+    try:
+        root = xmlsafe.parse(document.encode("utf-8", errors="surrogatepass"))
+    except ParseError:
+        return
+    assert xmlsafe.localname(root.tag) == "a"
