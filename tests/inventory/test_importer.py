@@ -73,7 +73,7 @@ def test_jsonl_evidence_with_hostile_text_exports_inert(store: Store, tmp_path: 
         },
         "this line is not JSON",
     ]
-    path.write_text("\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines))
+    path.write_text("\n".join(json.dumps(x) if isinstance(x, dict) else str(x) for x in lines))
     result = import_file(store, path)
     assert result.devices == 1 and len(result.problems) == 1
     assert result.problems[0].startswith("evidence.jsonl:2:")
@@ -103,7 +103,7 @@ def test_a_file_that_is_neither_is_a_clear_error(store: Store, tmp_path: Path) -
         import_file(store, tmp_path / "missing.csv")
     fake = tmp_path / "fake.pcap"
     fake.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 7)
-    with pytest.raises(ImportFailed, match="fake.pcap"):
+    with pytest.raises(ImportFailed, match=r"fake\.pcap"):
         import_file(store, fake)
     assert store.list_scans() == []  # nothing half-imported
 
