@@ -4,8 +4,8 @@
 ``_axis-video._tcp.local.``, ``_ipp._tcp.local.``), ``name`` (instance name), ``port``,
 ``txt`` (key -> value), optional ``host`` (default ``<device name>.local.``).  Zeroconf opens
 its own sockets, so it is constructed inside ``ctx.in_namespace()``.  Registration runs in
-the background (a blocking register costs about 1.7 s per service), so start() returns at
-once.  mDNS queries are answered by zeroconf itself and are not recorded.
+the background (probing and announcing take about 1.7 s per service), so start() returns
+at once.  mDNS queries are answered by zeroconf itself and are not recorded.
 """
 
 from __future__ import annotations
@@ -60,14 +60,20 @@ def service_infos(ctx: DeviceContext) -> list[ServiceInfo]:
     return infos
 
 
+async def _register(zc: AsyncZeroconf, info: ServiceInfo) -> None:
+    # The first await probes the name (about 0.75 s), the second sends the announcements.
+    announced = await zc.async_register_service(info)
+    await announced
+
+
 async def start(ctx: DeviceContext) -> None:
     with ctx.in_namespace():
         zc = AsyncZeroconf(interfaces=[ctx.ip], ip_version=IPVersion.V4Only)
+    infos = service_infos(ctx)
     tasks: list[asyncio.Future[Any]] = []
-    for info in service_infos(ctx):
-        # The first await only schedules the registration; its probing runs in the task.
-        future = asyncio.ensure_future(await zc.async_register_service(info))
+    for info in infos:
+        future = asyncio.ensure_future(_register(zc, info))
         future.add_done_callback(_retrieve)
         tasks.append(future)
-    ctx.record("mdns", "registered", {"services": [i.name for i in service_infos(ctx)]})
+    ctx.record("mdns", "registered", {"services": [i.name for i in infos]})
     ctx.closers.append(_Closer(zc, tasks))

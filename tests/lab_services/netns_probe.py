@@ -85,18 +85,22 @@ async def _start(number: int, spec: Any) -> DeviceContext:
 
 async def _resolve(specs: list[Any]) -> dict[str, Any]:
     browser = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
-    found: dict[str, Any] = {}
-    for spec in specs:
-        for entry in spec.profile["services"].get("mdns", {}).get("service", []):
-            name = f"{entry['name']}.{entry['type']}"
-            info = AsyncServiceInfo(entry["type"], name)
-            if await info.async_request(browser.zeroconf, 3000):
-                found[name] = {
-                    "port": info.port,
-                    "server": info.server,
-                    "addresses": info.parsed_addresses(),
-                    "txt": {k.decode(): (v or b"").decode() for k, v in info.properties.items()},
-                }
+    infos = [
+        AsyncServiceInfo(entry["type"], f"{entry['name']}.{entry['type']}")
+        for spec in specs
+        for entry in spec.profile["services"].get("mdns", {}).get("service", [])
+    ]
+    answered = await asyncio.gather(*(i.async_request(browser.zeroconf, 3000) for i in infos))
+    found = {
+        info.name: {
+            "port": info.port,
+            "server": info.server,
+            "addresses": info.parsed_addresses(),
+            "txt": {k.decode(): (v or b"").decode() for k, v in info.properties.items()},
+        }
+        for info, ok in zip(infos, answered, strict=True)
+        if ok
+    }
     await browser.async_close()
     return found
 
