@@ -26,6 +26,7 @@ from discovery.base import ProbeContext
 
 RCVBUF_BYTES = 4 * 1024 * 1024
 MAX_DATAGRAM = 65535
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux value; absent on some builds
 
 Address = tuple[str, int]
 
@@ -85,7 +86,9 @@ def open_socket(ctx: ProbeContext, port: int = 0, group: str | None = None) -> s
 
 def _configure(sock: socket.socket, local: str | None) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    with contextlib.suppress(OSError):  # the kernel caps it at rmem_max; a smaller one still works
+    try:  # root may exceed net.core.rmem_max (which a namespace cannot raise)
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES)
+    except OSError:  # not privileged: the kernel caps it at rmem_max, which still works
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)

@@ -175,3 +175,21 @@ def test_any_declared_encoding_gives_a_tree_or_parse_error(text, encoding):
     except ParseError:
         return
     assert xmlsafe.localname(root.tag) == "a"
+
+
+def test_receive_buffer_holds_a_burst_of_200_replies():
+    # lab-facts.md: 200 ProbeMatches within ~50 ms overflow the default 208 kB buffer.
+    import os
+    import socket
+
+    from discovery import udp
+
+    sock = udp.open_socket(ProbeContext(interface=None, networks=[]))
+    try:
+        size = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    finally:
+        sock.close()
+    if os.geteuid() == 0:
+        assert size >= udp.RCVBUF_BYTES
+    else:
+        assert size > 0
