@@ -46,7 +46,10 @@ def test_port_probe_sees_each_service_port(lab: LabState) -> None:
         interface="eth0", networks=parse_targets([lab.subnet]), hosts=tuple(served), timeout=1.0
     )
     items = asyncio.run(_collect(ports.probe, ctx))
-    open_ports = {o.ip: set(o.fields["ports"]) for o in items if isinstance(o, Observation)}
+    open_ports: dict[str | None, set[object]] = {}
+    for o in items:
+        if isinstance(o, Observation) and isinstance(o.fields["ports"], tuple):
+            open_ports[o.ip] = set(o.fields["ports"])
     for ip, prof in served.items():
         services = prof.get("services", {})
         for name, default in (("http", 80), ("rtsp", 554)):
