@@ -66,6 +66,7 @@ def _naive_build(size: int) -> float:
     import ipaddress
 
     state = netns.plan(_specs(size), PREFIX, ipaddress.IPv4Network("198.19.254.0/23"))
+    state.save()  # with our pid as builder: another `lab up` must not take it for a leftover
     commands = [["netns", "add", ns] for ns in state.namespaces]
     commands += [line.split() for line in netns._veth_lines(state)]
     commands += [["-n", state.bridge_ns, *line.split()] for line in netns._bridge_lines(state)]
