@@ -148,7 +148,9 @@ def cmd_identify(args: argparse.Namespace) -> int:
     parse = {"jsonl": parse_jsonl, "csv": parse_csv}.get(args.format)
     parsed = parse(text) if parse else parse_records(text, None if args.file == "-" else args.file)
     packs = _packs(args)
-    if args.policy and not packs:
+    missing = sorted(set(args.policy or ()) - {p.id for p in packs or ()})
+    if missing and not args.no_verdicts:
+        print(f"camaudit identify: unknown policy pack(s): {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     site = _site(args)
     status = EXIT_OK

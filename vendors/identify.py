@@ -335,12 +335,16 @@ def _brand_only(
         0.0,
         maker=maker,
         detail=(
-            f"likely {catalogue.name_of(maker)}: {brand.name} is a {link.kind} of "
+            f"likely {catalogue.name_of(maker)}: {brand.name} is {_a(link.kind)} of "
             f"{catalogue.name_of(link.maker)}{scope} (brand-level link only, source: {link.source})"
         ),
         likely=True,
     )
     return maker, _RELATIONSHIP_OF_LINK[link.kind], claim
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
@@ -380,7 +384,10 @@ def _decide(
     scores = _scores(claims)
     best = max(scores, key=lambda m: scores[m]) if scores else None
     maker = best if best and scores[best] >= MIN_MAKER_SCORE else None
-    brand_claim = _pick_brand(claims)
+    # A brand named by evidence that points at another maker is a conflict, not the brand.
+    brand_claim = _pick_brand(
+        [c for c in claims if maker is None or not c.maker or _related(catalogue, c.maker, maker)]
+    )
     brand = brand_claim.brand if brand_claim else None
     extra: list[_Claim] = []
     if maker is not None:

@@ -12,20 +12,111 @@ from vendors.catalogue import CatalogueError, find_cycle, load_catalogue, parse_
 CAT = load_catalogue()
 
 # domain.md 1.8 / 2.1 / 2.2 and the makers the brief names: all must be present.
-REQUIRED_MAKERS = (
-    "hikvision dahua huawei zte hytera ezviz prama_hikvision hikvision_usa hikvision_canada hiksemi "
-    "hikmicro hikrobot pyronix huacheng dahua_zhilian dahua_usa luminys lorex skywatch "
-    "huawei_device hisilicon honor sepura teltronic norsat kaspersky dji autel quectel uniview "
-    "tiandy xiongmai tplink reolink axis bosch hanwha avigilon vivotek mobotix milestone pelco "
-    "dlink edimax ednet honeywell amcrest swann"
-).split()
-REQUIRED_BRANDS = (
-    "ezviz hilook hiwatch hiksemi prama_hikvision imou ezip lorex amcrest empiretech ic_realtime "
-    "cp_plus intelbras gss inaxsys ens montavue optiview vip_vision rhino rvi kbvision zuum winic "
-    "dh_vision bosch speco activecam honeywell panasonic adt annke q_see flir indigovision "
-    "securitytronix advidia eltrox honeywell_performance truvision hills luma swann lts adi "
-    "bv_security alarm_com trendnet agm uniview uniarch vigi tapo"
-).split()
+REQUIRED_MAKERS = [
+    "hikvision",
+    "dahua",
+    "huawei",
+    "zte",
+    "hytera",
+    "ezviz",
+    "prama_hikvision",
+    "hikvision_usa",
+    "hikvision_canada",
+    "hiksemi",
+    "hikmicro",
+    "hikrobot",
+    "pyronix",
+    "huacheng",
+    "dahua_zhilian",
+    "dahua_usa",
+    "luminys",
+    "lorex",
+    "skywatch",
+    "huawei_device",
+    "hisilicon",
+    "honor",
+    "sepura",
+    "teltronic",
+    "norsat",
+    "kaspersky",
+    "dji",
+    "autel",
+    "quectel",
+    "uniview",
+    "tiandy",
+    "xiongmai",
+    "tplink",
+    "reolink",
+    "axis",
+    "bosch",
+    "hanwha",
+    "avigilon",
+    "vivotek",
+    "mobotix",
+    "milestone",
+    "pelco",
+    "dlink",
+    "edimax",
+    "ednet",
+    "honeywell",
+    "amcrest",
+    "swann",
+]
+REQUIRED_BRANDS = [
+    "ezviz",
+    "hilook",
+    "hiwatch",
+    "hiksemi",
+    "prama_hikvision",
+    "imou",
+    "ezip",
+    "lorex",
+    "amcrest",
+    "empiretech",
+    "ic_realtime",
+    "cp_plus",
+    "intelbras",
+    "gss",
+    "inaxsys",
+    "ens",
+    "montavue",
+    "optiview",
+    "vip_vision",
+    "rhino",
+    "rvi",
+    "kbvision",
+    "zuum",
+    "winic",
+    "dh_vision",
+    "bosch",
+    "speco",
+    "activecam",
+    "honeywell",
+    "panasonic",
+    "adt",
+    "annke",
+    "q_see",
+    "flir",
+    "indigovision",
+    "securitytronix",
+    "advidia",
+    "eltrox",
+    "honeywell_performance",
+    "truvision",
+    "hills",
+    "luma",
+    "swann",
+    "lts",
+    "adi",
+    "bv_security",
+    "alarm_com",
+    "trendnet",
+    "agm",
+    "uniview",
+    "uniarch",
+    "vigi",
+    "tapo",
+]
 
 
 @pytest.mark.parametrize("maker", REQUIRED_MAKERS)
@@ -122,8 +213,13 @@ parents = [{ maker = "a", kind = "subsidiary", source = "@s" }]
 
 def test_bad_entry_is_reported_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "cat.toml"
-    path.write_text(MINIMAL + '\n[brands.x]\nname = "X"\nlinks = [{ maker = "nope", kind = "oem", source = "@s" }]\n')
-    with pytest.raises(CatalogueError, match=r"cat\.toml:14: brands\.x: link to unknown maker 'nope'"):
+    path.write_text(
+        MINIMAL
+        + '\n[brands.x]\nname = "X"\nlinks = [{ maker = "nope", kind = "oem", source = "@s" }]\n'
+    )
+    with pytest.raises(
+        CatalogueError, match=r"cat\.toml:14: brands\.x: link to unknown maker 'nope'"
+    ):
         load_catalogue(path)
 
 
@@ -133,7 +229,11 @@ def test_bad_entry_is_reported_with_file_and_line(tmp_path: Path) -> None:
         ('[makers.c]\nname = "C"\nsource = "@missing"\n', "not in \\[sources\\]"),
         ('[makers.c]\nname = "C"\nsource = "@s"\nconfidence = "X"\n', "confidence must be"),
         ('[makers.C]\nname = "C"\nsource = "@s"\n', "lowercase slug"),
-        ('[makers.c]\nname = "C"\nsource = "@s"\nparents = [{ maker = "a", kind = "owner", source = "@s" }]\n', "link kind"),
+        (
+            '[makers.c]\nname = "C"\nsource = "@s"\n'
+            'parents = [{ maker = "a", kind = "owner", source = "@s" }]\n',
+            "link kind",
+        ),
         ('[makers.c]\nname = "C"\nsource = "@s"\nas_of = "2024"\n', "TOML date"),
     ],
 )
@@ -143,7 +243,9 @@ def test_malformed_entries_are_refused(tmp_path: Path, extra: str, message: str)
 
 
 def test_parent_cycle_is_refused(tmp_path: Path) -> None:
-    text = MINIMAL.replace('name = "A"', 'name = "A"\nparents = [{ maker = "b", kind = "affiliate", source = "@s" }]')
+    text = MINIMAL.replace(
+        'name = "A"', 'name = "A"\nparents = [{ maker = "b", kind = "affiliate", source = "@s" }]'
+    )
     with pytest.raises(CatalogueError, match="cycle"):
         parse_catalogue(text, tmp_path / "c.toml")
 

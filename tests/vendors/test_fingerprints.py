@@ -22,7 +22,9 @@ def _examples() -> list[tuple[Rule, Example]]:
 
 
 @pytest.mark.parametrize(
-    ("rule", "example"), _examples(), ids=lambda x: getattr(x, "ref", None) or getattr(x, "value", "")
+    ("rule", "example"),
+    _examples(),
+    ids=lambda x: getattr(x, "ref", None) or getattr(x, "value", ""),
 )
 def test_example_matches_its_rule_and_extracts_what_it_claims(rule: Rule, example: Example) -> None:
     assert check_example(rule, example) is None
@@ -55,11 +57,15 @@ def test_domain_tells_are_covered() -> None:
     assert "dahua" in maker_of("rtsp.server", "Dahua Rtsp Server/3.0")
     assert "hikvision" in maker_of("isapi.systemContact", "Hikvision.China")
     assert "dahua" in maker_of("wsd.scopes", "onvif://www.onvif.org/location/country/china")
-    [fw] = [h for h in RULES.match("dahua.softwareVersion", "2.622.00LR000.10.R") if h.rule.file == "firmware"]
+    [fw] = [
+        h
+        for h in RULES.match("dahua.softwareVersion", "2.622.00LR000.10.R")
+        if h.rule.file == "firmware"
+    ]
     assert (fw.extracted["oem_code"], fw.extracted["brand"]) == ("LR", "lorex")
 
 
-BROKEN = '''
+BROKEN = """
 description = "deliberately broken"
 fields = ["http.server"]
 
@@ -98,7 +104,7 @@ weight = "banner"
 source = "test"
 captures = { 1 = "x" }
 examples = [{ value = "ab" }]
-'''
+"""
 
 
 def _broken_dir(tmp_path: Path) -> Path:
@@ -112,9 +118,14 @@ def test_verify_reports_each_broken_entry_with_its_line(tmp_path: Path) -> None:
     directory = _broken_dir(tmp_path)
     problems = [str(p) for p in verify(directory)]
     path = directory / "broken.toml"
-    assert f"{path}:22: example 'Bad/1' of rule wrong-extraction: version: expected '2', got '1'" in problems
+    assert (
+        f"{path}:22: example 'Bad/1' of rule wrong-extraction: version: expected '2', got '1'"
+        in problems
+    )
     assert any(p.startswith(f"{path}:15:") and "nobody_we_know" in p for p in problems)
-    assert any(p.startswith(f"{path}:30:") and "swallowed by earlier rule good" in p for p in problems)
+    assert any(
+        p.startswith(f"{path}:30:") and "swallowed by earlier rule good" in p for p in problems
+    )
     assert any(p.startswith(f"{path}:33:") and "2 capture group(s)" in p for p in problems)
     assert len(problems) == 4
 
@@ -147,5 +158,7 @@ def test_invalid_toml_is_a_problem_not_a_crash(tmp_path: Path) -> None:
 def test_first_match_wins_within_a_file() -> None:
     rule_file = next(f for f in RULES.files if f.name == "firmware")
     assert check_file(rule_file) == []
-    hits = [h for h in RULES.match("onvif.firmware", "2.620.00AC000.3.R") if h.rule.file == "firmware"]
+    hits = [
+        h for h in RULES.match("onvif.firmware", "2.620.00AC000.3.R") if h.rule.file == "firmware"
+    ]
     assert [h.rule.id for h in hits] == ["dahua-firmware-oem-ac"]

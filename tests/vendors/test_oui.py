@@ -116,7 +116,7 @@ IEEE_OUI = (
     "Registry,Assignment,Organization Name,Organization Address\n"
     'MA-L,4CBD8F,"Hangzhou Hikvision Digital Technology Co.,Ltd.","No.555 Qianmo Road Hangzhou '
     'Zhejiang CN 310052 "\n'
-    "MA-L,3CEF8C,\"Zhejiang Dahua Technology Co., Ltd.\",\"No.1199 Bin An Road Hangzhou CN \"\n"
+    'MA-L,3CEF8C,"Zhejiang Dahua Technology Co., Ltd.","No.1199 Bin An Road Hangzhou CN "\n'
 )
 
 
@@ -132,8 +132,14 @@ def test_ieee_csv_rows_become_blocks() -> None:
     ("text", "where"),
     [
         ("Name,Address\nfoo,bar\n", "oui.csv:1"),
-        ("Registry,Assignment,Organization Name,Organization Address\nMA-X,4CBD8F,X,Y\n", "oui.csv:2"),
-        ("Registry,Assignment,Organization Name,Organization Address\nMA-M,4CBD8,X,Y\n", "oui.csv:2"),
+        (
+            "Registry,Assignment,Organization Name,Organization Address\nMA-X,4CBD8F,X,Y\n",
+            "oui.csv:2",
+        ),
+        (
+            "Registry,Assignment,Organization Name,Organization Address\nMA-M,4CBD8,X,Y\n",
+            "oui.csv:2",
+        ),
     ],
 )
 def test_bad_ieee_csv_is_reported_with_its_line(text: str, where: str) -> None:
