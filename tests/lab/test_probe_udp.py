@@ -160,7 +160,10 @@ def test_ssdp_finds_upnp_devices_and_reads_their_descriptions(lab: LabState) -> 
     assert replies == _with(lab, "ssdp")
     assert described and described <= replies
     assert all(o.fields.get("ssdp.manufacturer") for o in observations if o.method == "description")
-    assert {e.ip for e in errors} <= replies | _garbage(lab, ssdp.PORT)
+    hostile = _hostile(lab, "ssdp", "raw_description")  # entity bomb, XXE
+    assert described == replies - hostile
+    assert {e.ip for e in errors if e.kind == "parse"} == hostile | _garbage(lab, ssdp.PORT)
+    assert not any("root:" in e.message for e in errors)  # /etc/passwd never read
     assert elapsed < 1.5 + 2.0
     assert _kinds_sent(lab, since, "ssdp") == {"M-SEARCH"}
     _check_expect(lab, "ssdp", replies, {e.ip for e in errors})
