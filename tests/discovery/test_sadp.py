@@ -167,3 +167,11 @@ def test_probe_refuses_to_send_from_the_machines_namespace():
 
     with pytest.raises(UnsafeNetworkError, match="refusing to send"):
         asyncio.run(run())
+
+
+def test_every_fixture_cites_its_source():
+    readme = (FIXTURES / "README.md").read_text()
+    files = sorted(p.name for p in FIXTURES.iterdir() if p.name != "README.md")
+    assert files, "fixtures folder is empty"
+    missing = [name for name in files if f"`{name}`" not in readme]
+    assert not missing, f"fixtures without a source line in fixtures/README.md: {missing}"
