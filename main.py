@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vendors.policy_cli",
     "vendors.cli",
     "inventory.cli",
+    "gui.cli",
 )
 
 EXIT_OK = 0
@@ -53,9 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        if argv is None and len(sys.argv) == 1:
-            parser.print_help()
-            return EXIT_OK
+        if args.command is None:  # no command: the desktop app
+            from gui.cli import cmd_gui  # noqa: PLC0415 - Qt loads only for the GUI
+
+            return cmd_gui(parser.parse_args(["gui"]))
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:

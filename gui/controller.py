@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 ScanFactory = Callable[[], AsyncIterator[object]]
 
 BATCH_SECONDS = 0.05
+GRACE_SECONDS = 0.8  # a graceful stop that takes longer is cut off
 
 
 class ScanController(QObject):
@@ -40,15 +41,19 @@ class ScanController(QObject):
         self._task: asyncio.Task[None] | None = None
         self._cancelled = False
         self._active = False
+        self._on_cancel: Callable[[], None] | None = None
 
     @property
     def running(self) -> bool:
         return self._active
 
-    def start(self, factory: ScanFactory) -> None:
+    def start(self, factory: ScanFactory, on_cancel: Callable[[], None] | None = None) -> None:
+        """Run the scan; ``on_cancel`` asks it to stop gracefully (it then reports what it
+        found and finishes); if it has not within ``GRACE_SECONDS`` its task is cancelled."""
         if self.running:
             raise RuntimeError("a scan is already running")
         self._cancelled = False
+        self._on_cancel = on_cancel
         self._active = True
         ready = threading.Event()
         self._thread = threading.Thread(
@@ -61,7 +66,12 @@ class ScanController(QObject):
         """Ask the scan to stop; it keeps what it found and emits finished(True)."""
         self._cancelled = True
         loop, task = self._loop, self._task
-        if loop is not None and task is not None and not loop.is_closed():
+        if loop is None or task is None or loop.is_closed():
+            return
+        if self._on_cancel is not None:
+            self._on_cancel()
+            loop.call_soon_threadsafe(lambda: loop.call_later(GRACE_SECONDS, task.cancel))
+        else:
             loop.call_soon_threadsafe(task.cancel)
 
     def wait(self, timeout: float | None = None) -> bool:

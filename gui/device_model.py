@@ -149,11 +149,24 @@ class DeviceTableModel(QAbstractTableModel):
             col = self.columnCount() - 1
             self.dataChanged.emit(self.index(0, col), self.index(len(self._devices) - 1, col))
 
-    def upsert(self, device: Device, old_key: str | None = None) -> int:
-        """Insert a new device or refresh an existing one (by key); returns its row."""
+    def upsert(self, device: Device, replaces: Sequence[str] = ()) -> int:
+        """Insert a new device or refresh an existing one; returns its row.
+
+        ``replaces`` names keys the device was known by before (the scanner re-keys a device
+        when it learns its MAC, and fuses two rows that turn out to be one box): the first
+        such row is reused, any other is removed.
+        """
         row = self._row_of.get(device.key)
-        if row is None and old_key is not None:
-            row = self._row_of.pop(old_key, None)
+        for old in replaces:
+            old_row = self._row_of.get(old)
+            if old == device.key or old_row is None:
+                continue
+            if row is None:
+                row = old_row
+                del self._row_of[old]
+            else:
+                self._remove_row(old_row)
+                row = self._row_of.get(device.key, row)
         if row is None:
             row = len(self._devices)
             self.beginInsertRows(QModelIndex(), row, row)
@@ -167,6 +180,13 @@ class DeviceTableModel(QAbstractTableModel):
         self._row_of[device.key] = row
         self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
         return row
+
+    def _remove_row(self, row: int) -> None:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._devices[row]
+        del self._haystack[row]
+        self._row_of = {d.key: i for i, d in enumerate(self._devices)}
+        self.endRemoveRows()
 
     def device_at(self, row: int) -> Device | None:
         return self._devices[row] if 0 <= row < len(self._devices) else None

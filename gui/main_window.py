@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self._started = time.monotonic()
         self._tick.start()
         factory = self.context.scan_factory
-        self.controller.start(lambda: factory(request))
+        self.controller.start(lambda: factory(request), on_cancel=request.stop.set)
 
     def edit_credentials(self) -> None:
         CredentialsDialog(self.credentials, self).exec()
@@ -219,15 +219,18 @@ class MainWindow(QMainWindow):
         for event in batch:
             kind = type(event).__name__
             if kind in ("DeviceFound", "DeviceUpdated"):
-                self._on_device(event.device)  # type: ignore[attr-defined]
+                self._on_device(event.device, getattr(event, "replaces", ()))  # type: ignore[attr-defined]
             elif kind == "Progress":
                 self._on_progress(event)
             elif kind == "DeviceError":
                 self.errors.append(event)
+                device = getattr(event, "device", None)
+                if isinstance(device, Device):
+                    self._on_device(device)
         self.found_label.setText(f"{self.model.rowCount()} devices")
 
-    def _on_device(self, device: Device) -> None:
-        self.model.upsert(device)
+    def _on_device(self, device: Device, replaces: Sequence[str] = ()) -> None:
+        self.model.upsert(device, replaces)
         maker = device.identity.maker if device.identity else None
         if maker and self.filter_maker.findData(maker) < 0:
             self.filter_maker.addItem(self.context.maker_names.get(maker, maker), maker)
@@ -237,7 +240,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, event: object) -> None:
         phase = str(getattr(event, "phase", ""))
-        done, total = getattr(event, "hosts_done", 0), getattr(event, "hosts_total", 0)
+        done, total = getattr(event, "done", 0), getattr(event, "total", 0)
         self.phase_label.setText(phase.capitalize() or "Scanning")
         if total:
             self.progress.setRange(0, int(total))
@@ -282,6 +285,15 @@ class MainWindow(QMainWindow):
     def _focus_filter(self) -> None:
         self.filter_text.setFocus()
         self.filter_text.selectAll()
+
+    def select_first_flagged(self) -> bool:
+        """Select the first device with a flagged verdict (for screenshots and demos)."""
+        for row in range(self.proxy.rowCount()):
+            dev = self.proxy.index(row, 0).data(DEVICE_ROLE)
+            if isinstance(dev, Device) and any(v.status.flagged for v in dev.verdicts.values()):
+                self.table.setCurrentIndex(self.proxy.index(row, 0))
+                return True
+        return False
 
     def select_device(self, key: str) -> bool:
         row = self.model.row_of(key)

@@ -7,6 +7,7 @@ window's job.
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,7 @@ class ScanRequest:
     jurisdictions: tuple[str, ...]
     policies: tuple[str, ...]
     credentials: CredentialStore | None = field(default=None, repr=False)
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -1,0 +1,135 @@
+"""Starting the desktop app: build its context from the same objects the CLI uses.
+
+``run_app`` is what ``camaudit`` (no arguments) and ``camaudit gui`` call; ``camaudit demo``
+runs it inside the lab's scanner namespace with the lab preset.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from core.model import Scan, SiteProfile
+from discovery.scan import ScanEvent, ScanOptions, scan
+from gui.main_window import AppContext, MainWindow, ScanFactory
+from gui.scan_panel import ScanRequest
+from inventory.scan_sink import open_store_sink
+from vendors.catalogue import load_catalogue
+from vendors.policies import load_policies
+from vendors.versions import data_versions
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    interface: str | None = None
+    targets: tuple[str, ...] = ()
+    db: Path | None = None
+    scan_now: bool = False
+    screenshot: Path | None = None
+    quit_after_scan: bool = False
+    settings_scope: str = "camaudit"
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown, or None when one can."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform.startswith(("offscreen", "minimal", "vnc")):
+        return None
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return (
+            "camaudit's window needs a display: run it in a desktop session, or under a "
+            "virtual one (`xvfb-run -a camaudit ...`), or set QT_QPA_PLATFORM=offscreen "
+            "for a screenshot-only run"
+        )
+    return None
+
+
+def load_names() -> dict[str, str]:
+    """Catalogue ids -> display names for makers and brands."""
+    cat = load_catalogue()
+    names = {b.id: b.name for b in cat.brands.values()}
+    names.update({m.id: m.name for m in cat.makers.values()})
+    return names
+
+
+def load_policy_choices() -> list[tuple[str, str]]:
+    return [(p.id, p.title) for p in load_policies().packs]
+
+
+def make_scan_factory(db: Path | None) -> ScanFactory:
+    """The function the window calls to scan: discovery.scan with the store as a sink."""
+
+    def factory(request: ScanRequest) -> AsyncIterator[ScanEvent]:
+        site = SiteProfile(uses=(request.site_use,), jurisdictions=request.jurisdictions)
+        options = ScanOptions(
+            interface=request.interface,
+            methods=request.methods,
+            site=site,
+            policies=request.policies,
+            credentials=request.credentials or (lambda ip: None),
+            stop=request.stop,
+        )
+        record = Scan(
+            targets=request.targets,
+            methods=request.methods,
+            site=site,
+            policies=request.policies,
+            options={"interface": request.interface or ""},
+            data_versions=data_versions(),
+        )
+        options.on_event.append(open_store_sink(record, db))
+        networks = [ipaddress.IPv4Network(t, strict=False) for t in request.targets]
+        return scan(networks, options)
+
+    return factory
+
+
+def build_context(options: LaunchOptions) -> AppContext:
+    return AppContext(
+        policies=load_policy_choices(),
+        scan_factory=make_scan_factory(options.db),
+        preset_interface=options.interface,
+        preset_targets=options.targets,
+        maker_names=load_names(),
+        data_versions=data_versions(),
+        settings_scope=options.settings_scope,
+    )
+
+
+def run_app(options: LaunchOptions) -> int:
+    problem = display_problem()
+    if problem:
+        print(f"camaudit: {problem}", file=sys.stderr)
+        return 1
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("camaudit")
+    app.setOrganizationName("camaudit")
+    window = MainWindow(build_context(options))
+    window.show()
+    if options.screenshot or options.quit_after_scan:
+        window.scan_finished.connect(lambda _c: _finish(window, options))
+    if options.scan_now or options.screenshot:
+        QTimer.singleShot(300, window.start_scan)
+    return int(app.exec())
+
+
+def _finish(window: MainWindow, options: LaunchOptions) -> None:
+    def shoot() -> None:
+        if options.screenshot:
+            window.select_first_flagged()
+            QApplication.processEvents()
+            window.grab().save(str(options.screenshot))
+            print(f"screenshot saved: {options.screenshot}")
+        window.close()
+        QApplication.quit()
+
+    QTimer.singleShot(500, shoot)
