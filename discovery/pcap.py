@@ -269,8 +269,9 @@ def _add_quiet_hosts(result: PcapResult, talkers: Mapping[str, Mapping[str, dt.d
     """Hosts that only ever sent IP traffic (a phone running the camera app, say).
 
     A MAC seen with exactly one private source address, and not already tied to an address
-    by what it announced (ARP, DHCP, discovery replies), is taken as a LAN host.  A MAC behind several addresses is a router
-    forwarding other hosts' traffic, so it names none of them.
+    by what it announced (ARP, DHCP, discovery replies), is taken as a LAN host.  A MAC
+    behind several addresses is a router forwarding other hosts' traffic, so it names none
+    of them.
     """
     bound = {o.mac for o in result.observations if o.ip}
     for mac, ips in talkers.items():
