@@ -503,7 +503,13 @@ def teardown(prefix: str, subnet: str | None = None) -> None:
 
 
 def is_live(state: LabState) -> bool:
-    """A lab is live while its emulator runs, or while its `lab up` is still building it."""
+    """A lab is live while its emulator runs, or while its `lab up` is still building it.
+
+    A lab bound to a process (a test session's) dies with it, even if its emulator runs on.
+    """
+    bound = int(state.extra.get("bound_to") or 0)
+    if bound and not pid_alive(bound):
+        return False
     if emulator_alive(state.emulator_pid):
         return True
     return state.emulator_pid == 0 and pid_alive(state.owner_pid)
@@ -569,10 +575,12 @@ def up(
     prefix: str = lab_state.DEFAULT_PREFIX,
     service_package: str = "lab.services",
     ready_timeout: float = READY_TIMEOUT,
+    bound_to: int | None = None,
 ) -> LabState:
     """Build a lab and start its emulator; returns once every device is serving.
 
     A running lab with the same prefix is replaced; crashed labs are cleaned up first.
+    With ``bound_to`` (a pid), the lab counts as a leftover once that process is gone.
     """
     require_root()
     require_machine_namespace()
@@ -585,6 +593,8 @@ def up(
         subnet = choose_subnet(len(devices), [t for t in taken if t.version == 4])
         state = plan(devices, prefix, ipaddress.IPv4Network(subnet))
         state.service_package = service_package
+        if bound_to:
+            state.extra["bound_to"] = bound_to
         state.save()
         _write_devices(state, devices)
         try:

@@ -37,7 +37,7 @@ def lab() -> Iterator[LabState]:
     specs = profile.build_mix(int(count) if count else None)
     prefix = _session_prefix()
     with machine_namespace():
-        state = netns.up(specs, prefix=prefix)
+        state = netns.up(specs, prefix=prefix, bound_to=os.getpid())
     try:
         failures = state.extra.get("failures") or []
         if failures:
@@ -75,7 +75,9 @@ def make_lab() -> Iterator[Callable[..., LabState]]:
     ) -> LabState:
         made.append(prefix)
         with machine_namespace():
-            return netns.up(devices, prefix=prefix, service_package=service_package)
+            return netns.up(
+                devices, prefix=prefix, service_package=service_package, bound_to=os.getpid()
+            )
 
     yield build
     with machine_namespace():

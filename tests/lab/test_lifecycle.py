@@ -7,12 +7,13 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from lab import netns
+from lab import netns, profile
 from lab import state as lab_state
 from lab.state import LabState
 from tests.lab.helpers import ip_json, lab_unavailable, machine_namespace, run_cli
@@ -76,24 +77,33 @@ def test_second_lab_coexists_and_down_leaves_nothing(lab: LabState) -> None:
 
 @pytest.mark.lab
 def test_next_up_cleans_up_after_crashed_labs(lab: LabState) -> None:
-    crashed, orphan, fresh = _prefix("k"), _prefix("o"), _prefix("f")
+    crashed, orphan, bound, fresh = (_prefix(t) for t in "kobf")
+    session = subprocess.Popen(["sleep", "60"])  # stands in for a test session that dies
     try:
         first, _ = _up(crashed)
         second, _ = _up(orphan)
+        with machine_namespace():
+            third = netns.up(profile.build_mix(1), prefix=bound, bound_to=session.pid)
         os.kill(first.emulator_pid, signal.SIGKILL)
         os.kill(second.emulator_pid, signal.SIGKILL)
         # The orphan also lost its state directory: only its names are left to go by.
         shutil.rmtree(lab_state.run_dir() / orphan)
-        time.sleep(0.2)
+        session.kill()
+        session.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and netns.emulator_alive(first.emulator_pid):
+            time.sleep(0.02)  # SIGKILL is delivered asynchronously
         status = run_cli("lab", "status", "--prefix", crashed)
         assert status.returncode == 1 and "CRASHED" in status.stdout
         _up(fresh)
         _assert_gone(crashed, first.subnet, first.emulator_pid)
         _assert_gone(orphan, second.subnet, second.emulator_pid)
+        _assert_gone(bound, third.subnet, third.emulator_pid)  # its emulator was still alive
         assert netns.emulator_alive(lab.emulator_pid), "a live lab is not a leftover"
     finally:
-        run_cli("lab", "down", "--prefix", fresh)
-        run_cli("lab", "down", "--prefix", crashed)
+        session.kill()
+        for prefix in (fresh, crashed, bound):
+            run_cli("lab", "down", "--prefix", prefix)
 
 
 @pytest.mark.lab
