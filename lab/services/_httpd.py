@@ -21,6 +21,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from lab.services import _tls
 from lab.services.base import DeviceContext
 
 MAX_HEAD = 16 * 1024
@@ -90,9 +91,10 @@ NO_CREDENTIALS = Credentials(None, None, valid=False)
 class HttpSite:
     """The routes of one device's HTTP port."""
 
-    def __init__(self, ctx: DeviceContext, port: int) -> None:
+    def __init__(self, ctx: DeviceContext, port: int, tls: bool = False) -> None:
         self.ctx = ctx
         self.port = port
+        self.tls = tls
         self.routes: list[tuple[str, bool, Handler]] = []  # (path, prefix?, handler)
         self.nonces: OrderedDict[str, None] = OrderedDict()
         self.server: asyncio.AbstractServer | None = None
@@ -142,7 +144,10 @@ class HttpSite:
 
     async def start(self) -> None:
         sock = self.ctx.tcp_socket(self.port)
-        self.server = await asyncio.start_server(self._connection, sock=sock, limit=MAX_HEAD)
+        context = _tls.server_context(self.ctx) if self.tls else None
+        self.server = await asyncio.start_server(
+            self._connection, sock=sock, limit=MAX_HEAD, ssl=context
+        )
 
     def close(self) -> None:
         if self.server is not None:
@@ -161,7 +166,7 @@ class HttpSite:
                 await write_response(writer, response, self.style, request.method)
                 if self.style.closes or _client_closes(request):
                     break
-        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, BadRequest) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, BadRequest) as exc:
             if isinstance(exc, BadRequest):
                 with contextlib.suppress(ConnectionError):
                     await write_response(writer, Response(400, b"bad request\n"), self.style, "GET")
@@ -390,12 +395,12 @@ def _key(ctx: DeviceContext, port: int) -> tuple[str, str, int]:
     return (ctx.netns, ctx.name, port)
 
 
-async def site_for(ctx: DeviceContext, port: int) -> HttpSite:
+async def site_for(ctx: DeviceContext, port: int, tls: bool = False) -> HttpSite:
     """The device's HTTP site on ``port``, opening the socket the first time it is asked for."""
     key = _key(ctx, port)
     site = _SITES.get(key)
     if site is None:
-        site = HttpSite(ctx, port)
+        site = HttpSite(ctx, port, tls)
         _SITES[key] = site
         try:
             await site.start()

@@ -13,6 +13,8 @@
   ``GET /cgi-bin/magicBox.cgi?action=<action>`` (``key=value\\r\\n`` lines).
 * ``rpc2_login = true``: Dahua ``POST /RPC2_Login`` answers the unauthenticated login
   challenge (mac, random, realm ``Login to <serial>``, code 268632079).
+* ``https_port``: the same pages over TLS with a self-signed certificate made at start
+  (subject CN = the device IP, O = ``tls_org``).
 * ``huge_mb``: ``/`` streams this many MB (hostile).
 * ``[[services.http.routes]]``: ``path``, ``status``, ``content_type``, ``body`` served as
   given (hostile bodies, UPnP XML with entity bombs ...).
@@ -238,3 +240,7 @@ def favicon(seed: str) -> bytes:
 async def start(ctx: DeviceContext) -> None:
     site = await _httpd.site_for(ctx, _httpd.http_port(ctx))
     WebServer(ctx, site).install()
+    https_port = ctx.service("http").get("https_port")
+    if isinstance(https_port, int):
+        secure = await _httpd.site_for(ctx, https_port, tls=True)
+        WebServer(ctx, secure).install()

@@ -183,3 +183,31 @@ def test_garbage_requests_are_survived(device):
             data = sock.recv(4096)
             assert data == b"" or data.startswith(b"HTTP/1.1 400")
     assert _get(cam.ip, "/")[0] == 200
+
+
+def test_https_serves_the_same_pages_with_a_self_signed_certificate(device):
+    import socket
+    import ssl
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    cam = device("hikvision-ipc").start("http")
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # self-signed, as on the real camera
+    with (
+        socket.create_connection((cam.ip, 443), timeout=5) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := tls.recv(65536):
+            reply += chunk
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    assert reply.startswith(b"HTTP/1.0 200 OK\r\n") and b"Server: App-webs/\r\n" in reply
+    cert = x509.load_der_x509_certificate(der)
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == cam.ip
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Hikvision"
+    assert cert.issuer == cert.subject

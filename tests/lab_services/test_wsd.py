@@ -112,3 +112,31 @@ def test_garbage_and_bombs_are_recorded_and_survived(device):
         assert cam.udp(3702, junk, timeout=0.3) is None
     assert cam.udp(3702, _probe()[1]) is not None
     assert cam.kinds("wsd").count("non-probe") == 4
+
+
+def test_ws_discovery_2009_probe_answered_only_where_the_profile_says(device, mix):
+    from tests.lab_services.conftest import Device
+
+    # nmap 7.93 nselib/wsdd.lua "wcf" probe (WS-Discovery 1.1, 2009/01 namespaces)
+    wcf = (
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+        'xmlns:a="http://www.w3.org/2005/08/addressing"><s:Header>'
+        "<a:Action>http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01/Probe</a:Action>"
+        f"<a:MessageID>urn:uuid:{uuid.uuid4()}</a:MessageID>"
+        "<a:To>urn:docs-oasis-open-org:ws-dd:ns:discovery:2009:01</a:To></s:Header><s:Body>"
+        '<Probe xmlns="http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01"/></s:Body></s:Envelope>'
+    ).encode()
+    onvif_only = device("dahua-ipc").start("wsd")
+    assert onvif_only.udp(3702, wcf, timeout=0.3) is None
+    spec = mix["windows-pc"]
+    profile = {
+        **spec.profile,
+        "services": {"wsd": {**spec.profile["services"]["wsd"], "versions": ["2005", "2009"]}},
+    }
+    both = Device(onvif_only.loop, profile, spec.mac, index=1).start("wsd")
+    reply = both.udp(3702, wcf)
+    assert reply is not None
+    root = ET.fromstring(reply)
+    d2009 = "{http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01}"
+    assert root.find(f".//{d2009}ProbeMatch") is not None
+    assert _text(root, ".//{http://www.w3.org/2005/08/addressing}RelatesTo").startswith("urn:uuid:")
