@@ -54,10 +54,10 @@ def display_problem() -> str | None:
 
 
 def load_names() -> dict[str, str]:
-    """Catalogue ids -> display names for makers and brands."""
+    """Catalogue ids -> display names; a brand's short name wins over a maker's legal one."""
     cat = load_catalogue()
-    names = {b.id: b.name for b in cat.brands.values()}
-    names.update({m.id: m.name for m in cat.makers.values()})
+    names = {m.id: m.name for m in cat.makers.values()}
+    names.update({b.id: b.name for b in cat.brands.values()})
     return names
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from core.model import Device, Identity, Reason, Relationship, Verdict
 from gui import badges
+from gui.device_model import SEVERITY
 
 
 def _e(value: object) -> str:
@@ -92,7 +93,7 @@ def verdicts_html(verdicts: Mapping[str, Verdict]) -> str:
     if not verdicts:
         return "<h3>Verdicts</h3><p>No policy applied.</p>"
     out = ["<h3>Verdicts</h3>"]
-    for policy, v in verdicts.items():
+    for policy, v in sorted(verdicts.items(), key=lambda kv: (SEVERITY[kv[1].status], kv[0])):
         st = badges.style(v.status)
         out.append(
             f"<p><b>{_e(policy)}</b>: <span style='background:{st.colour};color:{st.text_colour}'>"

@@ -42,6 +42,7 @@ from gui.scan_panel import ScanPanel, ScanRequest
 from gui.summary import SummaryView
 from gui.util import named
 
+MAX_COLUMN_WIDTH = 200
 ScanFactory = Callable[[ScanRequest], AsyncIterator[object]]
 
 
@@ -128,13 +129,18 @@ class MainWindow(QMainWindow):
         col.setContentsMargins(0, 0, 0, 0)
         col.addLayout(bar)
         col.addWidget(self.table)
+        # Table above details: both get the full width (verdict columns and evidence
+        # tables are wide); the scan panel sits on the left.
+        right = named(QSplitter(Qt.Orientation.Vertical, self), "tableDetailsSplitter")
+        right.addWidget(centre)
+        right.addWidget(self.details)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
         split = named(QSplitter(Qt.Orientation.Horizontal, self), "mainSplitter")
         split.addWidget(self.panel)
-        split.addWidget(centre)
-        split.addWidget(self.details)
-        split.setStretchFactor(1, 3)
-        split.setStretchFactor(2, 2)
-        self.splitter = split
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        self.splitter, self.right_splitter = split, right
         self.tabs.addTab(split, "Devices")
         self.tabs.addTab(self.summary, "Summary")
         self.setCentralWidget(self.tabs)
@@ -196,6 +202,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "camaudit", "Choose an interface or enter targets.")
             return
         self.model.set_policies(list(request.policies))
+        self.summary.policy.clear()
         self.model.clear()
         self.errors.clear()
         self.details.show_device(None)
@@ -254,7 +261,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(1)
         n = self.model.rowCount()
         self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
         self.refresh_summary()
         self.scan_finished.emit(cancelled)
 
@@ -267,6 +274,13 @@ class MainWindow(QMainWindow):
     def _update_elapsed(self) -> None:
         if self._started:
             self.elapsed_label.setText(f"{time.monotonic() - self._started:.0f} s")
+
+    def fit_columns(self) -> None:
+        """Size columns to their contents, but no column wider than MAX_COLUMN_WIDTH."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for col in range(header.count()):
+            header.resizeSection(col, min(header.sectionSize(col), MAX_COLUMN_WIDTH))
 
     def refresh_summary(self, diff_html: str = "") -> None:
         self.summary.update_summary(
@@ -320,9 +334,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 850)
-        state = self.settings.value("window/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
+        policies = self.settings.value("scan/policies")
+        if isinstance(policies, list) and policies:
+            self.panel.set_checked_policies([str(p) for p in policies])
+        for key, splitter in (("window/splitter", self.splitter),
+                              ("window/right_splitter", self.right_splitter)):  # fmt: skip
+            state = self.settings.value(key)
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.running:
@@ -330,4 +349,6 @@ class MainWindow(QMainWindow):
             self.controller.wait(2.0)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("window/right_splitter", self.right_splitter.saveState())
+        self.settings.setValue("scan/policies", list(self.panel.checked_policies()))
         super().closeEvent(event)

@@ -48,6 +48,9 @@ METHODS: tuple[tuple[str, str], ...] = (
     ("onvif", "ONVIF device queries (identity needs credentials)"),
 )
 
+# Checked at first start (US federal rules); the user's later choice is remembered.
+DEFAULT_POLICIES = ("ndaa889", "fcc_covered_list")
+
 SITE_USE_LABELS: dict[SiteUse, str] = {
     SiteUse.GENERAL_COMMERCIAL: "General commercial",
     SiteUse.PUBLIC_SAFETY: "Public safety",
@@ -148,7 +151,7 @@ class ScanPanel(QWidget):
         for code, label in JURISDICTIONS:
             self._checkable(self.jurisdictions, label, code, checked=code == "us")
         for pid, title in policies:
-            self._checkable(self.policies, f"{pid} — {title}", pid, checked=True)
+            self._checkable(self.policies, f"{pid} — {title}", pid, checked=pid in DEFAULT_POLICIES)
         context = QFormLayout()
         context.addRow("Site use", self.site_use)
         context.addRow("Jurisdictions", self.jurisdictions)
@@ -211,6 +214,15 @@ class ScanPanel(QWidget):
             if isinstance(choice, InterfaceChoice) and choice.name == interface:
                 self.interface.setCurrentIndex(i)
         self.targets.setText(", ".join(targets))
+
+    def set_checked_policies(self, ids: Sequence[str]) -> None:
+        for i in range(self.policies.count()):
+            item = self.policies.item(i)
+            wanted = item.data(Qt.ItemDataRole.UserRole) in ids
+            item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+
+    def checked_policies(self) -> tuple[str, ...]:
+        return self._checked(self.policies)
 
     def request(self) -> ScanRequest:
         choice = self.interface.currentData()
