@@ -7,7 +7,6 @@ runs it inside the lab's scanner namespace with the lab preset.
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.model import Scan, SiteProfile
 from discovery.scan import ScanEvent, ScanOptions, scan
+from gui.display import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from gui.scan_panel import ScanRequest
 from inventory.scan_sink import open_store_sink
@@ -35,22 +35,6 @@ class LaunchOptions:
     screenshot: Path | None = None
     quit_after_scan: bool = False
     settings_scope: str = "camaudit"
-
-
-def display_problem() -> str | None:
-    """Why no window can be shown, or None when one can."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if platform.startswith(("offscreen", "minimal", "vnc")):
-        return None
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return (
-            "camaudit's window needs a display: run it in a desktop session, or under a "
-            "virtual one (`xvfb-run -a camaudit ...`), or set QT_QPA_PLATFORM=offscreen "
-            "for a screenshot-only run"
-        )
-    return None
 
 
 def load_names() -> dict[str, str]:
