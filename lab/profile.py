@@ -11,6 +11,20 @@ learn the address only when the emulator starts them.
 
 The mix file (``default_mix.toml``) lists ``[[device]]`` entries with ``profile`` and
 ``count``; ``build_mix(n)`` without a mix file cycles the realistic profiles instead.
+
+Profile layout (validated by :func:`load_profile`; ``python -m lab.profile`` checks them all):
+
+* ``id`` (= file name), ``title``, ``category`` (``realistic`` | ``hostile``), ``source``
+  (where every string comes from).
+* ``[mac]``: ``oui = "AA:BB:CC"`` (+ ``registrant``, the IEEE org name the test suite checks
+  against pymanuf), or ``mode = "random"`` (locally administered), or ``mode = "shared"``
+  with ``group`` (devices of one group share one MAC on purpose).
+* ``[identity]``: ``manufacturer``, ``model``, ``firmware``, ``serial`` (template),
+  ``hardware_id``, ``hostname`` - what ONVIF, SSDP and friends report by default.
+* ``[credentials]``: ``user``, ``password`` (lab-only secrets; never recorded).
+* ``[services.<name>]``: one table per service module in ``lab/services/`` (its docstring
+  lists its keys); a service runs iff its table is present.
+* ``[expect]``: see :attr:`Profile.expect`.
 """
 
 from __future__ import annotations
@@ -282,3 +296,26 @@ class _MacAllocator:
             if mac not in self.used and _FULL_MAC.match(mac):
                 return mac
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def main() -> int:
+    """``python -m lab.profile``: validate every profile and the default mix, list them."""
+    try:
+        profiles = load_profiles()
+        devices = build_mix()
+    except ProfileError as exc:
+        print(exc)
+        return 1
+    for profile in profiles.values():
+        expect = profile.expect
+        services = ", ".join(profile.data["services"])
+        print(
+            f"{profile.id:26} {profile.category:9} {expect['kind']:6} "
+            f"{expect['maker'] or '-':10} {services}"
+        )
+    print(f"{len(profiles)} profiles; default mix: {len(devices)} devices")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

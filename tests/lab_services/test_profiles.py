@@ -132,3 +132,20 @@ def test_mix_file_cycled_to_n(tmp_path):
     )
     devices = build_mix(5, mix_file=mix)
     assert [d.profile_id for d in devices] == ["axis-ipc", "windows-pc"] * 2 + ["axis-ipc"]
+
+
+def test_expected_makers_and_brands_are_catalogue_ids():
+    import tomllib
+
+    catalogue_file = Path(__file__).resolve().parents[2] / "vendors" / "data" / "catalogue.toml"
+    if not catalogue_file.exists():
+        pytest.skip("the brand catalogue is not there yet")
+    catalogue = tomllib.loads(catalogue_file.read_text(encoding="utf-8"))
+    for profile in load_profiles().values():
+        expect = profile.expect
+        if expect["maker"]:
+            assert expect["maker"] in catalogue["makers"], profile.id
+        if expect["brand"]:
+            assert (
+                expect["brand"] in catalogue["brands"] or expect["brand"] in catalogue["makers"]
+            ), profile.id
