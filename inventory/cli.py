@@ -277,10 +277,20 @@ def _meta(args: argparse.Namespace, settings: dict[str, str]) -> ReportMeta:
     return ReportMeta(
         organisation=pick(args.org, "organisation"),
         site=pick(args.site, "site"),
-        run_by=pick(args.by, "run_by"),
+        run_by=pick(args.by, "run_by") or _login(),
         signer=pick(args.signer, "signer"),
         signer_role=pick(args.role, "signer_role"),
     )
+
+
+def _login() -> str:
+    """The account running the report, when no name was given."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without a passwd entry)
+        return ""
 
 
 def _format(args: argparse.Namespace) -> str | None:

@@ -9,6 +9,7 @@ as interrupted.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.model import Scan, ScanStatus, utcnow
 from discovery.scan import DeviceError, DeviceFound, DeviceUpdated, Finished, ScanEvent
@@ -43,3 +44,15 @@ class StoreSink:
 def open_store_sink(record: Scan, db: Path | None = None) -> StoreSink:
     """A sink on ``db`` (default: ``$CAMAUDIT_DB`` or the user data folder)."""
     return StoreSink(Store(db or default_db_path()), record)
+
+
+def sink_factory(args: Any, record: Scan) -> StoreSink | None:
+    """For ``discovery.cli.SINK_FACTORIES``: a StoreSink when ``--save`` or ``--db`` was given.
+
+    The sink's ``scan_id`` is what ``inventory.history.new_devices(sink.store, sink.scan_id)``
+    takes for ``--notify-new`` once the scan has finished.
+    """
+    db = getattr(args, "db", None)
+    if not getattr(args, "save", False) and db is None:
+        return None
+    return open_store_sink(record, Path(db) if db is not None else None)

@@ -44,3 +44,25 @@ def test_events_become_a_stored_scan(tmp_path: Path) -> None:
     assert [d.key for d in loaded.devices] == [a.key, b.key, c.key]
     assert [e.kind for e in loaded.devices[2].errors] == ["bad_credentials"]
     assert [e.kind for e in errors] == ["unavailable", "timeout"]
+
+
+def test_sink_factory_follows_save_and_db(tmp_path: Path) -> None:
+    import argparse
+
+    from inventory.history import new_devices
+    from inventory.scan_sink import sink_factory
+
+    assert sink_factory(argparse.Namespace(save=False, db=None), scan()) is None
+    db = tmp_path / "scans.sqlite3"
+    sinks = []
+    for devices in (fleet(3), fleet(4)):
+        sink = sink_factory(argparse.Namespace(save=True, db=str(db)), scan())
+        assert sink is not None
+        sinks.append(sink)
+        for dev in devices:
+            sink(DeviceFound(dev))
+        sink(Finished(devices=tuple(devices), methods=("arp",), timings={}, cancelled=False))
+    last = sinks[-1]
+    assert [d.key for d in new_devices(last.store, last.scan_id)] == [fleet(4)[3].key]
+    for sink in sinks:
+        sink.store.close()
