@@ -19,9 +19,11 @@
 * ``[[services.http.routes]]``: ``path``, ``status``, ``content_type``, ``body`` served as
   given (hostile bodies, UPnP XML with entity bombs ...).
 
-Every request is recorded as ``"<METHOD> <path>"`` with the query, the peer and whether
-credentials were presented (and for which user).  Writes (anything but GET/HEAD, except
-the RPC2 login challenge) are recorded and refused with 403.
+Every request is recorded as ``"<METHOD> <path>"`` with the query, the peer, whether
+credentials were presented (and for which user) and ``write``: PUT/PATCH/DELETE, a POST to a
+vendor API path, or a CGI ``action=set...``.  Writes are refused with 403 (after the auth
+challenge, as a real device would); other POSTs to unknown paths get 404 (an ONVIF request
+to a camera with ONVIF off, for instance); the RPC2 login challenge is a read.
 """
 
 from __future__ import annotations
@@ -85,18 +87,31 @@ class WebServer:
     def _recorded(self, handler: _httpd.Handler) -> _httpd.Handler:
         async def wrapped(request: Request) -> Response:
             creds = self.site.check(request, self.realm)
-            self._record(request, creds)
+            self._record(request, creds, write=self.is_write(request))
             if request.method not in READ_METHODS:
-                return Response(403, b"<html><body>403 Forbidden</body></html>\n")
+                return Response(405, b"<html><body>405 Method Not Allowed</body></html>\n")
             return await handler(request)
 
         return wrapped
 
+    def is_write(self, request: Request) -> bool:
+        """A request that would change the device: PUT/PATCH/DELETE anywhere, a POST to a
+        vendor API (ISAPI, CGI), or a CGI ``action=set...`` (Dahua configManager)."""
+        if request.method in ("PUT", "PATCH", "DELETE"):
+            return True
+        if request.query.get("action", "").lower().startswith("set"):
+            return True
+        return request.method == "POST" and any(
+            request.path.startswith(prefix) for prefix in self.protected_prefixes()
+        )
+
     def _guarded(self, handler: _httpd.Handler) -> _httpd.Handler:
         async def wrapped(request: Request) -> Response:
             creds = self.site.check(request, self.realm)
-            write = request.method not in READ_METHODS
+            write = self.is_write(request)
             self._record(request, creds, write=write)
+            if request.method not in READ_METHODS and not write:
+                return Response(404, b"<html><body>404 Not Found</body></html>\n")
             if not self._needs_auth(request.path):
                 return Response(403, b"forbidden\n") if write else await handler(request)
             if not creds.valid:

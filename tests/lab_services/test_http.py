@@ -211,3 +211,19 @@ def test_https_serves_the_same_pages_with_a_self_signed_certificate(device):
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == cam.ip
     assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Hikvision"
     assert cert.issuer == cert.subject
+
+
+def test_dahua_set_config_is_a_write_and_soap_to_a_camera_without_onvif_is_not(device):
+    cam = device("dahua-ipc").start("http")
+    _, (status, _, _) = _digest(
+        cam.ip,
+        "/cgi-bin/configManager.cgi?action=setConfig&NTP.Enable=true",
+        "admin",
+        "Lab-Dahua-16",
+    )
+    assert status == 403
+    assert cam.records[-1][1] == "GET /cgi-bin/configManager.cgi" and cam.records[-1][2]["write"]
+    hik = device("hikvision-ipc").start("http")  # ONVIF is off on this firmware
+    status, _, _ = _get(hik.ip, "/onvif/device_service", "POST", body="<s:Envelope/>")
+    assert status == 404
+    assert hik.records[-1][1] == "POST /onvif/device_service" and not hik.records[-1][2]["write"]
