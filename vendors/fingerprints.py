@@ -88,15 +88,14 @@ class Rule:
     captures: Mapping[int, str]
     examples: tuple[Example, ...]
     line: int
+    ref: str = ""  # how a reason names this rule: ``<file>:<id>`` (filled in by __post_init__)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", f"{self.file}:{self.id}")
 
     @property
     def weight(self) -> float:
         return WEIGHTS[self.weight_class]
-
-    @property
-    def ref(self) -> str:
-        """How a reason names this rule: ``<file>:<id>``."""
-        return f"{self.file}:{self.id}"
 
     def extract(self, value: str) -> dict[str, str] | None:
         """Fixed params plus captured groups if ``value`` matches, else None."""
@@ -138,12 +137,21 @@ class Hit:
     extracted: dict[str, str]
 
 
+MATCH_CACHE_SIZE = 100_000
+
+
 @dataclass(slots=True)
 class RuleSet:
-    """All rule files, indexed by field (the index is filled lazily per field name)."""
+    """All rule files, indexed by field (the index is filled lazily per field name).
+
+    Results of ``match`` are memoised per (field, value): a fleet repeats the same models,
+    firmware and banners, and hits are never mutated by their users.
+    """
 
     files: list[RuleFile]
+    cache: bool = True
     _by_field: dict[str, list[list[Rule]]] = field(default_factory=dict, repr=False)
+    _hits: dict[tuple[str, str], list[Hit]] = field(default_factory=dict, repr=False)
 
     def rules_for(self, name: str) -> list[list[Rule]]:
         """Per file, the rules that apply to field ``name`` (file order, rule order)."""
@@ -160,7 +168,18 @@ class RuleSet:
         return cached
 
     def match(self, name: str, value: str) -> list[Hit]:
-        """The first matching rule of each file that applies to ``name``."""
+        """The first matching rule of each file that applies to ``name`` (do not mutate)."""
+        if not self.cache:
+            return self._match(name, value)
+        key = (name, value)
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= MATCH_CACHE_SIZE:
+                self._hits.clear()
+            hits = self._hits[key] = self._match(name, value)
+        return hits
+
+    def _match(self, name: str, value: str) -> list[Hit]:
         hits = []
         for rules in self.rules_for(name):
             for rule in rules:

@@ -38,6 +38,7 @@ LIKELY_BELOW = 0.55  # a maker resting only on weaker single reasons is worded "
 USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at most this much
 BRAND_ONLY_CONFIDENCE = 0.25
 CONFLICT_PENALTY = 0.6
+REASON_CACHE_SIZE = 50_000
 
 # Fields whose value names a brand or maker, and how much a catalogue name match there counts.
 BRAND_FIELDS: dict[str, str] = {
@@ -75,6 +76,7 @@ _RELATIONSHIP_OF_LINK = {
     "oem": Relationship.OEM,
     "reseller": Relationship.OEM,
 }
+_MAC_FIELDS = frozenset(MAC_FIELDS)
 _LINK_PREFERENCE = ("own_brand", "subsidiary", "affiliate", "oem", "former_subsidiary", "reseller")
 
 
@@ -101,6 +103,23 @@ class Engine:
     rules: RuleSet
     catalogue: Catalogue
     registry: OuiRegistry
+    memo: bool = True  # reuse Reason objects for recurring values (off: for benchmarks)
+    _kinds: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    _families: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict, repr=False)
+    # Reasons are immutable and the same banner / model / firmware recurs across a fleet.
+    _reasons: dict[tuple[object, ...], Reason] = dataclasses.field(default_factory=dict, repr=False)
+
+    def reason(self, claim: _Claim) -> Reason:
+        key = (claim.rule, claim.field, claim.value, claim.weight, claim.maker, claim.brand,
+               claim.likely, claim.detail)  # fmt: skip
+        if not self.memo:
+            return _reason(self.catalogue, claim)
+        cached = self._reasons.get(key)
+        if cached is None:
+            if len(self._reasons) >= REASON_CACHE_SIZE:
+                self._reasons.clear()
+            cached = self._reasons[key] = _reason(self.catalogue, claim)
+        return cached
 
     def identify(
         self, evidence: Device | Mapping[str, EvidenceValue], on: dt.date | None = None
@@ -116,7 +135,7 @@ class Engine:
         seen_rules: set[str] = set()
         seen_macs: set[str] = set()
         for name, value in pairs:
-            if name in MAC_FIELDS:
+            if name in _MAC_FIELDS:
                 claims.extend(self._mac_claims(name, value, seen_macs))
             for hit in self.rules.match(name, value):
                 self._add_hit(hit, claims, seen_rules)
@@ -146,10 +165,26 @@ class Engine:
             claims.extend(self._brand_name_claims(hit.field, brand_name, "onvif", claims))
 
     def rules_kind(self, file_name: str) -> str:
-        for rule_file in self.rules.files:
-            if rule_file.name == file_name:
-                return rule_file.kind
-        return ""
+        kinds = self._kinds
+        if not kinds:
+            kinds.update({f.name: f.kind for f in self.rules.files})
+        return kinds.get(file_name, "")
+
+    def related(self, a: str, b: str) -> bool:
+        """Same group: one is the other's parent (at any time) or they share a parent."""
+        if a == b:
+            return True
+        return bool(self._family(a) & self._family(b))
+
+    def _family(self, maker: str) -> frozenset[str]:
+        family = self._families.get(maker)
+        if family is None:
+            try:
+                family = frozenset({maker, *(p for p, _ in self.catalogue.lineage(maker))})
+            except KeyError:
+                family = frozenset({maker})
+            self._families[maker] = family
+        return family
 
     def _hit_claim(self, hit: Hit) -> _Claim:
         rule = hit.rule
@@ -179,7 +214,7 @@ class Engine:
             return [
                 _Claim(name, mac, "mac:randomized", 0.0, detail="randomized MAC: no maker evidence")
             ]
-        match = self.registry.lookup(mac)
+        match = self.registry.lookup_normalized(mac)
         if match is None:
             return [
                 _Claim(
@@ -263,18 +298,6 @@ def _noisy_or(weights: Iterable[float]) -> float:
     return 1.0 - remaining
 
 
-def _related(catalogue: Catalogue, a: str, b: str) -> bool:
-    """Same group: one is the other's parent (at any time) or they share a parent."""
-    if a == b:
-        return True
-    try:
-        up_a = {p for p, _ in catalogue.lineage(a)} | {a}
-        up_b = {p for p, _ in catalogue.lineage(b)} | {b}
-    except KeyError:
-        return False
-    return bool(up_a & up_b)
-
-
 def _scores(claims: list[_Claim]) -> dict[str, float]:
     by_maker: dict[str, list[float]] = {}
     for claim in claims:
@@ -322,8 +345,12 @@ def _brand_only(
     if brand is None:
         return None, Relationship.UNKNOWN, None
     links = brand.makers_on(on)
-    makers = {lk.maker for lk in links}
-    if len(makers) != 1:
+    own = [lk for lk in links if lk.kind == "own_brand"]
+    # A maker's own name stands for that maker even where it also relabels a few OEM lines
+    # (Bosch DIVAR recorders are Dahua-made; a "Bosch" camera is most likely Bosch's).
+    if len({lk.maker for lk in own}) == 1:
+        links = own
+    if len({lk.maker for lk in links}) != 1:
         return None, Relationship.UNKNOWN, None
     link = sorted(links, key=lambda lk: _LINK_PREFERENCE.index(lk.kind))[0]
     maker = catalogue.group_of(link.maker)
@@ -365,15 +392,19 @@ def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
 
 
 def _first_extracted(claims: list[_Claim], key: str) -> str | None:
-    ordered = sorted((c for c in claims if key in c.extracted), key=lambda c: -c.weight)
-    return ordered[0].extracted[key] if ordered else None
+    """The value the strongest claim extracted under ``key`` (first one on a tie)."""
+    best: _Claim | None = None
+    for claim in claims:
+        if key in claim.extracted and (best is None or claim.weight > best.weight):
+            best = claim
+    return best.extracted[key] if best else None
 
 
-def _first_raw(pairs: list[tuple[str, str]], names: tuple[str, ...]) -> str | None:
-    values = dict(reversed(pairs))
+def _first_raw(values: Mapping[str, str], names: tuple[str, ...]) -> str | None:
     for name in names:
-        if values.get(name, "").strip():
-            return values[name].strip()
+        text = values.get(name, "").strip()
+        if text:
+            return text
     return None
 
 
@@ -386,7 +417,7 @@ def _decide(
     maker = best if best and scores[best] >= MIN_MAKER_SCORE else None
     # A brand named by evidence that points at another maker is a conflict, not the brand.
     brand_claim = _pick_brand(
-        [c for c in claims if maker is None or not c.maker or _related(catalogue, c.maker, maker)]
+        [c for c in claims if maker is None or not c.maker or engine.related(c.maker, maker)]
     )
     brand = brand_claim.brand if brand_claim else None
     extra: list[_Claim] = []
@@ -396,9 +427,7 @@ def _decide(
             brand = maker
         relationship = _relationship(catalogue, maker, brand, on)
         others = [
-            c
-            for c in claims
-            if c.maker and c.weight > 0 and not _related(catalogue, c.maker, maker)
+            c for c in claims if c.maker and c.weight > 0 and not engine.related(c.maker, maker)
         ]
         confidence = scores[maker] * (1.0 - CONFLICT_PENALTY * _noisy_or(c.weight for c in others))
     else:
@@ -409,17 +438,18 @@ def _decide(
             if fallback is not None:
                 extra.append(fallback)
                 confidence = min(BRAND_ONLY_CONFIDENCE, brand_claim.weight + 0.15)
-    conflicts = [_reason(catalogue, c) for c in others]
+    conflicts = [engine.reason(c) for c in others]
+    raw = dict(reversed(pairs))  # first value of each field
     return Identity(
         maker=maker,
         brand=brand,
         relationship=relationship,
-        model=_first_extracted(claims, "model") or _first_raw(pairs, MODEL_FIELDS),
-        firmware=_first_extracted(claims, "firmware") or _first_raw(pairs, FIRMWARE_FIELDS),
-        serial=_first_extracted(claims, "serial") or _first_raw(pairs, SERIAL_FIELDS),
+        model=_first_extracted(claims, "model") or _first_raw(raw, MODEL_FIELDS),
+        firmware=_first_extracted(claims, "firmware") or _first_raw(raw, FIRMWARE_FIELDS),
+        serial=_first_extracted(claims, "serial") or _first_raw(raw, SERIAL_FIELDS),
         component_flags=tuple(dict.fromkeys(c.component for c in claims if c.component)),
         confidence=round(max(0.0, min(1.0, confidence)), 3),
-        reasons=tuple(_reason(catalogue, c) for c in [*claims, *extra]),
+        reasons=tuple(engine.reason(c) for c in [*claims, *extra]),
         conflicts=tuple(conflicts),
     )
 

@@ -69,6 +69,10 @@ class OuiRegistry:
         norm = normalize_mac(mac)
         if norm is None or is_locally_administered(norm):
             return None
+        return self.lookup_normalized(norm)
+
+    def lookup_normalized(self, norm: str) -> OuiMatch | None:
+        """``lookup`` for a MAC already in ``aa:bb:cc:dd:ee:ff`` form and not randomized."""
         value = int(norm.replace(":", ""), 16)
         for bits in (36, 28, 24):
             org = self.tables[bits].get(value >> (48 - bits))
