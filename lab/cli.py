@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -136,17 +137,23 @@ def cmd_exec(args: argparse.Namespace) -> int:
     try:
         netns.require_root()
         lab = _pick_lab(args.prefix)
-        netns.enter_for_good(lab.scanner_ns)
-    except (netns.LabError, lab_state.StateError, OSError) as exc:
+    except (netns.LabError, lab_state.StateError) as exc:
         return _fail(str(exc))
+    if not netns.netns_path(lab.scanner_ns).exists():
+        return _fail(f"lab {lab.prefix} has no scanner namespace: run `camaudit lab up`")
+    if shutil.which(cmd[0]) is None:
+        return _fail(f"cannot run {cmd[0]!r}: command not found", EXIT_NOT_FOUND)
     env = dict(os.environ)
     env[netguard.LAB_ONLY_ENV] = "1"
     env["CAMAUDIT_LAB_PREFIX"] = lab.prefix
     env["CAMAUDIT_LAB_STATE"] = str(lab.state_file)
+    # `ip netns exec` rather than a bare setns(): it also mounts the namespace's own /sys,
+    # so tools that list interfaces there see eth0 of the scanner, not the machine's.
+    argv = ["ip", "netns", "exec", lab.scanner_ns, *cmd]
     try:
-        os.execvpe(cmd[0], cmd, env)  # noqa: S606 - the user's own command, by design
+        os.execvpe("ip", argv, env)  # noqa: S606 - the user's own command, by design
     except OSError as exc:
-        return _fail(f"cannot run {cmd[0]!r}: {exc.strerror}", EXIT_NOT_FOUND)
+        return _fail(f"cannot run ip: {exc.strerror}", EXIT_NOT_FOUND)
 
 
 def _pick_lab(prefix: str | None) -> LabState:

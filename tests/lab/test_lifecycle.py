@@ -65,6 +65,10 @@ def test_second_lab_coexists_and_down_leaves_nothing(lab: LabState) -> None:
         assert where.stdout.strip() == f"{prefix}-scan"
         code = run_cli("lab", "exec", "--prefix", prefix, "--", "sh", "-c", "exit 7")
         assert code.returncode == 7
+        missing = run_cli("lab", "exec", "--prefix", prefix, "--", "no-such-command-here")
+        assert missing.returncode == 127 and "command not found" in missing.stderr
+        sysfs = run_cli("lab", "exec", "--prefix", prefix, "--", "ls", "/sys/class/net")
+        assert sysfs.stdout.split() == ["eth0", "lo"]  # the scanner's /sys, not the machine's
         status = run_cli("lab", "status", "--prefix", prefix)
         assert status.returncode == 0 and "emulator serving" in status.stdout
     finally:
