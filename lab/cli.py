@@ -54,6 +54,7 @@ def register(sub: Any) -> None:
     demo = sub.add_parser("demo", help="build the lab, show what runs in it, nmap it, remove it")
     _add_mix_args(demo)
     demo.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    demo.add_argument("--prefix", help="name prefix of the demo lab (default camlab)")
     demo.set_defaults(func=cmd_demo)
 
 
@@ -193,7 +194,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         netns.require_root()
-        lab = netns.up(_mix(args), prefix=lab_state.DEFAULT_PREFIX)
+        prefix = lab_state.check_prefix(args.prefix or lab_state.DEFAULT_PREFIX)
+        lab = netns.up(_mix(args), prefix=prefix)
     except (netns.LabError, lab_state.StateError, ValueError) as exc:
         return _fail(str(exc))
     try:
@@ -202,7 +204,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _demo_nmap(lab)
     finally:
         if args.keep:
-            print("lab left up (--keep); remove it with `camaudit lab down`")
+            print(f"lab left up (--keep); remove it with `camaudit lab down --prefix {lab.prefix}`")
         else:
             netns.down(lab.prefix)
             print("lab removed")

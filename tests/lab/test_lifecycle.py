@@ -140,6 +140,21 @@ def test_up_with_a_mix_file_and_a_bad_one(lab: LabState, tmp_path: Path) -> None
     assert netns.lab_namespaces(prefix) == []
 
 
+@pytest.mark.lab
+def test_demo_shows_the_devices_and_nmap_finds_them_then_removes_the_lab(lab: LabState) -> None:
+    prefix = _prefix("d")
+    result = run_cli("demo", "--devices", "3", "--prefix", prefix)
+    assert result.returncode == 0, result.stderr
+    specs = profile.build_mix(3)
+    for spec in specs:  # name, address, MAC and profile of every device are on screen
+        assert re.search(
+            rf"^{spec.name} +198\.18\.[\d.]+ +{spec.mac} +{spec.profile_id} ", result.stdout, re.M
+        )
+    assert "(4 hosts up)" in result.stdout  # nmap: three devices and the scanner
+    assert result.stdout.rstrip().endswith("lab removed")
+    assert netns.lab_namespaces(prefix) == []
+
+
 def test_bad_prefix_and_count_are_refused_clearly() -> None:
     if lab_unavailable():
         pytest.skip(lab_unavailable() or "")
