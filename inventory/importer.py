@@ -24,6 +24,7 @@ from core.model import (
     SiteUse,
     utcnow,
 )
+from inventory.data_versions import current_data_versions
 from inventory.store import Store
 from vendors import records
 from vendors.identify import identify
@@ -183,6 +184,7 @@ def import_file(
         policies=tuple(p.id for p in judge.packs),
         options={"imported_file": str(path)},
         started_at=utcnow(),
+        data_versions=current_data_versions(packs=judge.packs),
     )
     scan_id = store.begin_scan(record)
     for dev in devices:

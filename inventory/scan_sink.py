@@ -13,6 +13,7 @@ from typing import Any
 
 from core.model import Scan, ScanStatus, utcnow
 from discovery.scan import DeviceError, DeviceFound, DeviceUpdated, Finished, ScanEvent
+from inventory.data_versions import current_data_versions
 from inventory.store import Store, default_db_path
 
 
@@ -21,6 +22,8 @@ class StoreSink:
 
     def __init__(self, store: Store, record: Scan) -> None:
         self.store = store
+        if not record.data_versions:  # say which registry, catalogue and packs judged it
+            record.data_versions = current_data_versions(record.policies)
         self.scan_id = store.begin_scan(record)
 
     def __call__(self, event: ScanEvent) -> None:

@@ -56,13 +56,17 @@ def test_sink_factory_follows_save_and_db(tmp_path: Path) -> None:
     db = tmp_path / "scans.sqlite3"
     sinks = []
     for devices in (fleet(3), fleet(4)):
-        sink = sink_factory(argparse.Namespace(save=True, db=str(db)), scan())
+        record = scan()
+        record.data_versions = {}  # the scanner leaves them to the store
+        sink = sink_factory(argparse.Namespace(save=True, db=str(db)), record)
         assert sink is not None
         sinks.append(sink)
         for dev in devices:
             sink(DeviceFound(dev))
         sink(Finished(devices=tuple(devices), methods=("arp",), timings={}, cancelled=False))
     last = sinks[-1]
+    stored = last.store.load_scan(last.scan_id).data_versions
+    assert {"mac_registry", "catalogue", "policy:ndaa889"} <= set(stored)
     assert [d.key for d in new_devices(last.store, last.scan_id)] == [fleet(4)[3].key]
     for sink in sinks:
         sink.store.close()
