@@ -206,7 +206,9 @@ def _styles() -> dict[str, Any]:
     base = ParagraphStyle("base", fontName=body, fontSize=9, leading=11.5)
     return {
         "body": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=7.5, leading=9, spaceBefore=3, spaceAfter=3
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=CELL_SIZE, leading=CELL_LEADING),
         "title": ParagraphStyle("title", parent=base, fontName=bold, fontSize=22, leading=27),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12, leading=16),
@@ -523,13 +525,14 @@ def _finding(rec: Mapping[str, Any], width: float, names: Mapping[str, str] | No
     ]
     if rec["component_flags"]:
         facts.insert(4, ("Component flags", rec["component_flags"]))
-    head = [_p(title, "h2"), _kv(facts, width)]
-    return [
-        KeepTogether(head),
+    parts = [
+        _p(title, "h2"),
+        _kv(facts, width),
         *_evidence_chain(rec, width),
         *_verdict_table(rec, width),
-        Spacer(1, 6),
     ]
+    # One device stays on one page when it fits (a longer one still splits).
+    return [KeepTogether(parts), Spacer(1, 6)]
 
 
 def _evidence_chain(rec: Mapping[str, Any], width: float) -> list[Any]:
