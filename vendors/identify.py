@@ -39,6 +39,9 @@ USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at mo
 BRAND_ONLY_CONFIDENCE = 0.25
 CONFLICT_PENALTY = 0.6
 REASON_CACHE_SIZE = 50_000
+# Longer values are cut before matching: no identifying string is this long, and a hostile
+# multi-megabyte banner must not cost regex time or bloat every reason that quotes it.
+MAX_VALUE_CHARS = 2048
 
 # Fields whose value names a brand or maker, and how much a catalogue name match there counts.
 BRAND_FIELDS: dict[str, str] = {
@@ -464,7 +467,7 @@ def _pairs(evidence: Device | Mapping[str, EvidenceValue]) -> Iterator[tuple[str
     for name, value in items:
         values = value if isinstance(value, (tuple, list)) else (value,)
         for one in values:
-            text = str(one)
+            text = str(one)[:MAX_VALUE_CHARS]
             if text and (name, text) not in seen:
                 seen.add((name, text))
                 yield name, text

@@ -185,3 +185,15 @@ def test_a_merged_device_is_identified_like_its_flat_evidence() -> None:
     ident = identify(device)
     assert ident.maker == "hikvision" and ident.model == "DS-2CD2385G1-I"
     assert identify(device.flat()).to_dict() == ident.to_dict()
+
+
+def test_hisilicon_oui_is_a_component_not_a_maker() -> None:
+    ident = identify({"mac": "84:8a:59:01:02:03"})
+    assert ident.maker is None and ident.component_flags == ("hisilicon_soc",)
+
+
+def test_hostile_huge_values_are_cut_not_choked_on() -> None:
+    huge = "DS-2CD2385G1-I" + "A" * 2_000_000
+    ident = identify({"onvif.model": huge, "http.server": "x" * 5_000_000})
+    assert ident.maker == "hikvision"
+    assert all(len(r.value) <= 2048 for r in ident.reasons)
