@@ -237,24 +237,29 @@ def _ip_batch(lines: Sequence[str], netns: str | None = None, force: bool = Fals
         raise LabError(f"`{' '.join(argv)}` failed: {proc.stderr.strip()}")
 
 
-def _ip_batches_parallel(batches: dict[str, list[str]]) -> None:
-    """One `ip -n NS -b -` per namespace, all at once (they are independent)."""
-    text = {ns: "\n".join(lines) + "\n" for ns, lines in batches.items()}
-    procs = {
-        ns: subprocess.Popen(
-            ["ip", "-n", ns, "-b", "-"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for ns in batches
-    }
+def _ip_batches_parallel(batches: dict[str, list[str]], width: int = 64) -> None:
+    """One `ip -n NS -b -` per namespace, ``width`` at a time (they are independent)."""
+    items = list(batches.items())
     errors = []
-    for ns, proc in procs.items():
-        _, err = proc.communicate(text[ns])
-        if proc.returncode != 0:
-            errors.append(f"{ns}: {err.strip()}")
+    for start in range(0, len(items), width):
+        procs = [
+            (
+                ns,
+                lines,
+                subprocess.Popen(
+                    ["ip", "-n", ns, "-b", "-"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+            for ns, lines in items[start : start + width]
+        ]
+        for ns, lines, proc in procs:
+            _, err = proc.communicate("\n".join(lines) + "\n")
+            if proc.returncode != 0:
+                errors.append(f"{ns}: {err.strip()}")
     if errors:
         raise LabError("configuring hosts failed: " + "; ".join(errors[:5]))
 
