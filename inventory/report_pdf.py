@@ -474,11 +474,11 @@ def _summary(data: Mapping[str, Any], width: float, names: Mapping[str, str] | N
     ]
     makers = _top_makers(counts["by_maker"], names)
     rows = [["Maker", "Devices"]] + [[m, str(n)] for m, n in makers]
-    out += [
-        _p("Devices by maker", "h2"),
-        _grid(rows, [width * 0.4, width * 0.15]),
-        _pie_chart(makers, width),
-    ]
+    out += [_p("Devices by maker", "h2"), _grid(rows, [width * 0.4, width * 0.15])]
+    if makers:  # a pie of nothing would draw one misleading full circle
+        out.append(_pie_chart(makers, width))
+    else:
+        out.append(_p("No device was found in this scan."))
     out += _policies(data, width)
     out.append(PageBreak())
     return out

@@ -208,3 +208,13 @@ def test_report_without_any_finding_or_policy(tmp_path: Path) -> None:
     text = " ".join(" ".join(_pages(pdf)).split())
     assert "business day" not in text
     assert "No policy was applied" in text
+
+
+def test_a_scan_with_no_devices_still_reports(tmp_path: Path) -> None:
+    record = scan([])
+    record.id = 2
+    pdf = tmp_path / "empty.pdf"
+    write_pdf(build_report_data(record, META), pdf)
+    text = " ".join(" ".join(_pages(pdf)).split())
+    assert "No device was found in this scan." in text
+    assert "Appendix: full inventory (0 devices)" in text and "Sign-off" in text
