@@ -72,7 +72,6 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-
     try:
         netns.require_root()
         prefix = lab_state.check_prefix(args.prefix or lab_state.DEFAULT_PREFIX)
@@ -110,7 +109,6 @@ def _print_up(lab: LabState) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-
     try:
         labs = [lab_state.load(args.prefix)] if args.prefix else lab_state.load_all()
     except lab_state.StateError as exc:
@@ -120,7 +118,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK if not args.prefix else EXIT_ERROR
     for lab in labs:
         alive = netns.emulator_alive(lab.emulator_pid)
-        health = "serving" if alive else "CRASHED (run `camaudit lab down`)"
+        if alive:
+            health = "serving"
+        elif netns.is_live(lab):
+            health = "starting"
+        else:
+            health = f"CRASHED (run `camaudit lab down --prefix {lab.prefix}`)"
         print(f"lab {lab.prefix}: {len(lab.devices)} devices on {lab.subnet}, emulator {health}")
         print(f"  scanner {lab.scanner_ns} eth0 {lab.scanner_ip}; state in {lab.directory}")
         if alive:
@@ -177,7 +180,6 @@ def _pick_lab(prefix: str | None) -> LabState:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-
     try:
         prefix = lab_state.check_prefix(args.prefix) if args.prefix else None
         removed = netns.down(prefix, everything=args.all)
@@ -191,7 +193,6 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-
     try:
         netns.require_root()
         prefix = lab_state.check_prefix(args.prefix or lab_state.DEFAULT_PREFIX)
