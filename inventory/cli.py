@@ -1,7 +1,7 @@
 # ruff: noqa: PLC0415  (commands import their modules lazily: `camaudit version` stays fast)
 """`camaudit history | report | import | dispositions`: the inventory from the shell.
 
-camaudit history list | show SCAN | diff SCAN_A SCAN_B        [--json]
+camaudit history list | show SCAN | diff SCAN_A SCAN_B | device KEY   [--json]
 camaudit report [--scan ID] [--format pdf|xlsx|csv|json] -o FILE [--json-out FILE]
                 [--org NAME] [--site NAME] [--by NAME] [--signer NAME] [--role ROLE]
 camaudit report verify REPORT.pdf (--json DATA.json | --scan ID)
@@ -57,7 +57,15 @@ def _register_history(sub: Any) -> None:
     diff = hs.add_parser("diff", help="new, gone and changed devices between two scans")
     diff.add_argument("scan_a", help="the earlier scan id")
     diff.add_argument("scan_b", help="the later scan id (or 'latest')")
-    for p, func in ((listing, cmd_history_list), (show, cmd_history_show), (diff, cmd_diff)):
+    device = hs.add_parser("device", help="one device over time: scans, IPs, decisions")
+    device.add_argument("key", help="device key, e.g. mac:44:19:b6:00:00:01")
+    commands = (
+        (listing, cmd_history_list),
+        (show, cmd_history_show),
+        (diff, cmd_diff),
+        (device, cmd_history_device),
+    )
+    for p, func in commands:
         _db_arg(p)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
@@ -249,6 +257,35 @@ def _diff(args: argparse.Namespace) -> int:
         _print_json(diff.to_dict())
     else:
         _print_diff(diff)
+    return EXIT_OK
+
+
+def cmd_history_device(args: argparse.Namespace) -> int:
+    return _guarded(_history_device, args)
+
+
+def _history_device(args: argparse.Namespace) -> int:
+    from inventory.store import StoreError
+
+    with _open_store(args) as store:
+        seen = store.device_scans(args.key)
+        decisions = store.disposition_history(args.key)
+    if not seen:
+        raise StoreError(f"no device {args.key!r} in any scan")
+    if args.json:
+        _print_json(
+            {
+                "key": args.key,
+                "scans": [{"scan": s, "ips": ips} for s, ips in seen],
+                "dispositions": [d.to_dict() for d in decisions],
+            }
+        )
+        return EXIT_OK
+    print(f"{args.key}: seen in {len(seen)} scans")
+    for scan_id, ips in seen:
+        print(f"  scan {scan_id:>5}  {', '.join(ips) or '-'}")
+    for d in decisions:
+        print(f"  decision: {d.describe()}")
     return EXIT_OK
 
 

@@ -211,3 +211,15 @@ def test_verify_against_the_store_survives_later_scans(
         store.finish_scan(later, ScanStatus.COMPLETE)
     code, out, _ = run(capsys, "report", "verify", str(pdf), "--scan", "2", "--db", str(db))
     assert code == 0, out
+
+
+def test_history_of_one_device(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = fleet(1, offset=1)[0].key
+    code, out, _ = run(capsys, "history", "device", key, "--db", str(db), "--json")
+    assert code == 0
+    assert json.loads(out)["scans"] == [
+        {"scan": 1, "ips": ["198.18.0.2"]},
+        {"scan": 2, "ips": ["198.18.0.200"]},
+    ]
+    code, _, err = run(capsys, "history", "device", "mac:00:00:00:00:00:09", "--db", str(db))
+    assert code == 1 and "no device" in err
