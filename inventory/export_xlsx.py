@@ -101,6 +101,12 @@ def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
     rows += [[status, n] for status, n in counts["by_status"].items()]
     rows += [[], ["Maker", "Devices"]]
     rows += [[maker, n] for maker, n in counts["by_maker"].items()]
+    rows += [[], ["Policy", "Verdict", "Devices"]]
+    rows += [
+        [policy, status, n]
+        for policy, per in counts["by_policy"].items()
+        for status, n in per.items()
+    ]
     rows += [[], ["Data", "Version"]]
     rows += [[k, v] for k, v in scan["data_versions"].items()]
     return rows
@@ -114,8 +120,9 @@ def _summary(ws: Any, data: Mapping[str, Any]) -> None:
             cell = _put(ws, r, c, value)
             if c == 1:
                 cell.font = Font(bold=True)
-    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 10
 
 
 def write_xlsx(data: Mapping[str, Any], path: Path) -> None:

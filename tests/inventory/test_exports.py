@@ -167,6 +167,13 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows() if r[0].value}
     assert summary["Organisation"] == "Acme" and summary["Devices"] == 7
     assert summary["covered"] == 1 and summary["hikvision"] == 2
+    per_policy = {
+        (r[0].value, r[1].value): r[2].value
+        for r in wb["Summary"].iter_rows()
+        if len(r) > 2 and r[2].value is not None and r[0].value != "Policy"
+    }
+    assert per_policy[("ndaa889", "not_covered")] == 2
+    assert ("fcc_covered_list", "component_risk") not in per_policy
     evidence = list(wb["Evidence"].iter_rows(values_only=True))
     assert evidence[0] == ("Device key", "IP", "Field", "Value", "Source", "Seen at")
     assert ("onvif.model" in {r[2] for r in evidence}) and len(evidence) > 7
