@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import shutil
+import signal
 import socket
+import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -130,3 +135,44 @@ def test_devices_sharing_a_mac_stay_reachable_both(lab: LabState) -> None:
         for sock in listeners:
             sock.close()
         switch.close()
+
+
+LEAK_FILTER = (
+    "net 198.18.0.0/15 or udp port 3702 or udp port 5353 or udp port 1900 "
+    "or udp port 37020 or udp port 37810"
+)
+
+
+def test_lab_traffic_never_reaches_the_machine_interface(lab: LabState) -> None:
+    """ARP sweep and multicast probes from the scanner: none of it shows on the real NIC."""
+    if shutil.which("tcpdump") is None or shutil.which("nmap") is None:
+        pytest.skip("needs tcpdump and nmap (scripts/bootstrap.sh installs them)")
+    with machine_namespace():
+        routes = ip_json("-4", "route", "show", "default")
+        if not routes:
+            pytest.skip("the machine has no default route, so no real interface to watch")
+        # Listening only: tcpdump sends nothing.
+        capture = subprocess.Popen(
+            ["tcpdump", "-i", routes[0]["dev"], "-n", "-l", "-p", LEAK_FILTER],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        assert capture.stderr is not None
+        for _ in range(5):  # tcpdump says it listens before it prints any packet
+            if "listening on" in capture.stderr.readline():
+                break
+        else:
+            pytest.fail("tcpdump did not start listening")
+        subprocess.run(["nmap", "-sn", "-n", lab.subnet], capture_output=True, check=True)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for group, port in (("239.255.255.250", 3702), ("224.0.0.251", 5353)):
+            probe.sendto(b"camaudit leak test", (group, port))
+        probe.close()
+        time.sleep(0.5)
+    finally:
+        capture.send_signal(signal.SIGINT)
+        out, err = capture.communicate(timeout=10)
+    assert out.strip() == "", f"lab packets on the machine's interface:\n{out[:2000]}"
+    assert re.search(r"^0 packets captured", err, re.M), err
