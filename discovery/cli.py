@@ -436,6 +436,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     record.devices = list(final.devices)
     record.options["methods_ran"] = list(final.methods)
     record.options["timings"] = dict(final.timings)
+    record.options["scan_errors"] = [e.to_dict() for e in final.errors]
     record.ended_at = utcnow()
     record.status = ScanStatus.INTERRUPTED if final.cancelled else ScanStatus.COMPLETE
     return _report(args, record, final, out, err)
