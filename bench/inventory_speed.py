@@ -89,7 +89,11 @@ def _peer_xlsx(rows: list[list[Any]], path: Path) -> None:
 
 
 def measure(n: int, runs: int) -> list[tuple[str, float, float | None]]:
-    work = Path(tempfile.mkdtemp(prefix="camaudit-bench-"))
+    with tempfile.TemporaryDirectory(prefix="camaudit-bench-") as tmp:
+        return _measure(Path(tmp), n, runs)
+
+
+def _measure(work: Path, n: int, runs: int) -> list[tuple[str, float, float | None]]:
     devices_a, devices_b = fleet(n), fleet(n - n // 10, offset=n // 10) + fleet(n // 10, offset=n)
     counter = iter(range(10**6))
 
