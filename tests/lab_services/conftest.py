@@ -46,6 +46,12 @@ class Loop:
                         if asyncio.iscoroutine(result):
                             await result
 
+            # connections still open (keep-alive, tarpit) end with the test
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
         self.run(close_all())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)

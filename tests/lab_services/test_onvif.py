@@ -146,3 +146,11 @@ def test_garbage_soap_is_a_fault_not_a_crash(device):
     assert response.status == 400 and b"passwd" not in response.read()
     conn.close()
     assert _soap(cam.ip, "GetSystemDateAndTime")[0] == 200
+
+
+def test_an_oem_that_answers_device_information_anonymously_still_guards_the_rest(device):
+    cam = device("lts-ipc").start("onvif")
+    status, root = _soap(cam.ip, "GetDeviceInformation")
+    assert status == 200 and root.find(f".//{TDS}Manufacturer").text == "LTS"
+    status, root = _soap(cam.ip, "GetNetworkInterfaces")
+    assert status == 400 and _subcode(root) == "ter:NotAuthorized"

@@ -149,3 +149,19 @@ def test_expected_makers_and_brands_are_catalogue_ids():
             assert (
                 expect["brand"] in catalogue["brands"] or expect["brand"] in catalogue["makers"]
             ), profile.id
+
+
+def test_expected_probes_match_the_services_each_profile_runs():
+    for profile in load_profiles().values():
+        services = set(profile.data["services"])
+        expect = profile.expect
+        probes, errors = set(expect["probes"]), set(expect.get("errors", []))
+        assert "arp" in probes, profile.id  # every lab device has a real interface
+        # ONVIF and UPnP descriptions ride on the device's web server
+        reachable = services | ({"http"} if services & {"onvif", "ssdp"} else set())
+        reachable |= {"http", "rtsp"} if "tarpit" in services else set()
+        reachable |= {"sadp", "wsd", "ssdp", "dhip"} if "garbage" in services else set()
+        assert (probes | errors) - {"arp"} <= reachable, profile.id
+        if profile.realistic:
+            assert probes - {"arp"} == services, profile.id
+            assert not errors, profile.id
