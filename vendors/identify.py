@@ -484,6 +484,13 @@ def default_engine() -> Engine:
     return _ENGINE
 
 
+def reload_data() -> None:
+    """Forget the loaded registry and engine (after ``camaudit vendors update`` in-process)."""
+    global _ENGINE  # noqa: PLW0603
+    default_registry.cache_clear()
+    _ENGINE = None
+
+
 def identify(
     device: Device | Mapping[str, EvidenceValue], *, on: dt.date | None = None
 ) -> Identity:

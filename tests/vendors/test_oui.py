@@ -19,12 +19,15 @@ from vendors.oui_build import (
 
 
 def test_bundled_registry_has_every_block_size_and_a_date() -> None:
-    registry = default_registry()
+    from vendors.oui import BUNDLED
+
+    registry = read_registry(BUNDLED)
     counts = registry.counts()
     assert counts["MA-L"] > 35_000
     assert counts["MA-M"] > 5_000
     assert counts["MA-S"] > 10_000
-    assert registry_date() == dt.date(2026, 10, 1)
+    assert registry.data_as_of == dt.date(2026, 10, 1)
+    assert "pymanuf 2026.10.1" in registry.source
 
 
 @pytest.mark.parametrize(
@@ -150,3 +153,31 @@ def test_bad_ieee_csv_is_reported_with_its_line(text: str, where: str) -> None:
 def test_registry_text_without_header_has_no_date() -> None:
     registry = parse_registry("4CBD8F\tX\n")
     assert registry.data_as_of is None and len(registry) == 1
+
+
+def test_bundled_file_is_what_the_generator_makes_from_pymanuf() -> None:
+    from vendors.oui import BUNDLED
+    from vendors.oui_build import pymanuf_source
+
+    path, as_of, source = pymanuf_source()
+    blocks = parse_manuf(path.read_text(encoding="utf-8"))
+    assert render(blocks, as_of=as_of, source=source) == BUNDLED.read_bytes()
+
+
+def test_a_refreshed_user_registry_takes_precedence(tmp_path: Path, monkeypatch) -> None:
+    from vendors import identify as identify_mod
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    target = tmp_path / "camaudit" / "oui" / "registry.tsv.gz"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(
+        render([Block("4CBD8F", 24, "Someone Else")], as_of=dt.date(2027, 3, 1), source="t")
+    )
+    identify_mod.reload_data()
+    try:
+        assert registry_date() == dt.date(2027, 3, 1)
+        assert identify_mod.identify({"mac": "4c:bd:8f:00:00:01"}).maker is None
+    finally:
+        monkeypatch.delenv("XDG_DATA_HOME")
+        identify_mod.reload_data()
+    assert identify_mod.identify({"mac": "4c:bd:8f:00:00:01"}).maker == "hikvision"
