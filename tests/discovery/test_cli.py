@@ -155,32 +155,24 @@ def test_ctrl_c_returns_within_a_second_with_what_was_found(tmp_path: Path) -> N
              "--methods", "ports,http", "--ports", "8080", "--timeout", "60"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.1)
-                if _http_phase_started(proc):
-                    break
+            while not any("phase identify" in ln for ln in lines) and time.monotonic() < deadline:
+                time.sleep(0.05)
             time.sleep(0.5)
             sent = time.monotonic()
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=5)
+            out = proc.stdout.read() if proc.stdout else ""
+            proc.wait(5)
             elapsed = time.monotonic() - sent
+            reader.join(5)
         finally:
             if proc.poll() is None:
                 proc.kill()
+    err = "".join(lines)
     assert elapsed < 1.0, err
     assert proc.returncode == cli.EXIT_CANCELLED, err
     assert HOST in out and "cancelled" in err
-
-
-def _http_phase_started(proc: subprocess.Popen[str]) -> bool:
-    # The non-terminal reporter prints one line per phase on stderr; poll it without blocking.
-    assert proc.stderr is not None
-    os.set_blocking(proc.stderr.fileno(), False)
-    chunk = proc.stderr.read() or ""
-    _http_phase_started.seen += chunk  # type: ignore[attr-defined]
-    return "phase identify" in _http_phase_started.seen  # type: ignore[attr-defined]
-
-
-_http_phase_started.seen = ""  # type: ignore[attr-defined]
