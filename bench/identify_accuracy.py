@@ -407,6 +407,7 @@ def report(
     scores: list[Score],
     baseline_kind: str,
     held_out: tuple[list[dict[str, Any]], list[Score]],
+    late: tuple[list[dict[str, Any]], list[Score]] | None = None,
 ) -> str:
     covered = sum(r["label"]["covered_maker"] for r in records)
     unseen, unseen_scores = held_out
@@ -442,10 +443,22 @@ def report(
         "the set sits in the same tree as the engine. Misses and the excluded devices are listed "
         "in bench/eval_findings.md.",
         "",
+        *(_late_lines(*late) if late and late[0] else []),
         _caveats(records),
         "",
     ]
     return "\n".join(lines)
+
+
+def _late_lines(records: list[dict[str, Any]], scores: list[Score]) -> list[str]:
+    """Devices added last (``"batch": "late"``), after the engine's data was final."""
+    return [
+        f"**Late batch** ({len(records)} devices collected after the engine's last data change "
+        "and added only with this run, so no rule can have been written from them):",
+        "",
+        *summary_table(scores),
+        "",
+    ]
 
 
 MISS_GROUPS = (
@@ -561,7 +574,12 @@ def main(argv: list[str] | None = None) -> int:
         score("engine", unseen, engine_predictor()),
         score("OUI-only baseline", unseen, baseline),
     ]
-    text = report(records, scores, baseline_kind, (unseen, unseen_scores))
+    late = [r for r in records if r.get("batch") == "late"]
+    late_scores = [
+        score("engine", late, engine_predictor()),
+        score("OUI-only baseline", late, baseline),
+    ]
+    text = report(records, scores, baseline_kind, (unseen, unseen_scores), (late, late_scores))
     print(text)
     for result in scores:
         print(f"\n### {result.name}: {len(result.misses)} misses\n")
