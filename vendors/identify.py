@@ -270,12 +270,17 @@ class Engine:
     ) -> list[_Claim]:
         if any(c.field == name and c.value == value and (c.brand or c.maker) for c in claims):
             return []  # a rule already read this value
-        brand = self.catalogue.brand_by_name(value.strip())
+        text = value.strip()
+        brand = self.catalogue.brand_by_name(text)
+        if brand is None and " " in text:
+            # "FLIR CM-6204", "HIKVISION DS-2CD2143G0-I": devices put the brand first
+            brand = self.catalogue.brand_by_name(text.split()[0])
         if brand is None:
             return []
         weight = WEIGHTS[weight_class]
-        own = [lk.maker for lk in brand.links if lk.kind == "own_brand"]
-        maker = own[0] if len(brand.links) == 1 and own else None
+        own = {lk.maker for lk in brand.links if lk.kind == "own_brand" and lk.in_force(None)}
+        # A device naming its maker's own brand names that maker; a typed name only a brand.
+        maker = own.pop() if len(own) == 1 and weight_class != "user" else None
         who = "typed by a person" if weight_class == "user" else "reported by the device"
         return [
             _Claim(
