@@ -197,3 +197,14 @@ def test_hostile_huge_values_are_cut_not_choked_on() -> None:
     ident = identify({"onvif.model": huge, "http.server": "x" * 5_000_000})
     assert ident.maker == "hikvision"
     assert all(len(r.value) <= 2048 for r in ident.reasons)
+
+
+def test_brand_first_in_a_scope_name_is_read() -> None:
+    ident = identify({"wsd.scopes": ("onvif://www.onvif.org/name/AXIS P1455-LE",)})
+    assert (ident.maker, ident.brand) == ("axis", "axis")
+
+
+def test_self_reported_own_brand_names_the_maker_despite_old_oem_lines() -> None:
+    # Honeywell once relabelled Dahua and Hikvision recorders; those links have ended.
+    ident = identify({"onvif.manufacturer": "Honeywell"}, on=dt.date(2026, 1, 1))
+    assert ident.maker == "honeywell" and ident.relationship == Relationship.OWN_BRAND
