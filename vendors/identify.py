@@ -31,7 +31,7 @@ from core.model import (
 )
 from vendors.catalogue import Catalogue, Link, load_catalogue
 from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
-from vendors.oui import OuiRegistry, default_registry
+from vendors.oui import OuiMatch, OuiRegistry, default_registry
 
 MIN_MAKER_SCORE = 0.3  # below this the evidence is too thin to name a maker
 LIKELY_BELOW = 0.55  # a maker resting only on weaker single reasons is worded "likely"
@@ -140,6 +140,8 @@ class Engine:
         for name, value in pairs:
             if name in _MAC_FIELDS:
                 claims.extend(self._mac_claims(name, value, seen_macs))
+            elif name == "mac_prefix":
+                claims.extend(self._prefix_claims(name, value))
             for hit in self.rules.match(name, value):
                 self._add_hit(hit, claims, seen_rules)
             if name in BRAND_FIELDS:
@@ -217,7 +219,9 @@ class Engine:
             return [
                 _Claim(name, mac, "mac:randomized", 0.0, detail="randomized MAC: no maker evidence")
             ]
-        match = self.registry.lookup_normalized(mac)
+        return self._registry_claims(name, mac, self.registry.lookup_normalized(mac))
+
+    def _registry_claims(self, name: str, mac: str, match: OuiMatch | None) -> list[_Claim]:
         if match is None:
             return [
                 _Claim(
@@ -237,6 +241,24 @@ class Engine:
                 )
             ]
         return [self._oui_claim(name, mac, rule, maker_id, match.org)]
+
+    def _prefix_claims(self, name: str, value: str) -> list[_Claim]:
+        """An inventory that lists only the first octets of a MAC ("00:65:1e")."""
+        digits = "".join(ch for ch in value.lower() if ch not in ":-. ")
+        if not 6 <= len(digits) <= 12 or any(ch not in "0123456789abcdef" for ch in digits):
+            return []
+        padded = ":".join(digits.ljust(12, "0")[i : i + 2] for i in range(0, 12, 2))
+        if is_locally_administered(padded):
+            return [
+                _Claim(
+                    name, value, "mac:randomized", 0.0, detail="randomized MAC: no maker evidence"
+                )
+            ]
+        match = self.registry.lookup_normalized(padded)
+        if match is not None and match.bits > 4 * len(digits):
+            detail = f"prefix too short to tell which {match.registry} block of {value} it is"
+            return [_Claim(name, value, "oui:ambiguous", 0.0, detail=detail)]
+        return self._registry_claims(name, value, match)
 
     def _oui_claim(self, name: str, mac: str, rule: str, maker_id: str, org: str) -> _Claim:
         maker = self.catalogue.makers[maker_id]
@@ -388,7 +410,8 @@ def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
         name = catalogue.name_of(claim.maker)
         detail = f"{detail} → {'likely ' if claim.likely else ''}{name}"
     if claim.brand and claim.brand != claim.maker:
-        detail = f"{detail} (brand {catalogue.name_of(claim.brand)})"
+        brand = catalogue.brands.get(claim.brand)
+        detail = f"{detail} (brand {brand.name if brand else claim.brand})"
     return Reason(
         field=claim.field,
         value=claim.value,

@@ -208,3 +208,13 @@ def test_self_reported_own_brand_names_the_maker_despite_old_oem_lines() -> None
     # Honeywell once relabelled Dahua and Hikvision recorders; those links have ended.
     ident = identify({"onvif.manufacturer": "Honeywell"}, on=dt.date(2026, 1, 1))
     assert ident.maker == "honeywell" and ident.relationship == Relationship.OWN_BRAND
+
+
+def test_mac_prefix_from_an_inventory() -> None:
+    amcrest = identify({"mac_prefix": "00:65:1E"})
+    assert (amcrest.maker, amcrest.brand) == ("dahua", "amcrest")
+    assert amcrest.confidence <= 0.3  # brand owner's block: the maker is only likely
+    assert identify({"mac_prefix": "4c-bd-8f"}).maker == "hikvision"
+    # 24 bits cannot tell the MA-M sub-blocks of 40:2C:76 apart
+    [reason] = identify({"mac_prefix": "40:2c:76"}).reasons
+    assert reason.rule == "oui:ambiguous" and reason.weight == 0
