@@ -27,7 +27,7 @@ def test_genuine_hikvision_via_sadp() -> None:
         Relationship.OWN_BRAND,
     )
     assert ident.model == "DS-2CD2385G1-I"
-    assert ident.firmware == "5.6.2"
+    assert ident.firmware == "V5.6.2build 190701"
     assert ident.serial == "DS-2CD2385G1-I20200414AAWRE33842150"
     assert ident.confidence > 0.95 and not ident.conflicts
     assert {"protocol:sadp-reply", "serial:hikvision-serial", "oui:58:50:ED"} <= _rules(ident)
