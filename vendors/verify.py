@@ -6,7 +6,8 @@ Checks, the rapid7/recog way, every fingerprint file and the catalogue:
 - every example matches its own rule and extracts exactly what it claims;
 - no example is swallowed by an earlier rule of the same file (first match wins in a file);
 - every maker / brand id a rule names exists in the catalogue;
-- the catalogue loads (links point at known makers, the ownership graph has no cycle).
+- the catalogue loads (links point at known makers, the ownership graph has no cycle);
+- the built-in policy packs name only catalogue makers.
 
 Prints ``file:line: message`` for each broken entry and exits non-zero if there is any.
 """
@@ -98,7 +99,21 @@ def verify(rules_dir: Path = DATA_DIR, catalogue_path: Path = DATA_FILE) -> list
         problems.extend(check_file(rule_file))
         if catalogue is not None:
             problems.extend(check_ids(rule_file, catalogue))
+    if catalogue is not None:
+        problems.extend(policy_problems(catalogue))
     return problems
+
+
+def policy_problems(catalogue: Catalogue) -> list[Problem]:
+    """The built-in policy packs must name only catalogue makers (and load at all)."""
+    try:
+        from vendors.policies import load_policies  # noqa: PLC0415  (policies import us)
+    except ImportError:  # policies not installed: nothing to cross-check
+        return []
+    loaded = load_policies(
+        user_dir=Path("/nonexistent-camaudit-user-packs"), known_makers=catalogue.makers
+    )
+    return [Problem(e.path or Path("policies"), e.line or 0, e.message) for e in loaded.errors]
 
 
 def _catalogue_problem(path: Path, message: str) -> Problem:

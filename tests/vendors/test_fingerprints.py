@@ -162,3 +162,13 @@ def test_first_match_wins_within_a_file() -> None:
         h for h in RULES.match("onvif.firmware", "2.620.00AC000.3.R") if h.rule.file == "firmware"
     ]
     assert [h.rule.id for h in hits] == ["dahua-firmware-oem-ac"]
+
+
+def test_verify_catches_a_policy_pack_naming_a_maker_the_catalogue_lacks(tmp_path: Path) -> None:
+    from vendors.catalogue import DATA_FILE
+
+    text = DATA_FILE.read_text(encoding="utf-8").replace("[makers.kaspersky]", "[makers.kasp]")
+    path = tmp_path / "catalogue.toml"
+    path.write_text(text, encoding="utf-8")
+    problems = [str(p) for p in verify(catalogue_path=path)]
+    assert any("fcc_covered_list.toml" in p and "kaspersky" in p for p in problems)
