@@ -14,6 +14,9 @@ from collections.abc import Iterable
 
 from core.model import SERIAL_FIELDS, Device, Observation, ProbeError
 
+# Observation methods that bind IP to MAC at one moment (a live ARP sweep or table read).
+SNAPSHOT_METHODS = frozenset({"arp-sweep", "neighbour-table"})
+
 
 def device_key(mac: str | None, serial: str | None, ip: str | None) -> str:
     """The stable key for a box: ``mac:…``, else ``serial:…``, else ``ip:…``."""
@@ -51,6 +54,10 @@ class DeviceMerger:
         self._by_mac: dict[str, str] = {}
         self._by_serial: dict[str, str] = {}
         self._by_ip: dict[str, str] = {}
+        # The first IP each MAC was seen bound to at layer 2 (ARP, neighbour table, DHCP).
+        self._l2_ip: dict[str, str] = {}
+        # Pairs of device keys known to be different boxes (e.g. two claiming one MAC).
+        self._distinct: set[frozenset[str]] = set()
 
     @property
     def devices(self) -> list[Device]:
@@ -73,28 +80,66 @@ class DeviceMerger:
     def add(self, obs: Observation) -> Device:
         mac, serial, ip = obs.mac, obs.serial, obs.ip
         candidates: list[Device] = []
-        for index, value in ((self._by_mac, mac), (self._by_serial, serial), (self._by_ip, ip)):
+        # The device at the observation's own IP first: it is where the reply came from.
+        for index, value in ((self._by_ip, ip), (self._by_mac, mac), (self._by_serial, serial)):
             key = index.get(value) if value else None
             dev = self._devices.get(key) if key else None
             if dev is not None and dev not in candidates:
                 candidates.append(dev)
-        compatible = [d for d in candidates if self._compatible(d, mac, serial)]
+        cloned = self._mac_clone(obs)
+        compatible = [
+            d
+            for d in candidates
+            if self._compatible(d, mac, serial) and not self._is_clone(d, cloned)
+        ]
         if compatible:
             target = compatible[0]
             for other in compatible[1:]:
-                if self._compatible(target, other.mac, next(iter(_serials(other)), None)):
+                if self._fusable(target, other):
                     target = self._fuse(target, other)
         else:
-            target = Device(key=device_key(mac, serial, ip))
-            if target.key in self._devices:  # same MAC, different serial: keep both boxes
-                target.key = device_key(None, serial, ip) if serial else f"{target.key}@{ip}"
-            self._devices[target.key] = target
+            target = self._new_device(mac, serial, ip)
         for dev in candidates:
-            if dev not in compatible:
+            if dev is not target and dev not in compatible:
                 self._note_conflict(target, dev, mac, serial, ip)
+                self._distinct.add(frozenset((target.key, dev.key)))
         target.add(obs)
+        if mac and ip and "mac" in obs.fields and obs.method in SNAPSHOT_METHODS:
+            self._l2_ip.setdefault(mac, ip)
         self._reindex(target)
         return target
+
+    def _new_device(self, mac: str | None, serial: str | None, ip: str | None) -> Device:
+        dev = Device(key=device_key(mac, serial, ip))
+        if dev.key in self._devices:  # a second box with this MAC: keep both
+            dev.key = f"{dev.key}@{ip}" if ip else device_key(None, serial, ip)
+        self._devices[dev.key] = dev
+        return dev
+
+    def _mac_clone(self, obs: Observation) -> str | None:
+        """The MAC this layer-2 observation shares with a box already bound to another IP.
+
+        Two IPs answering one ARP sweep with one MAC are two boxes (a cloned or spoofed MAC)
+        until evidence says otherwise.  Only a live snapshot counts: a capture spans time, and
+        a camera renumbered by DHCP shows one MAC at two IPs; a MAC a device reports about
+        itself (ONVIF across a router) does not count either, so a multi-homed camera merges.
+        """
+        mac, ip = obs.mac, obs.ip
+        if not (mac and ip and "mac" in obs.fields and obs.method in SNAPSHOT_METHODS):
+            return None
+        first = self._l2_ip.get(mac)
+        if first is None or first == ip:
+            return None
+        owner = self._devices.get(self._by_ip.get(ip, ""))
+        return None if owner is not None and owner.mac == mac else mac
+
+    def _is_clone(self, dev: Device, cloned: str | None) -> bool:
+        return cloned is not None and dev.mac == cloned and dev.key == self._by_mac.get(cloned)
+
+    def _fusable(self, a: Device, b: Device) -> bool:
+        if frozenset((a.key, b.key)) in self._distinct:
+            return False
+        return self._compatible(a, b.mac, next(iter(_serials(b)), None))
 
     @staticmethod
     def _compatible(dev: Device, mac: str | None, serial: str | None) -> bool:

@@ -84,3 +84,55 @@ def test_evidence_is_kept_not_overwritten() -> None:
     assert dev.values("onvif.manufacturer") == ["Annke"]
     assert dev.sources == ["onvif", "sadp"]
     assert dev.flat()["sadp.DeviceDescription"] == "DS-2CD2043G0-I"
+
+
+def test_two_ips_answering_arp_with_one_mac_are_two_boxes() -> None:
+    # The lab's hostile pair: a cloned MAC on two cameras with different serials.
+    merger = DeviceMerger()
+    merger.add(Observation.of("arp", method="arp-sweep", ip="198.18.0.40", mac=HIK_MAC))
+    merger.add(Observation.of("arp", method="arp-sweep", ip="198.18.0.41", mac=HIK_MAC))
+    merger.add(Observation.of("sadp", ip="198.18.0.40", sadp__MAC=HIK_MAC, sadp__DeviceSN="SN-A"))
+    merger.add(Observation.of("sadp", ip="198.18.0.41", sadp__MAC=HIK_MAC, sadp__DeviceSN="SN-B"))
+    merger.add(Observation.of("http", ip="198.18.0.41", http__server="App-webs/"))
+    devices = {d.ip: d for d in merger.devices}
+    assert set(devices) == {"198.18.0.40", "198.18.0.41"}
+    assert devices["198.18.0.40"].ips == ["198.18.0.40"]
+    assert devices["198.18.0.41"].values("sadp.DeviceSN") == ["SN-B"]
+    assert devices["198.18.0.41"].first("http.server") == "App-webs/"
+    assert all(d.mac == HIK_MAC for d in devices.values())
+    assert all(any(e.kind == "identity_conflict" for e in d.errors) for d in devices.values())
+
+
+def test_clone_replies_land_on_their_own_ip_whichever_comes_first() -> None:
+    merger = DeviceMerger()
+    merger.add(Observation.of("arp", method="arp-sweep", ip="198.18.0.40", mac=HIK_MAC))
+    merger.add(Observation.of("arp", method="arp-sweep", ip="198.18.0.41", mac=HIK_MAC))
+    merger.add(Observation.of("sadp", ip="198.18.0.41", sadp__MAC=HIK_MAC, sadp__DeviceSN="SN-B"))
+    merger.add(Observation.of("sadp", ip="198.18.0.40", sadp__MAC=HIK_MAC, sadp__DeviceSN="SN-A"))
+    devices = {d.ip: d for d in merger.devices}
+    assert devices["198.18.0.40"].values("sadp.DeviceSN") == ["SN-A"]
+    assert devices["198.18.0.41"].values("sadp.DeviceSN") == ["SN-B"]
+    assert len(merger) == 2
+
+
+def test_repeated_arp_for_the_same_binding_stays_one_device() -> None:
+    devices = merge(
+        [
+            Observation.of("arp", ip="198.18.0.40", mac=HIK_MAC),
+            Observation.of("arp", ip="198.18.0.40", mac=HIK_MAC),
+            Observation.of("neighbours", ip="198.18.0.40", mac=HIK_MAC),
+        ]
+    )
+    assert len(devices) == 1 and not devices[0].errors
+
+
+def test_a_capture_showing_one_mac_at_two_ips_over_time_is_one_device() -> None:
+    # DHCP renumbering in a pcap (the IoT Sentinel D-Link captures do this).
+    devices = merge(
+        [
+            Observation.of("pcap", method="arp", ip="192.168.0.20", mac="b0:c5:54:1c:71:85"),
+            Observation.of("pcap", method="dhcp", ip="10.10.10.58", mac="b0:c5:54:1c:71:85"),
+        ]
+    )
+    assert len(devices) == 1
+    assert devices[0].ips == ["192.168.0.20", "10.10.10.58"]
