@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -48,6 +49,24 @@ def lab() -> Iterator[LabState]:
             netns.down(prefix)
 
 
+def _refresh_namespace_caches() -> None:
+    """Forget what libraries learnt about the namespace the thread just left.
+
+    A real scan runs in one namespace for its whole life; a test session moves between the
+    machine's and the scanner's.  scapy reads interfaces (names, indexes, MACs) and routes
+    once, at import: imported by an earlier unit test, it would bind to the machine's eth0
+    index inside the lab (ENODEV) or route by the machine's table.
+    """
+    scapy_config = sys.modules.get("scapy.config")
+    if scapy_config is None:
+        return
+    conf = scapy_config.conf
+    conf.ifaces.reload()
+    for table in (getattr(conf, "route", None), getattr(conf, "route6", None)):
+        if table is not None:
+            table.resync()
+
+
 @pytest.fixture(autouse=True)
 def _inside_lab(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("lab") is None:
@@ -60,9 +79,11 @@ def _inside_lab(request: pytest.FixtureRequest) -> Iterator[None]:
             where = netguard.current_namespace_name()
             if where != state.scanner_ns or netguard.in_root_namespace():
                 pytest.fail(f"refusing to run a lab test outside the lab (namespace: {where})")
+            _refresh_namespace_caches()
             yield
     finally:
         switch.close()
+        _refresh_namespace_caches()
 
 
 @pytest.fixture
