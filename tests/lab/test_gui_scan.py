@@ -48,7 +48,7 @@ def _window(qtbot: Any, lab: LabState, db: Path) -> MainWindow:
 
 
 def _devices_by_ip(window: MainWindow) -> dict[str, Device]:
-    out = {}
+    out: dict[str, Device] = {}
     for row in range(window.model.rowCount()):
         dev = window.model.index(row, 0).data(DEVICE_ROLE)
         for ip in dev.ips:
