@@ -19,6 +19,7 @@ import json
 import os
 import re
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -305,7 +306,10 @@ def _tls_context() -> ssl.SSLContext:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # old camera firmware offers old ciphers
-    with contextlib.suppress(ValueError, AttributeError):
+    # Cameras from before 2018 speak only TLS 1.0; Python warns that the version is
+    # deprecated, which is the point: we only read a banner from them.
+    with contextlib.suppress(ValueError, AttributeError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = ssl.TLSVersion.TLSv1
     return ctx
 
