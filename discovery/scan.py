@@ -35,7 +35,7 @@ from core.model import Device, Observation, ProbeError, SiteProfile
 from core.netguard import UnsafeNetworkError
 from discovery.base import Credential, Probe, ProbeContext
 from discovery.ports import DEFAULT_PORTS
-from discovery.targets import in_networks, iter_hosts
+from discovery.targets import TargetError, in_networks, interface_addresses, iter_hosts
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class ScanOptions:
     site: SiteProfile = field(default_factory=SiteProfile)
     policies: Sequence[str] = ()  # policy pack ids; empty = every pack
     ports: Sequence[int] = ()  # empty = discovery.ports.DEFAULT_PORTS
-    exclude: Sequence[str] = ()  # addresses never probed (the scanner's own)
+    exclude: Sequence[str] = ()  # addresses never probed (default: the interface's own)
     stop: threading.Event = field(default_factory=threading.Event)
     on_event: list[Sink] = field(default_factory=list)  # e.g. the inventory store
     probes: Mapping[str, Probe] = field(default_factory=dict)
@@ -202,6 +202,7 @@ class _Run:
         self.phase_name, self.done, self.total = "starting", 0, 0
         self._progress_sent: tuple[str, int, int, int] | None = None
         self.arp_failed = False
+        self.exclude: list[str] = list(options.exclude)
 
     # ---- events
 
@@ -357,7 +358,7 @@ class _Run:
 
     def port_targets(self) -> list[str]:
         swept = "arp" in self.methods and not self.arp_failed and self.options.interface
-        skip = set(self.options.exclude)
+        skip = set(self.exclude)
         if not swept:
             return list(iter_hosts(self.targets, exclude=skip))
         return [ip for ip in self.known_hosts() if ip not in skip]
@@ -404,7 +405,7 @@ class _Run:
         wanted = [m for m in IDENTIFY_METHODS if m in self.methods]
         if not wanted:
             return
-        skip = set(self.options.exclude)
+        skip = set(self.exclude)
         hosts = [ip for ip in self.known_hosts() if ip not in skip]
         open_ports = self.open_ports()
         if "ports" not in self.methods:  # no port data: try each method's usual ports
@@ -416,7 +417,18 @@ class _Run:
         }
         await self.phase("identify", [(m, self.context(hosts, **extra), None) for m in wanted])
 
+    async def own_addresses(self) -> list[str]:
+        """The scanner's own addresses on the interface: never probed (they are not devices)."""
+        if self.options.exclude or not self.options.interface:
+            return list(self.options.exclude)
+        try:
+            addrs = await asyncio.to_thread(interface_addresses, self.options.interface)
+        except TargetError:
+            return []
+        return [str(a.ip) for a in addrs]
+
     async def phases(self) -> None:
+        self.exclude = await self.own_addresses()
         await self.discover()
         await self.ports()
         await self.identify()

@@ -287,3 +287,18 @@ async def test_events_carry_snapshots_not_the_live_device() -> None:
     events = await run_scan(options(base_probes(rec)))
     first = next(e for e in events if isinstance(e, DeviceFound) and e.device.ip == CAM)
     assert first.device.first("http.server") is None  # later evidence did not leak backwards
+
+
+@sync
+async def test_the_scanners_own_address_is_never_probed() -> None:
+    rec = Recorder()
+    probes = base_probes(rec)
+    own = "198.18.0.1"
+    probes["arp"] = rec.probe(
+        "arp",
+        Observation.of("arp", method="arp-sweep", ip=CAM, mac="44:19:b6:00:00:01"),
+        Observation.of("wsd", ip=own),  # e.g. our own Hello heard on the group
+    )
+    await run_scan(options(probes, exclude=(own,)))
+    assert own not in rec.contexts["ports"].hosts
+    assert own not in rec.contexts["http"].hosts
