@@ -61,6 +61,7 @@ class Response:
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
     truncated: bool = False
+    certificate: bytes = b""  # the peer's DER certificate (HTTPS only; never verified)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -168,6 +169,22 @@ def banner_fields(resp: Response) -> dict[str, str]:
         title = parse_title(resp.body)
         if title:
             fields["http.title"] = title
+    return fields
+
+
+def certificate_fields(der: bytes) -> dict[str, str]:
+    """http.tls_subject / http.tls_issuer from a DER certificate (camera firmware puts the
+    maker in the subject of the certificate it generates: ``O=Hikvision``)."""
+    from cryptography import x509  # noqa: PLC0415  (only for HTTPS devices)
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"unreadable TLS certificate: {exc}") from None
+    fields = {"http.tls_subject": subject[:300]}
+    if issuer and issuer != subject:
+        fields["http.tls_issuer"] = issuer[:300]
     return fields
 
 
@@ -424,7 +441,10 @@ async def _exchange(target: Target, raw: bytes, method: str, limit: int) -> Resp
             head_bytes = exc.partial
         head = parse_head(head_bytes)
         body, truncated = await _read_body(reader, head, method, limit)
-        return Response(head.status, head.reason, head.headers, body, truncated)
+        cert = b""
+        if target.tls and (tls := writer.get_extra_info("ssl_object")) is not None:
+            cert = tls.getpeercert(binary_form=True) or b""
+        return Response(head.status, head.reason, head.headers, body, truncated, cert)
     finally:
         writer.close()
         with contextlib.suppress(Exception):
@@ -477,6 +497,8 @@ async def banner(target: Target, timeout: float) -> tuple[dict[str, str], bool]:
             fields.setdefault(k, value)
     if target.tls:
         fields["http.tls_verified"] = "false"
+        with contextlib.suppress(ParseError):
+            fields.update(certificate_fields(resp.certificate))
     with contextlib.suppress(HttpError):
         icon = await request(target, "GET", "/favicon.ico", timeout=timeout, limit=256 * 1024)
         ctype = (icon.header("Content-Type") or "").lower()

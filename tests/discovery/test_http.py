@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ssl
 import time
 from typing import Any
 
@@ -397,3 +398,78 @@ async def test_closed_port_is_unreachable_not_a_crash() -> None:
         port = cam.port
     items = await collect(http.probe, ctx_for("127.0.0.1", port))
     assert [(type(i).__name__, i.kind) for i in items] == [("ProbeError", "unreachable")]
+
+
+def _self_signed(tmp_path, org: str) -> ssl.SSLContext:
+    """A server context with a self-signed certificate, as camera firmware makes one."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx
+
+
+def test_https_banner_records_the_certificate_subject_unverified(tmp_path) -> None:
+    server_ctx = _self_signed(tmp_path, "Hikvision")
+
+    async def scenario() -> list[Any]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(reply("200 OK", {"Server": "App-webs/", "Content-Type": "text/html"}))
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            ctx = ctx_for("127.0.0.1", port)
+            ctx.options = {**ctx.options, "tls_ports": (port,)}
+            return await collect(http.probe, ctx)
+        finally:
+            server.close()
+
+    items = asyncio.run(scenario())
+    (obs,) = [i for i in items if isinstance(i, Observation)]
+    assert obs.fields["http.tls_verified"] == "false"
+    assert "O=Hikvision" in str(obs.fields["http.tls_subject"])
+    assert obs.fields["http.server"] == "App-webs/"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=600))
+def test_certificate_parser_raises_only_parse_error(data: bytes) -> None:
+    with contextlib.suppress(ParseError):
+        http.certificate_fields(data)
