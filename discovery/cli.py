@@ -445,7 +445,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
 def _report(
     args: argparse.Namespace, record: Scan, final: Finished, out: TextIO, err: TextIO
 ) -> int:
-    print_table(record.devices, out)
+    json_to_stdout = args.json is not None and str(args.json) == "-"
+    print_table(record.devices, err if json_to_stdout else out)  # stdout stays pure JSON
     if final.cancelled:
         print(f"scan cancelled: {len(record.devices)} device(s) found so far", file=err)
     for error in final.errors:

@@ -141,6 +141,17 @@ def test_scan_prints_a_table_and_writes_json_without_secrets(
         assert SECRET not in text
 
 
+def test_json_to_stdout_is_pure_json(camera: WebCamera) -> None:
+    code, out, err = run_cli(
+        "--interface", "lo", "--targets", HOST, "--methods", "ports,http", "--ports", "8080",
+        "--json", "-",
+    )  # fmt: skip
+    assert code == cli.EXIT_OK, err
+    data = json.loads(out)
+    assert [d["ip"] for d in data["devices"]] == [HOST]
+    assert HOST in err  # the table went to stderr
+
+
 def test_ctrl_c_returns_within_a_second_with_what_was_found(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
