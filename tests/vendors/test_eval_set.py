@@ -30,7 +30,7 @@ CHINESE_NOT_COVERED = {
 PLAIN_FIELDS = {"ip", "mac", "hostname", "ports", "mac_prefix"}
 NAMESPACES = {
     "onvif", "wsd", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip", "isapi", "dahua", "snmp",
-    "user", "telnet", "reolink", "tapo", "avtech", "tls",
+    "user", "telnet", "reolink", "tapo", "avtech", "tls", "ppstrong",
 }  # fmt: skip
 SOURCE_KINDS = {"issue", "fixture", "docs", "database"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
