@@ -6,6 +6,7 @@ runs it inside the lab's scanner namespace with the lab preset.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.model import Scan, SiteProfile
-from discovery.scan import ScanEvent, ScanOptions, scan
+from discovery.scan import ALL_METHODS, ScanEvent, ScanOptions, scan
 from gui.display import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from gui.scan_panel import ScanRequest
@@ -49,8 +50,20 @@ def load_policy_choices() -> list[tuple[str, str]]:
     return [(p.id, p.title) for p in load_policies().packs]
 
 
+def preload_scan_modules() -> None:
+    """Import every probe and the identification engine on the calling (GUI) thread.
+
+    The scan imports them lazily; doing that first import on the worker thread while the
+    GUI thread also imports has tripped CPython 3.11's non-thread-safe AST recursion
+    counter ("AST constructor recursion depth mismatch") under pytest's import hooks.
+    """
+    for name in (*(f"discovery.{m}" for m in ALL_METHODS), "vendors.identify", "vendors.judge"):
+        importlib.import_module(name)
+
+
 def make_scan_factory(db: Path | None) -> ScanFactory:
     """The function the window calls to scan: discovery.scan with the store as a sink."""
+    preload_scan_modules()
 
     def factory(request: ScanRequest) -> AsyncIterator[ScanEvent]:
         site = SiteProfile(uses=(request.site_use,), jurisdictions=request.jurisdictions)

@@ -10,6 +10,7 @@ flooding the GUI thread's event queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
 
@@ -18,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 ScanFactory = Callable[[], AsyncIterator[object]]
 
 BATCH_SECONDS = 0.05
-GRACE_SECONDS = 0.8  # a graceful stop that takes longer is cut off
+GRACE_SECONDS = 1.0  # a graceful stop that takes longer is cut off
 
 
 class ScanController(QObject):
@@ -70,9 +71,13 @@ class ScanController(QObject):
             return
         if self._on_cancel is not None:
             self._on_cancel()
-            loop.call_soon_threadsafe(lambda: loop.call_later(GRACE_SECONDS, task.cancel))
-        else:
-            loop.call_soon_threadsafe(task.cancel)
+        # The loop may close between the check above and here (the scan just ended): then
+        # there is nothing left to cancel.
+        with contextlib.suppress(RuntimeError):
+            if self._on_cancel is not None:
+                loop.call_soon_threadsafe(lambda: loop.call_later(GRACE_SECONDS, task.cancel))
+            else:
+                loop.call_soon_threadsafe(task.cancel)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker ends (for shutdown and tests); True if it did."""
@@ -94,9 +99,8 @@ class ScanController(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             ready.set()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
             self._loop = None
+            _close_loop(loop)
             self._active = False
             self.finished.emit(self._cancelled)
 
@@ -120,3 +124,15 @@ class ScanController(QObject):
         finally:
             ticker.cancel()
             flush()
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what the scan left running, finish async generators, close (as asyncio.run)."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
