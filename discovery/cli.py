@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import signal
@@ -44,6 +45,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_COVERED = 3
+EXIT_NEW = 4  # --notify-new: devices the previous scan of these targets did not see
 EXIT_CANCELLED = 130
 
 # Other parts add factories here (the inventory store: ``--save`` / ``--db``); each gets the
@@ -121,6 +123,34 @@ def register(subparsers: Any) -> None:
         choices=[u.value for u in SiteUse],
         metavar="USE",
         help=f"what the site is for (repeatable): {', '.join(u.value for u in SiteUse)}",
+    )
+    p.add_argument(
+        "--jurisdiction",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="where the site is (repeatable, e.g. us, us-la, uk, au, ca, ca-qc; default us)",
+    )
+    p.add_argument(
+        "--save",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="store the scan in the inventory database as devices are found (default: on)",
+    )
+    p.add_argument(
+        "--db", type=Path, metavar="PATH", help="inventory database (default: user data)"
+    )
+    p.add_argument(
+        "--notify-new",
+        action="store_true",
+        help="print devices not seen in the previous complete scan of the same targets; exit 4",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="also write a report of this scan: .pdf, .xlsx, .csv or .json (needs --save)",
     )
     p.set_defaults(func=cmd_scan)
 
@@ -203,11 +233,24 @@ def scan_record(
             "credentials_for": list(getattr(creds, "targets", [])),
             "pcap": str(args.pcap) if args.pcap else None,
         },
+        data_versions=_data_versions(),
     )
 
 
 def build_sinks(args: argparse.Namespace, record: Scan) -> list[Sink]:
     return [s for factory in SINK_FACTORIES if (s := factory(args, record)) is not None]
+
+
+def _store_sink(args: argparse.Namespace, record: Scan) -> Sink | None:
+    """--save (default) / --db: the inventory store, written as devices are found."""
+    if not getattr(args, "save", False):
+        return None
+    from inventory.scan_sink import open_store_sink  # noqa: PLC0415 - only when saving
+
+    return open_store_sink(record, args.db)
+
+
+SINK_FACTORIES.append(_store_sink)
 
 
 # ---------------------------------------------------------------- output
@@ -405,26 +448,37 @@ def _passive(args: argparse.Namespace) -> Finished:
 
 
 def _site(args: argparse.Namespace) -> SiteProfile:
-    if not args.site_use:
-        return SiteProfile()
-    return SiteProfile(uses=tuple(SiteUse(u) for u in args.site_use))
+    site = SiteProfile()
+    if args.site_use:
+        site = dataclasses.replace(site, uses=tuple(SiteUse(u) for u in args.site_use))
+    if getattr(args, "jurisdiction", None):
+        site = dataclasses.replace(site, jurisdictions=tuple(args.jurisdiction))
+    return site
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
+    sinks: list[Sink] = []
     try:
+        if (args.notify_new or args.output) and not args.save:
+            raise UsageError("--notify-new and --output need the scan saved (drop --no-save)")
         if args.pcap:
             record = Scan(
-                targets=(f"pcap:{args.pcap}",),
+                targets=(f"pcap:{args.pcap.resolve()}",),
                 methods=("pcap",),
+                site=_site(args),
                 policies=tuple(args.policy),
                 options={"pcap": str(args.pcap)},
+                data_versions=_data_versions(),
             )
             final = _passive(args)
+            sinks = build_sinks(args, record)
+            _replay(final, sinks)
         else:
             targets, options = build_options(args)
             record = scan_record(targets, options, args)
-            options.on_event.extend(build_sinks(args, record))
+            sinks = build_sinks(args, record)
+            options.on_event.extend(sinks)
             with Reporter(err) as reporter:
                 final = asyncio.run(_run(targets, options, reporter))
     except UsageError as exc:
@@ -439,7 +493,52 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     record.options["scan_errors"] = [e.to_dict() for e in final.errors]
     record.ended_at = utcnow()
     record.status = ScanStatus.INTERRUPTED if final.cancelled else ScanStatus.COMPLETE
-    return _report(args, record, final, out, err)
+    code = _report(args, record, final, out, err)
+    return _after_save(args, sinks, code, out, err)
+
+
+def _data_versions() -> dict[str, str]:
+    from vendors.versions import data_versions  # noqa: PLC0415 - loads the data files
+
+    return data_versions()
+
+
+def _replay(final: Finished, sinks: Sequence[Sink]) -> None:
+    """Feed a passive scan's result to the sinks as a live scan would have."""
+    for dev in final.devices:
+        for sink in sinks:
+            sink(DeviceFound(dev))
+    for sink in sinks:
+        sink(final)
+
+
+def _after_save(
+    args: argparse.Namespace, sinks: Sequence[Sink], code: int, out: TextIO, err: TextIO
+) -> int:
+    """--output and --notify-new, from the stored scan."""
+    from inventory.scan_sink import StoreSink  # noqa: PLC0415 - only when saving
+
+    stored = next((s for s in sinks if isinstance(s, StoreSink)), None)
+    if stored is None:
+        return code
+    print(f"saved as scan {stored.scan_id} in {stored.store.path}", file=err)
+    if args.output:
+        from inventory.cli import write_scan_report  # noqa: PLC0415
+
+        try:
+            print(write_scan_report(stored.store, stored.scan_id, args.output), file=err)
+        except (OSError, ValueError) as exc:
+            print(f"camaudit scan: cannot write {args.output}: {exc}", file=err)
+            return EXIT_ERROR
+    if args.notify_new:
+        from inventory.history import new_devices  # noqa: PLC0415
+
+        new = new_devices(stored.store, stored.scan_id)
+        for dev in new:
+            print("NEW DEVICE: " + "  ".join(device_row(dev)), file=out)
+        if new:
+            return EXIT_NEW
+    return code
 
 
 def _report(

@@ -376,6 +376,31 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "letter") -> str:
+    """Write a stored scan as the report its file suffix names; returns a line to print.
+
+    What ``camaudit scan -o FILE`` uses; organisation and signer come from the report
+    settings file, as for ``camaudit report``.
+    """
+    from inventory.report_data import ReportMeta, report_data_from_store
+    from inventory.settings import load_report_settings
+
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {path.suffix!r} (use .pdf .xlsx .csv .json)")
+    settings = load_report_settings(None)
+    meta = ReportMeta(
+        organisation=settings.get("organisation", ""),
+        site=settings.get("site", ""),
+        run_by=settings.get("run_by", "") or _login(),
+        signer=settings.get("signer", ""),
+        signer_role=settings.get("signer_role", ""),
+    )
+    data = report_data_from_store(store, scan_id, meta)
+    digest = _write(fmt, data, path, settings.get("paper", paper))
+    return f"wrote {path} ({fmt}, scan {scan_id}, {len(data['devices'])} devices, SHA-256 {digest})"
+
+
 def _write(fmt: str, data: dict[str, Any], path: Path, paper: str) -> str:
     from inventory.canonical import sha256_hex
 

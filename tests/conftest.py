@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,12 @@ import pytest
 from core import netguard
 
 os.environ[netguard.LAB_ONLY_ENV] = "1"
+# Scans save by default: tests (and the CLI processes they start) never write to the
+# developer's real inventory database or policy folder.
+_SANDBOX = tempfile.mkdtemp(prefix="camaudit-tests-")
+os.environ["CAMAUDIT_DB"] = os.path.join(_SANDBOX, "inventory.sqlite")
+os.environ.setdefault("XDG_DATA_HOME", os.path.join(_SANDBOX, "data"))
+os.environ.setdefault("XDG_CONFIG_HOME", os.path.join(_SANDBOX, "config"))
 
 LAB_NET = ipaddress.ip_network("198.18.0.0/15")
 
