@@ -58,11 +58,8 @@ def child_env(offscreen: bool) -> dict[str, str]:
 def cmd_demo(args: argparse.Namespace) -> int:
     try:
         netns.require_root()
-    except netns.LabError:
-        return _fail(
-            "the demo builds a simulated camera network in Linux network namespaces and "
-            "needs root: run `sudo bash scripts/demo.sh` (or `sudo camaudit demo`)"
-        )
+    except netns.LabError as exc:
+        return _fail(f"{exc}; for the demo: `sudo bash scripts/demo.sh`")
     offscreen = False
     if problem := display_problem():
         if not args.screenshot:

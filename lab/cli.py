@@ -1,10 +1,12 @@
-"""`camaudit lab ...` and `camaudit demo`: the simulated camera network from the shell.
+"""`camaudit lab ...`: the simulated camera network from the shell.
 
 camaudit lab up [--devices N] [--profiles FILE] [--prefix P]
 camaudit lab status [--prefix P]
 camaudit lab exec [--prefix P] -- CMD ...     (CMD runs in the scanner namespace)
 camaudit lab down [--prefix P | --all]
-camaudit demo [--devices N] [--keep]
+camaudit lab tour [--devices N] [--keep]      (build, list, nmap, remove)
+
+`camaudit demo` (gui/demo.py) opens the desktop app on a lab.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ def register(sub: Any) -> None:
     down.add_argument("--all", action="store_true", help="remove every lab")
     down.set_defaults(func=cmd_down)
 
-    demo = sub.add_parser("demo", help="build the lab, show what runs in it, nmap it, remove it")
-    _add_mix_args(demo)
-    demo.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
-    demo.add_argument("--prefix", help="name prefix of the demo lab (default camlab)")
-    demo.set_defaults(func=cmd_demo)
+    tour = lab_sub.add_parser(
+        "tour", help="build the lab, show what runs in it, nmap it, remove it (root)"
+    )
+    _add_mix_args(tour)
+    tour.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    tour.add_argument("--prefix", help="name prefix of the tour's lab (default camlab)")
+    tour.set_defaults(func=cmd_tour)
 
 
 def _add_mix_args(parser: argparse.ArgumentParser) -> None:
@@ -189,10 +193,10 @@ def cmd_down(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- demo ----------------------------------------------------------------------------------
+# --- tour ----------------------------------------------------------------------------------
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_tour(args: argparse.Namespace) -> int:
     try:
         netns.require_root()
         prefix = lab_state.check_prefix(args.prefix or lab_state.DEFAULT_PREFIX)

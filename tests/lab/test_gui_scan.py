@@ -103,7 +103,7 @@ def test_gui_cancel_keeps_what_was_found(qtbot: Any, lab: LabState, tmp_path: Pa
     window = _window(qtbot, lab, tmp_path / "cancel.sqlite")
     qtbot.mouseClick(window.panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.model.rowCount() >= 5, timeout=30_000)
-    with qtbot.waitSignal(window.scan_finished, timeout=2_000) as finished:
+    with qtbot.waitSignal(window.scan_finished, timeout=3_000) as finished:
         qtbot.mouseClick(window.panel.cancel_button, Qt.MouseButton.LeftButton)
     assert finished.args == [True]
     assert window.model.rowCount() >= 5
@@ -112,3 +112,29 @@ def test_gui_cancel_keeps_what_was_found(qtbot: Any, lab: LabState, tmp_path: Pa
     scan_id = store.latest_scan()
     assert scan_id is not None
     assert store.load_scan(scan_id).status.value == "interrupted"
+
+
+def test_demo_scans_screenshots_and_removes_its_lab(tmp_path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    from gui.demo import DEMO_PREFIX
+    from lab import netns
+    from tests.lab.helpers import run_cli
+
+    png, db = tmp_path / "demo.png", tmp_path / "demo.sqlite"
+    result = run_cli("demo", "--devices", "8", "--screenshot", str(png), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "lab removed" in result.stdout
+    assert netns.lab_namespaces(DEMO_PREFIX) == []
+    image = QImage(str(png))
+    assert image.width() >= 800 and image.height() >= 500
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)
+    }
+    assert len(colours) > 20  # a rendered window, not a blank frame
+    with Store(db) as store:
+        scan_id = store.latest_scan()
+        assert scan_id is not None
+        saved = store.load_scan(scan_id)
+    assert saved.status.value == "complete"
+    assert len(saved.devices) == 8

@@ -142,9 +142,9 @@ def test_up_with_a_mix_file_and_a_bad_one(lab: LabState, tmp_path: Path) -> None
 
 
 @pytest.mark.lab
-def test_demo_shows_the_devices_and_nmap_finds_them_then_removes_the_lab(lab: LabState) -> None:
+def test_tour_shows_the_devices_and_nmap_finds_them_then_removes_the_lab(lab: LabState) -> None:
     prefix = _prefix("d")
-    result = run_cli("demo", "--devices", "3", "--prefix", prefix)
+    result = run_cli("lab", "tour", "--devices", "3", "--prefix", prefix)
     assert result.returncode == 0, result.stderr
     specs = profile.build_mix(3)
     for spec in specs:  # name, address, MAC and profile of every device are on screen
@@ -167,7 +167,13 @@ def test_bad_prefix_and_count_are_refused_clearly() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("lab", "up", "--devices", "2"), ("lab", "down"), ("lab", "exec", "--", "true"), ("demo",)],
+    [
+        ("lab", "up", "--devices", "2"),
+        ("lab", "down"),
+        ("lab", "exec", "--", "true"),
+        ("lab", "tour"),
+        ("demo",),
+    ],
     ids=" ".join,
 )
 def test_non_root_is_refused_with_a_clear_message(
