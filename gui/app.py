@@ -26,6 +26,8 @@ from vendors.catalogue import load_catalogue
 from vendors.policies import load_policies
 from vendors.versions import data_versions
 
+SCREENSHOT_SIZE = (1400, 850)
+
 
 @dataclass(frozen=True)
 class LaunchOptions:
@@ -111,6 +113,8 @@ def run_app(options: LaunchOptions) -> int:
     app.setApplicationName("camaudit")
     app.setOrganizationName("camaudit")
     window = MainWindow(build_context(options))
+    if options.screenshot:
+        window.resize(*SCREENSHOT_SIZE)  # the same picture whatever size was remembered
     window.show()
     if options.screenshot or options.quit_after_scan:
         window.scan_finished.connect(lambda _c: _finish(window, options))

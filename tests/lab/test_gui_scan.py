@@ -127,7 +127,7 @@ def test_demo_scans_screenshots_and_removes_its_lab(tmp_path: Path) -> None:
     assert "lab removed" in result.stdout
     assert netns.lab_namespaces(DEMO_PREFIX) == []
     image = QImage(str(png))
-    assert image.width() >= 800 and image.height() >= 500
+    assert (image.width(), image.height()) == (1400, 850)
     colours = {
         image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)
     }

@@ -1,0 +1,105 @@
+"""How long the GUI thread is blocked while the app scans a 200-device lab.
+
+Run as root: ``.venv/bin/python -m bench.gui_responsiveness [--devices 200]``.
+
+A 5 ms QTimer on the GUI thread records the gap between its ticks while the real main
+window runs a real scan of a real lab (discovery, identification, judgement and the SQLite
+store in the worker thread; the table, details and summary on the GUI thread).  The longest
+gap is the longest the GUI was unresponsive.  The peer, run in the same process on the same
+lab: the same window with event batching switched off (one queued signal per scan event),
+the naive way to wire a worker to a view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("CAMAUDIT_LAB_ONLY", "1")
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui import controller
+from gui.app import LaunchOptions, build_context
+from gui.main_window import MainWindow
+from lab import netns, profile
+
+TICK_MS = 5
+
+
+def measure(app: QApplication, subnet: str, db: Path, batch_seconds: float) -> dict[str, float]:
+    controller.BATCH_SECONDS = batch_seconds
+    window = MainWindow(build_context(LaunchOptions(interface="eth0", targets=(subnet,), db=db)))
+    window.resize(1400, 850)
+    window.show()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    done: list[bool] = []
+    window.scan_finished.connect(lambda _c: done.append(True))
+    started = time.perf_counter()
+    timer.start()
+    window.start_scan()
+    while not done:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    wall = time.perf_counter() - started
+    rows = window.model.rowCount()
+    window.close()
+    gaps.sort()
+    return {
+        "rows": rows,
+        "wall_s": wall,
+        "max_gap_ms": gaps[-1],
+        "p99_gap_ms": gaps[int(len(gaps) * 0.99) - 1],
+        "median_gap_ms": statistics.median(gaps),
+        "ticks": len(gaps),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=200)
+    args = parser.parse_args()
+    netns.require_root()
+    specs = profile.build_mix(args.devices)
+    lab = netns.up(specs, prefix="benchgui")
+    try:
+        switch = netns.NamespaceSwitch()
+        with switch.inside(lab.scanner_ns):
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+            assert isinstance(app, QApplication)
+            with tempfile.TemporaryDirectory() as tmp:
+                ours = measure(app, str(lab.subnet), Path(tmp) / "a.sqlite", 0.05)
+                peer = measure(app, str(lab.subnet), Path(tmp) / "b.sqlite", 0.0)
+    finally:
+        netns.down("benchgui")
+    print(f"devices in lab: {len(specs)}")
+    for name, r in (("camaudit (batched)", ours), ("peer (one signal per event)", peer)):
+        print(
+            f"{name:30} rows {r['rows']:4.0f}  scan {r['wall_s']:5.1f} s  "
+            f"max gap {r['max_gap_ms']:6.1f} ms  p99 {r['p99_gap_ms']:5.1f} ms  "
+            f"median {r['median_gap_ms']:4.1f} ms  ticks {r['ticks']:.0f}"
+        )
+    print(f"max-gap ratio camaudit/peer: {ours['max_gap_ms'] / peer['max_gap_ms']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
