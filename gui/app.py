@@ -6,8 +6,7 @@ runs it inside the lab's scanner namespace with the lab preset.
 
 from __future__ import annotations
 
-import importlib
-import ipaddress
+import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,12 +15,11 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from core.model import Scan, SiteProfile
-from discovery.scan import ALL_METHODS, ScanEvent, ScanOptions, scan
+from discovery.scan import ScanEvent
 from gui.display import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from gui.scan_panel import ScanRequest
-from inventory.scan_sink import open_store_sink
+from gui.scan_process import ScanJob, scan_in_process
 from vendors.catalogue import load_catalogue
 from vendors.policies import load_policies
 from vendors.versions import data_versions
@@ -52,42 +50,24 @@ def load_policy_choices() -> list[tuple[str, str]]:
     return [(p.id, p.title) for p in load_policies().packs]
 
 
-def preload_scan_modules() -> None:
-    """Import every probe and the identification engine on the calling (GUI) thread.
-
-    The scan imports them lazily; doing that first import on the worker thread while the
-    GUI thread also imports has tripped CPython 3.11's non-thread-safe AST recursion
-    counter ("AST constructor recursion depth mismatch") under pytest's import hooks.
-    """
-    for name in (*(f"discovery.{m}" for m in ALL_METHODS), "vendors.identify", "vendors.judge"):
-        importlib.import_module(name)
-
-
 def make_scan_factory(db: Path | None) -> ScanFactory:
-    """The function the window calls to scan: discovery.scan with the store as a sink."""
-    preload_scan_modules()
+    """The function the window calls to scan: the scan runs in a child process
+    (gui/scan_process.py) with the store as its sink; events come back to the window."""
+    versions = data_versions()
 
     def factory(request: ScanRequest) -> AsyncIterator[ScanEvent]:
-        site = SiteProfile(uses=(request.site_use,), jurisdictions=request.jurisdictions)
-        options = ScanOptions(
+        job = ScanJob(
             interface=request.interface,
-            methods=request.methods,
-            site=site,
-            policies=request.policies,
-            credentials=request.credentials or (lambda ip: None),
-            stop=request.stop,
-        )
-        record = Scan(
             targets=request.targets,
             methods=request.methods,
-            site=site,
+            site_use=request.site_use,
+            jurisdictions=request.jurisdictions,
             policies=request.policies,
-            options={"interface": request.interface or ""},
-            data_versions=data_versions(),
+            credentials=request.credentials,
+            db=db,
+            data_versions=versions,
         )
-        options.on_event.append(open_store_sink(record, db))
-        networks = [ipaddress.IPv4Network(t, strict=False) for t in request.targets]
-        return scan(networks, options)
+        return scan_in_process(job, request.stop)
 
     return factory
 
@@ -120,7 +100,15 @@ def run_app(options: LaunchOptions) -> int:
         window.scan_finished.connect(lambda _c: _finish(window, options))
     if options.scan_now or options.screenshot:
         QTimer.singleShot(300, window.start_scan)
-    return int(app.exec())
+    code = int(app.exec())
+    # Everything is saved by now (settings synced on close, the scan process wrote the
+    # store).  Skip interpreter finalization: PySide6 6.12 can abort while garbage-collecting
+    # at exit after a multiprocessing child ("bool_dealloc ... refcount error in a C
+    # extension"), which would turn a clean exit into status 250.
+    window.settings.sync()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _finish(window: MainWindow, options: LaunchOptions) -> None:

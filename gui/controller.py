@@ -1,25 +1,36 @@
 """Running a scan off the GUI thread.
 
-The scan is an async generator (discovery.scan); it runs on its own asyncio loop in a
-worker thread.  Events cross to the GUI thread only through Qt signals (queued
-connections), so widgets are never touched from the worker.  Events are batched: the worker
-hands over what arrived at most every ``BATCH_SECONDS``, which keeps a 200-device burst from
-flooding the GUI thread's event queue.
+The scan is an async generator (gui/scan_process.py: the scan itself runs in a child
+process); it is consumed on its own asyncio loop in a worker thread.  The worker never
+touches Qt: it puts events in a thread-safe queue, and a timer on the GUI thread drains the
+queue every ``BATCH_SECONDS`` and emits the batch.  So no Python object crosses threads
+through a Qt signal (PySide6 has mishandled reference counts of objects queued from
+foreign threads: "deallocating None" aborts in bench runs), widgets are only touched on the
+GUI thread, and a 200-device burst arrives as a few batches instead of flooding the GUI
+event queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import threading
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 ScanFactory = Callable[[], AsyncIterator[object]]
 
 BATCH_SECONDS = 0.05
 GRACE_SECONDS = 1.0  # a graceful stop that takes longer is cut off
+
+
+@dataclass(frozen=True)
+class _Ended:
+    cancelled: bool
+    error: str = ""
 
 
 class ScanController(QObject):
@@ -31,7 +42,7 @@ class ScanController(QObject):
         failed(str): the scan raised; the message says why (what was found is kept).
     """
 
-    events = Signal(list)
+    events = Signal(object)
     finished = Signal(bool)
     failed = Signal(str)
 
@@ -43,6 +54,10 @@ class ScanController(QObject):
         self._cancelled = False
         self._active = False
         self._on_cancel: Callable[[], None] | None = None
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(BATCH_SECONDS * 1000))
+        self._timer.timeout.connect(self._drain)
 
     @property
     def running(self) -> bool:
@@ -56,11 +71,13 @@ class ScanController(QObject):
         self._cancelled = False
         self._on_cancel = on_cancel
         self._active = True
+        self._queue = queue.SimpleQueue()
         ready = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(factory, ready), name="camaudit-scan", daemon=True
         )
         self._thread.start()
+        self._timer.start()
         ready.wait(5)
 
     def cancel(self) -> None:
@@ -86,9 +103,33 @@ class ScanController(QObject):
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    # -- GUI thread ---------------------------------------------------------------------
+    def _drain(self) -> None:
+        batch: list[object] = []
+        ended: _Ended | None = None
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Ended):
+                ended = item
+                break
+            batch.append(item)
+        if batch:
+            self.events.emit(batch)
+        if ended is not None:
+            self._timer.stop()
+            self._active = False
+            if ended.error:
+                self.failed.emit(ended.error)
+            self.finished.emit(ended.cancelled)
+
+    # -- worker thread (no Qt here) ------------------------------------------------------
     def _run(self, factory: ScanFactory, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
+        error = ""
         try:
             self._task = loop.create_task(self._consume(factory))
             ready.set()
@@ -96,34 +137,16 @@ class ScanController(QObject):
         except asyncio.CancelledError:
             pass
         except Exception as exc:  # any scan failure is reported, not raised
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
         finally:
             ready.set()
             self._loop = None
             _close_loop(loop)
-            self._active = False
-            self.finished.emit(self._cancelled)
+            self._queue.put(_Ended(self._cancelled, error))
 
     async def _consume(self, factory: ScanFactory) -> None:
-        pending: list[object] = []
-
-        def flush() -> None:
-            if pending:
-                self.events.emit(list(pending))
-                pending.clear()
-
-        async def flusher() -> None:
-            while True:
-                await asyncio.sleep(BATCH_SECONDS)
-                flush()
-
-        ticker = asyncio.get_running_loop().create_task(flusher())
-        try:
-            async for event in factory():
-                pending.append(event)
-        finally:
-            ticker.cancel()
-            flush()
+        async for event in factory():
+            self._queue.put(event)
 
 
 def _close_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.found_label = named(QLabel("0 devices"), "foundLabel")
         self.elapsed_label = named(QLabel(""), "elapsedLabel")
         self.errors: list[object] = []
+        self._summary_dirty = True
         self._started = 0.0
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         # Sizing columns from the first rows only keeps a 10,000-row table instant.
-        self.table.horizontalHeader().setResizeContentsPrecision(200)
+        self.table.horizontalHeader().setResizeContentsPrecision(50)
         self.table.verticalHeader().setVisible(False)
         self.filter_text.setPlaceholderText("Filter (Ctrl+F): IP, MAC, brand, maker, model…")
         self.filter_text.setClearButtonEnabled(True)
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self.action_filter.triggered.connect(self._focus_filter)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self.show_about)
+        self.tabs.currentChanged.connect(self._on_tab)
         self.controller.events.connect(self._on_events)
         self.controller.finished.connect(self._on_finished)
         self.controller.failed.connect(self._on_failed)
@@ -262,7 +264,9 @@ class MainWindow(QMainWindow):
         n = self.model.rowCount()
         self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
         self.fit_columns()
-        self.refresh_summary()
+        self._summary_dirty = True
+        if self.tabs.currentWidget() is self.summary:
+            self.refresh_summary()
         self.scan_finished.emit(cancelled)
 
     def _on_failed(self, message: str) -> None:
@@ -282,7 +286,14 @@ class MainWindow(QMainWindow):
         for col in range(header.count()):
             header.resizeSection(col, min(header.sectionSize(col), MAX_COLUMN_WIDTH))
 
+    def _on_tab(self, _index: int) -> None:
+        # Charts are built when the Summary tab is shown, not at the end of every scan:
+        # building them costs the GUI thread tens of milliseconds.
+        if self.tabs.currentWidget() is self.summary and self._summary_dirty:
+            self.refresh_summary()
+
     def refresh_summary(self, diff_html: str = "") -> None:
+        self._summary_dirty = False
         self.summary.update_summary(
             self.model.devices,
             self.model.policies,

@@ -61,6 +61,7 @@ def test_rows_appear_live_and_details_explain(qtbot) -> None:
     assert requests[0].targets == ("198.18.0.0/24",)
     assert "ndaa889" in requests[0].policies
     assert window.phase_label.text() == "Finished"
+    window.tabs.setCurrentWidget(window.summary)  # charts are built when shown
     assert window.summary.policy.currentText() == "ndaa889"
     window.filter_text.setText("annke")
     assert window.proxy.rowCount() == 1
