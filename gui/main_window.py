@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.model import Device, VerdictStatus
+from core.model import Device, Relationship, VerdictStatus
 from gui import badges
 from gui.controller import ScanController
 from gui.credentials_dialog import CredentialsBook, CredentialsDialog
@@ -312,13 +312,19 @@ class MainWindow(QMainWindow):
         self.filter_text.selectAll()
 
     def select_first_flagged(self) -> bool:
-        """Select the first device with a flagged verdict (for screenshots and demos)."""
+        """Select a flagged device, an OEM rebrand if there is one (screenshots, demos)."""
+        flagged: list[int] = []
         for row in range(self.proxy.rowCount()):
             dev = self.proxy.index(row, 0).data(DEVICE_ROLE)
             if isinstance(dev, Device) and any(v.status.flagged for v in dev.verdicts.values()):
-                self.table.setCurrentIndex(self.proxy.index(row, 0))
-                return True
-        return False
+                if dev.identity and dev.identity.relationship is Relationship.OEM:
+                    flagged.insert(0, row)
+                    break
+                flagged.append(row)
+        if not flagged:
+            return False
+        self.table.setCurrentIndex(self.proxy.index(flagged[0], 0))
+        return True
 
     def select_device(self, key: str) -> bool:
         row = self.model.row_of(key)
