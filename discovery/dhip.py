@@ -127,23 +127,5 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     """Multicast DHDiscover.search (and unicast it to known hosts); yield each device once
     (by serial, MAC or IP) and a ProbeError per device that sends a malformed reply."""
     request = search_request()
-    sends = [(request, (GROUP, PORT))] + [(request, (host, PORT)) for host in ctx.hosts]
-    sock = udp.open_socket(ctx, PORT, GROUP)
-    seen: set[str] = set()
-    errored: set[str] = set()
-    async for datagram in udp.exchange(sock, sends, ctx.timeout, ctx.rate, "DHIP search"):
-        if not udp.in_scope(datagram.ip, ctx.networks):
-            continue
-        try:
-            obs = parse_reply(datagram.data, datagram.ip)
-        except ParseError as exc:
-            if datagram.ip not in errored:
-                errored.add(datagram.ip)
-                yield ProbeError(SOURCE, "parse", f"bad DHIP reply: {exc}", ip=datagram.ip)
-            continue
-        if obs is None:
-            continue
-        key = obs.serial or obs.mac or datagram.ip
-        if key not in seen:
-            seen.add(key)
-            yield obs
+    async for item in udp.discover(ctx, request, GROUP, PORT, "DHIP", parse_reply, SOURCE):
+        yield item

@@ -96,23 +96,5 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     """Multicast the inquiry (and unicast it to each known host); yield one Observation per
     device (deduplicated by serial, MAC or IP) and a ProbeError for each malformed reply."""
     message = inquiry()
-    sends = [(message, (GROUP, PORT))] + [(message, (host, PORT)) for host in ctx.hosts]
-    sock = udp.open_socket(ctx, PORT, GROUP)
-    seen: set[str] = set()
-    errored: set[str] = set()  # one parse error per device: a hostile one may send thousands
-    async for datagram in udp.exchange(sock, sends, ctx.timeout, ctx.rate, "SADP inquiry"):
-        if not udp.in_scope(datagram.ip, ctx.networks):
-            continue
-        try:
-            obs = parse_reply(datagram.data, datagram.ip)
-        except ParseError as exc:
-            if datagram.ip not in errored:
-                errored.add(datagram.ip)
-                yield ProbeError(SOURCE, "parse", f"bad SADP reply: {exc}", ip=datagram.ip)
-            continue
-        if obs is None:
-            continue
-        key = obs.serial or obs.mac or datagram.ip
-        if key not in seen:
-            seen.add(key)
-            yield obs
+    async for item in udp.discover(ctx, message, GROUP, PORT, "SADP", parse_reply, SOURCE):
+        yield item

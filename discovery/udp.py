@@ -16,13 +16,14 @@ import ipaddress
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import psutil
 
+from core.model import Observation, ProbeError
 from core.netguard import check_send_allowed
-from discovery.base import ProbeContext
+from discovery.base import ParseError, ProbeContext
 
 RCVBUF_BYTES = 4 * 1024 * 1024
 MAX_DATAGRAM = 65535
@@ -168,3 +169,37 @@ async def _drain(
             yield await asyncio.wait_for(receiver.queue.get(), timeout=max(remaining, 0.001))
         except TimeoutError:
             continue
+
+
+async def discover(
+    ctx: ProbeContext,
+    payload: bytes,
+    group: str,
+    port: int,
+    what: str,
+    parse: Callable[[bytes, str], Observation | None],
+    source: str,
+) -> AsyncIterator[Observation | ProbeError]:
+    """Multicast ``payload`` (and unicast it to each known host); yield one observation per
+    device (deduplicated by serial, MAC or IP) and one ProbeError per device whose reply is
+    malformed: a hostile device may send thousands.  The shape SADP and DHIP share."""
+    sends = [(payload, (group, port))] + [(payload, (host, port)) for host in ctx.hosts]
+    sock = open_socket(ctx, port, group)
+    seen: set[str] = set()
+    errored: set[str] = set()
+    async for datagram in exchange(sock, sends, ctx.timeout, ctx.rate, what):
+        if not in_scope(datagram.ip, ctx.networks):
+            continue
+        try:
+            obs = parse(datagram.data, datagram.ip)
+        except ParseError as exc:
+            if datagram.ip not in errored:
+                errored.add(datagram.ip)
+                yield ProbeError(source, "parse", f"bad {what} reply: {exc}", ip=datagram.ip)
+            continue
+        if obs is None:
+            continue
+        key = obs.serial or obs.mac or datagram.ip
+        if key not in seen:
+            seen.add(key)
+            yield obs
