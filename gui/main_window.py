@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.phase_label = named(QLabel("Ready"), "phaseLabel")
         self.progress = named(QProgressBar(self), "progress")
         self.found_label = named(QLabel("0 devices"), "foundLabel")
+        self.problems_label = named(QLabel(""), "problemsLabel")
         self.elapsed_label = named(QLabel(""), "elapsedLabel")
         self.errors: list[object] = []
         self._summary_dirty = True
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
             self.phase_label,
             self.progress,
             self.found_label,
+            self.problems_label,
             self.elapsed_label,
         )
         for widget in bar_widgets:
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow):
         self.summary.policy.clear()
         self.model.clear()
         self.errors.clear()
+        self.problems_label.setText("")
         self.details.show_device(None)
         self.panel.set_running(True)
         self.phase_label.setText("Starting")
@@ -237,6 +240,23 @@ class MainWindow(QMainWindow):
                 if isinstance(device, Device):
                     self._on_device(device)
         self.found_label.setText(f"{self.model.rowCount()} devices")
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """A count in the status bar; the tooltip lists them (each device's are in details)."""
+        if not self.errors:
+            return
+        lines = []
+        for event in self.errors[-30:]:
+            err = getattr(event, "error", None)
+            dev = getattr(event, "device", None)
+            where = (
+                (dev.ip if isinstance(dev, Device) else None) or getattr(err, "ip", "") or "scan"
+            )
+            lines.append(f"{where}: {getattr(err, 'source', '')} {getattr(err, 'kind', '')}: "
+                         f"{getattr(err, 'message', '')}")  # fmt: skip
+        self.problems_label.setText(f"⚠ {len(self.errors)} problems")
+        self.problems_label.setToolTip("\n".join(lines))
 
     def _on_device(self, device: Device, replaces: Sequence[str] = ()) -> None:
         self.model.upsert(device, replaces)
@@ -262,7 +282,12 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         n = self.model.rowCount()
-        self.phase_label.setText(f"Cancelled: kept {n} devices" if cancelled else "Finished")
+        if cancelled:
+            self.phase_label.setText(f"Cancelled: kept {n} devices")
+        elif n == 0:
+            self.phase_label.setText("Finished: no devices answered in the chosen targets")
+        else:
+            self.phase_label.setText("Finished")
         self.fit_columns()
         self._summary_dirty = True
         if self.tabs.currentWidget() is self.summary:

@@ -7,6 +7,7 @@ evidence in the details pane, and the scan saved in the real SQLite store.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -82,6 +83,10 @@ def test_gui_scan_of_the_lab(qtbot: Any, lab: LabState, tmp_path: Path) -> None:
         elif pid == "hisilicon-noname":
             assert status is VerdictStatus.COMPONENT_RISK, (ip, pid)
 
+    # Hostile devices cost recorded problems, shown in the status bar, and nothing else.
+    assert "problems" in window.problems_label.text()
+    assert window.panel.start_button.isEnabled()
+
     # A compliance officer opens the Annke recorder and sees why it is flagged.
     annke_ip = next(ip for ip, p in profiles.items() if p["id"] == "annke-nvr")
     assert window.select_device(seen[annke_ip].key)
@@ -138,3 +143,33 @@ def test_demo_scans_screenshots_and_removes_its_lab(tmp_path: Path) -> None:
         saved = store.load_scan(scan_id)
     assert saved.status.value == "complete"
     assert len(saved.devices) == 8
+
+
+def test_gui_empty_network_says_so_and_stays_usable(
+    qtbot: Any, lab: LabState, tmp_path: Path
+) -> None:
+    window = _window(qtbot, lab, tmp_path / "empty.sqlite")
+    # The lab's devices sit low in its subnet; its last /28 is empty.
+    empty = list(ipaddress.IPv4Network(lab.subnet).subnets(new_prefix=28))[-1]
+    window.panel.targets.setText(str(empty))
+    with qtbot.waitSignal(window.scan_finished, timeout=60_000):
+        qtbot.mouseClick(window.panel.start_button, Qt.MouseButton.LeftButton)
+    assert window.model.rowCount() == 0
+    assert "no devices answered" in window.phase_label.text()
+    assert window.panel.start_button.isEnabled()
+
+
+def test_gui_bad_credentials_are_shown_not_fatal(qtbot: Any, lab: LabState, tmp_path: Path) -> None:
+    window = _window(qtbot, lab, tmp_path / "creds.sqlite")
+    hik = next(ip for ip, p in rendered_profiles(lab).items() if p["id"] == "hikvision-ipc")
+    window.credentials.add(hik, "admin", "definitely-wrong")
+    window.panel.targets.setText(f"{hik}/32")
+    with qtbot.waitSignal(window.scan_finished, timeout=60_000):
+        qtbot.mouseClick(window.panel.start_button, Qt.MouseButton.LeftButton)
+    assert window.model.rowCount() == 1
+    assert "problems" in window.problems_label.text()
+    assert "bad_credentials" in window.problems_label.toolTip()
+    assert window.select_device(window.model.devices[0].key)
+    assert "bad_credentials" in window.details.text()
+    assert window.model.devices[0].identity is not None  # identified from what it did say
+    assert window.panel.start_button.isEnabled()
