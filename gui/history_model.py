@@ -28,15 +28,15 @@ def _when(value: dt.datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _cells(s: ScanSummary) -> tuple[Any, ...]:
+def _cells(s: ScanSummary) -> tuple[str, ...]:
     return (
-        s.id,
+        str(s.id),
         _when(s.started_at),
         _when(s.ended_at),
         s.status.value,
         ", ".join(s.targets),
-        s.devices,
-        s.flagged,
+        str(s.devices),
+        str(s.flagged),
     )
 
 
