@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -100,12 +100,16 @@ class ExportRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
+        # Busy until the result has reached the GUI thread, not merely until the worker ends:
+        # a second export cannot start between the two.
+        self.busy = False
+        self.finished.connect(self._done)
 
-    @property
-    def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _done(self, _ok: bool, _message: str) -> None:
+        self.busy = False
 
     def start(self, job: ExportJob) -> None:
+        self.busy = True
         self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
         self._thread.start()
 
@@ -152,6 +156,7 @@ class ExportDialog(QDialog):
         self.message = named(QLabel(self), "exportMessage")
         self.message.setWordWrap(True)
         self.runner = ExportRunner(self)
+        self.file_dialog: QFileDialog | None = None
         self._layout()
         self._prefill()
         self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
@@ -204,15 +209,24 @@ class ExportDialog(QDialog):
 
     # -- exporting ----------------------------------------------------------------------
     def choose_and_export(self) -> None:
-        """Ask for the file (Qt's own dialog, starting in the last folder), then export."""
-        fmt = self.selected_format()
-        suggested = str(Path(self.last_folder()) / f"camaudit-scan-{self.scan_id}.{fmt}")
-        path, _filter = QFileDialog.getSaveFileName(
-            self, "Export to", suggested, FORMATS[fmt][1],
-            options=QFileDialog.Option.DontUseNativeDialog,
-        )  # fmt: skip
-        if path:
-            self.export_to(Path(path), fmt)
+        """Ask for the file (Qt's own dialog, window-modal, in the last folder), then export."""
+        self.file_dialog = self._file_dialog(self.selected_format())
+        self.file_dialog.fileSelected.connect(
+            lambda path: self.export_to(Path(path), self.selected_format())
+        )
+        self.file_dialog.open()
+
+    def _file_dialog(self, fmt: str) -> QFileDialog:
+        dialog = QFileDialog(self, "Export to", self.last_folder(), FORMATS[fmt][1])
+        dialog.setObjectName("exportFileDialog")
+        # Qt's own dialog: the same on every desktop, and drivable from tests.
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setDefaultSuffix(fmt)
+        dialog.selectFile(f"camaudit-scan-{self.scan_id}.{fmt}")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        return dialog
 
     def export_to(self, path: Path, fmt: str | None = None) -> bool:
         """Start writing ``path`` (the file dialog's path, or a test's); False if refused."""
