@@ -36,6 +36,9 @@ BANNER_ONLY = [
     ({"ftp.banner": "220 AXIS 2400V2.34 Jun 19 2002 ready."}, "axis"),
     ({"telnet.banner": "Welcome to AutoDome 800 HD 10.0.0.2 from 10.0.0.3"}, "bosch"),
     ({"onvif.manufacturer": "Grandstream"}, "grandstream"),
+    ({"http.title": "Network Video Recorder Login"}, "nuuo"),
+    ({"http.server": "ADH-Web"}, "dedicated_micros"),
+    ({"http.realm": "Siqura"}, "siqura"),
 ]
 # fmt: on
 
