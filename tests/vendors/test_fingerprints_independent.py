@@ -36,7 +36,7 @@ BANNER_ONLY = [
     ({"ftp.banner": "220 AXIS 2400V2.34 Jun 19 2002 ready."}, "axis"),
     ({"telnet.banner": "Welcome to AutoDome 800 HD 10.0.0.2 from 10.0.0.3"}, "bosch"),
     ({"onvif.manufacturer": "Grandstream"}, "grandstream"),
-    ({"http.title": "Network Video Recorder Login"}, "nuuo"),
+    ({"http.title": "Genetec - SHARPV01111"}, "genetec"),
     ({"http.server": "ADH-Web"}, "dedicated_micros"),
     ({"http.realm": "Siqura"}, "siqura"),
 ]
@@ -71,6 +71,12 @@ def test_a_generic_embedded_server_names_no_maker(server: str) -> None:
     assert ident.maker is None and ident.brand is None
     assert ident.confidence == 0
     assert [r.rule for r in ident.reasons] == ["http.server:generic-embedded-httpd"]
+
+
+def test_a_plain_english_title_is_a_hint_but_decides_nothing_alone() -> None:
+    ident = identify({"http.title": "Network Video Recorder Login"})
+    assert ident.maker is None
+    assert [r.indicates for r in ident.reasons] == ["nuuo"]
 
 
 def test_hisilicon_reference_servers_flag_a_component_not_a_maker() -> None:
