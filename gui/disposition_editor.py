@@ -146,7 +146,19 @@ class DispositionEditor(QWidget):
         if self.store is None or self.device_key is None:
             self.history.setHtml("")
             return
-        self.history.setHtml(history_html(self.store.disposition_history(self.device_key)))
+        history = self.store.disposition_history(self.device_key)
+        self.history.setHtml(history_html(history))
+        # Start from the standing decision (a new one still needs its own why), else afresh.
+        if history:
+            self._show_current(history[-1])
+        else:
+            self.status.setCurrentIndex(0)
+            self.date.setDate(NO_DATE)
+
+    def _show_current(self, current: Disposition) -> None:
+        self.status.setCurrentIndex(self.status.findData(current.status.value))
+        if current.date:
+            self.date.setDate(QDate(current.date.year, current.date.month, current.date.day))
 
     # -- saving -------------------------------------------------------------------------
     def save(self) -> bool:

@@ -128,3 +128,20 @@ def test_nothing_selected_disables_editing(qtbot, store, settings) -> None:
     assert not editor.save_button.isEnabled()
     assert not editor.reason.isEnabled()
     assert editor.history.toPlainText() == ""
+
+
+def test_selecting_a_device_shows_its_standing_decision(qtbot, store, settings) -> None:
+    editor = editor_for(qtbot, store, settings)
+    choose(editor, DispositionStatus.SCHEDULED_FOR_REMOVAL)
+    editor.date.setDate(QDate(2027, 3, 1))
+    editor.reason.setText("replacement ordered")
+    assert editor.save()
+    other = editor_for(qtbot, store, settings, key="mac:ac:cc:8e:00:00:03")
+    assert other.selected_status() is DispositionStatus.EXCEPTION_GRANTED  # nothing stored
+    other.set_device(HIK_KEY)
+    assert other.selected_status() is DispositionStatus.SCHEDULED_FOR_REMOVAL
+    assert other.date.date() == QDate(2027, 3, 1) and other.date.isEnabled()
+    assert other.reason.text() == ""
+    other.set_device("mac:ac:cc:8e:00:00:03")
+    assert other.selected_status() is DispositionStatus.EXCEPTION_GRANTED
+    assert not other.date.isEnabled()
