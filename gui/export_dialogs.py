@@ -8,13 +8,14 @@ same ones ``camaudit report`` uses); it runs on a worker thread with its own Sto
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -91,6 +92,10 @@ def run_export(job: ExportJob) -> str:
 class ExportRunner(QObject):
     """Runs one ExportJob at a time on a worker thread.
 
+    The worker never touches Qt: it leaves its result in a queue that a GUI-thread timer
+    collects (as gui/controller.py does; PySide6 mishandles objects emitted from foreign
+    threads).
+
     Signals:
         finished(bool, str): the export ended (True on success) with a message naming the file.
     """
@@ -100,25 +105,34 @@ class ExportRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
+        self._results: queue.SimpleQueue[tuple[bool, str]] = queue.SimpleQueue()
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._collect)
         # Busy until the result has reached the GUI thread, not merely until the worker ends:
         # a second export cannot start between the two.
         self.busy = False
-        self.finished.connect(self._done)
 
-    def _done(self, _ok: bool, _message: str) -> None:
+    def _collect(self) -> None:
+        try:
+            ok, message = self._results.get_nowait()
+        except queue.Empty:
+            return
+        self._timer.stop()
         self.busy = False
+        self.finished.emit(ok, message)
 
     def start(self, job: ExportJob) -> None:
         self.busy = True
         self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
         self._thread.start()
+        self._timer.start()
 
     def _run(self, job: ExportJob) -> None:
-        # Emitted from the worker: Qt queues it to this object's (the GUI) thread.
         try:
-            self.finished.emit(True, run_export(job))
+            self._results.put((True, run_export(job)))
         except Exception as exc:  # any failure is the user's message, never a crash
-            self.finished.emit(False, f"Could not write {job.path}: {exc}")
+            self._results.put((False, f"Could not write {job.path}: {exc}"))
 
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
