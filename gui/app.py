@@ -20,6 +20,7 @@ from gui.display import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from gui.scan_panel import ScanRequest
 from gui.scan_process import ScanJob, scan_in_process
+from inventory.store import default_db_path
 from vendors.catalogue import load_catalogue
 from vendors.policies import load_policies
 from vendors.versions import data_versions
@@ -64,7 +65,7 @@ def make_scan_factory(db: Path | None) -> ScanFactory:
             jurisdictions=request.jurisdictions,
             policies=request.policies,
             credentials=request.credentials,
-            db=db,
+            db=db or default_db_path(),
             data_versions=versions,
         )
         return scan_in_process(job, request.stop)
@@ -81,6 +82,7 @@ def build_context(options: LaunchOptions) -> AppContext:
         maker_names=load_names(),
         data_versions=data_versions(),
         settings_scope=options.settings_scope,
+        db_path=options.db or default_db_path(),
     )
 
 

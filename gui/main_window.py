@@ -10,6 +10,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -38,9 +39,14 @@ from gui.controller import ScanController
 from gui.credentials_dialog import CredentialsBook, CredentialsDialog
 from gui.details import DeviceDetails
 from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
+from gui.disposition_editor import DispositionEditor
+from gui.export_dialogs import ExportDialog
+from gui.history_view import HistoryView, diff_html
 from gui.scan_panel import ScanPanel, ScanRequest
 from gui.summary import SummaryView
 from gui.util import named
+from inventory.history import diff_scans
+from inventory.store import Store, StoreError
 
 MAX_COLUMN_WIDTH = 200
 ScanFactory = Callable[[ScanRequest], AsyncIterator[object]]
@@ -57,6 +63,7 @@ class AppContext:
     maker_names: dict[str, str] = field(default_factory=dict)
     data_versions: dict[str, str] = field(default_factory=dict)
     settings_scope: str = "camaudit"
+    db_path: Path | None = None  # the inventory the scans are saved to (history, exports)
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +91,11 @@ class MainWindow(QMainWindow):
         self.panel = ScanPanel(context.policies, self)
         self.details = DeviceDetails(self)
         self.details.names = dict(context.maker_names)
+        self.store = self._open_store(context.db_path)
+        self.current_scan_id: int | None = None
+        self.disposition_editor = DispositionEditor(self.settings, self.store, self)
+        self.history = HistoryView(self.store, self)
+        self.history.names = dict(context.maker_names)
         self.table = named(QTableView(self), "deviceTable")
         self.filter_text = named(QLineEdit(self), "filterText")
         self.filter_verdict = named(QComboBox(self), "filterVerdict")
@@ -97,6 +109,7 @@ class MainWindow(QMainWindow):
         self.elapsed_label = named(QLabel(""), "elapsedLabel")
         self.errors: list[object] = []
         self._summary_dirty = True
+        self._last_diff = ""
         self._started = 0.0
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -135,7 +148,12 @@ class MainWindow(QMainWindow):
         # tables are wide); the scan panel sits on the left.
         right = named(QSplitter(Qt.Orientation.Vertical, self), "tableDetailsSplitter")
         right.addWidget(centre)
-        right.addWidget(self.details)
+        details_pane = named(QSplitter(Qt.Orientation.Horizontal, self), "detailsSplitter")
+        details_pane.addWidget(self.details)
+        details_pane.addWidget(self.disposition_editor)
+        details_pane.setStretchFactor(0, 3)
+        details_pane.setStretchFactor(1, 1)
+        right.addWidget(details_pane)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         split = named(QSplitter(Qt.Orientation.Horizontal, self), "mainSplitter")
@@ -145,6 +163,7 @@ class MainWindow(QMainWindow):
         self.splitter, self.right_splitter = split, right
         self.tabs.addTab(split, "Devices")
         self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.history, "History")
         self.setCentralWidget(self.tabs)
         bar_widgets: tuple[QWidget, ...] = (
             self.phase_label,
@@ -163,7 +182,12 @@ class MainWindow(QMainWindow):
         self.action_cancel = QAction("&Cancel scan", self, shortcut=QKeySequence("Esc"))
         self.action_filter = QAction("&Filter", self, shortcut=QKeySequence("Ctrl+F"))
         self.action_quit = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
-        for action in (self.action_start, self.action_cancel, self.action_filter):
+        self.action_export = QAction("&Export inventory…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.action_report = QAction(
+            "&Compliance report (PDF)…", self, shortcut=QKeySequence("Ctrl+P")
+        )
+        for action in (self.action_start, self.action_cancel, self.action_filter,
+                       self.action_export, self.action_report):  # fmt: skip
             menu_scan.addAction(action)
             self.addAction(action)
         menu_scan.addSeparator()
@@ -182,6 +206,10 @@ class MainWindow(QMainWindow):
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self.show_about)
         self.tabs.currentChanged.connect(self._on_tab)
+        self.action_export.triggered.connect(lambda: self.open_export("xlsx"))
+        self.action_report.triggered.connect(lambda: self.open_export("pdf"))
+        self.history.open_requested.connect(self.open_scan)
+        self.disposition_editor.saved.connect(lambda _k, _d: self.reload_dispositions())
         self.controller.events.connect(self._on_events)
         self.controller.finished.connect(self._on_finished)
         self.controller.failed.connect(self._on_failed)
@@ -289,6 +317,7 @@ class MainWindow(QMainWindow):
         else:
             self.phase_label.setText("Finished")
         self.fit_columns()
+        self.after_scan_saved()
         self._summary_dirty = True
         if self.tabs.currentWidget() is self.summary:
             self.refresh_summary()
@@ -304,6 +333,68 @@ class MainWindow(QMainWindow):
         if self._started:
             self.elapsed_label.setText(f"{time.monotonic() - self._started:.0f} s")
 
+    # -- the inventory: history, dispositions, exports -------------------------------------
+    def _open_store(self, path: Path | None) -> Store | None:
+        if path is None:
+            return None
+        try:
+            return Store(path)
+        except (StoreError, OSError) as exc:
+            QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
+            return None
+
+    def after_scan_saved(self) -> None:
+        """The scan process saved the scan: show its history, decisions and changes."""
+        if self.store is None:
+            return
+        self.current_scan_id = self.store.latest_scan()
+        self.history.refresh()
+        self.reload_dispositions()
+        self._last_diff = self.diff_against_previous()
+
+    def diff_against_previous(self) -> str:
+        if self.store is None or self.current_scan_id is None:
+            return ""
+        previous = self.store.previous_scan(self.current_scan_id, same_targets=True)
+        if previous is None:
+            return ""
+        diff = diff_scans(
+            self.store.load_scan(previous), self.store.load_scan(self.current_scan_id)
+        )
+        return diff_html(diff, self.context.maker_names)
+
+    def reload_dispositions(self) -> None:
+        if self.store is not None:
+            current = self.store.current_dispositions()
+            self.model.set_dispositions({k: d.describe() for k, d in current.items()})
+
+    def open_scan(self, scan_id: int) -> None:
+        """Show a stored scan in the device table (History: Open)."""
+        if self.store is None or self.controller.running:
+            return
+        scan = self.store.load_scan(scan_id)
+        self.model.set_policies(list(scan.policies) or self.model.policies)
+        self.model.set_devices(scan.devices)
+        self.current_scan_id = scan_id
+        self.reload_dispositions()
+        self.fit_columns()
+        self.phase_label.setText(
+            f"Scan {scan_id} of {scan.started_at:%Y-%m-%d %H:%M} ({scan.status})"
+        )
+        self.found_label.setText(f"{self.model.rowCount()} devices")
+        self._summary_dirty = True
+        self.tabs.setCurrentIndex(0)
+
+    def open_export(self, fmt: str) -> ExportDialog | None:
+        """Export (Ctrl+E) or the PDF report (Ctrl+P) of the scan in the table."""
+        if self.store is None or self.current_scan_id is None:
+            QMessageBox.information(self, "camaudit", "Scan first (or open a scan in History).")
+            return None
+        dialog = ExportDialog(self.store.path, self.current_scan_id, self.settings, fmt, self)
+        dialog.exported.connect(lambda ok, msg: self.statusBar().showMessage(msg, 10_000))
+        dialog.show()
+        return dialog
+
     def fit_columns(self) -> None:
         """Size columns to their contents, but no column wider than MAX_COLUMN_WIDTH."""
         self.table.resizeColumnsToContents()
@@ -317,20 +408,21 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.summary and self._summary_dirty:
             self.refresh_summary()
 
-    def refresh_summary(self, diff_html: str = "") -> None:
+    def refresh_summary(self, changes_html: str = "") -> None:
         self._summary_dirty = False
         self.summary.update_summary(
             self.model.devices,
             self.model.policies,
             self.context.maker_names,
             self.context.data_versions,
-            diff_html,
+            changes_html or self._last_diff,
         )
 
     # -- selection, filter ------------------------------------------------------------
     def _on_current_row(self, current: object, _previous: object) -> None:
         dev = self.table.currentIndex().data(DEVICE_ROLE)
         self.details.show_device(dev if isinstance(dev, Device) else None)
+        self.disposition_editor.set_device(dev.key if isinstance(dev, Device) else None)
 
     def _focus_filter(self) -> None:
         self.filter_text.setFocus()

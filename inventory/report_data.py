@@ -296,6 +296,8 @@ def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict
     return build_report_data(
         scan,
         meta,
-        store.current_dispositions(as_of=meta.generated_at),
+        # The report time is kept to the second; a decision saved earlier in that same second
+        # belongs in the report (and `report verify` recomputes it the same way).
+        store.current_dispositions(as_of=meta.generated_at.replace(microsecond=999_999)),
         store.first_seen(scan_id),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,42 @@ def test_gui_scan_of_the_lab(qtbot: Any, lab: LabState, tmp_path: Path) -> None:
     assert "oui:" in text  # the evidence chain names the OUI rule
     assert "§889" in text or "889" in text
 
+    # The officer grants an exception; it is stored against the device and shown in the table.
+    editor = window.disposition_editor
+    editor.status.setCurrentIndex(editor.status.findData("exception_granted"))
+    editor.by.setText("C. Officer")
+    qtbot.keyClicks(editor.reason, "waiver W-17 until the recorder is replaced")
+    with qtbot.waitSignal(editor.saved, timeout=2000):
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    annke_key = seen[annke_ip].key
+    row = window.model.row_of(annke_key)
+    assert row is not None
+    last_col = window.model.columnCount() - 1
+    assert "waiver W-17" in window.model.index(row, last_col).data()
+
+    # Export the inventory (Ctrl+E) and the report (Ctrl+P) through their dialogs.
+    import openpyxl
+
+    xlsx_dialog = window.open_export("xlsx")
+    assert xlsx_dialog is not None
+    with qtbot.waitSignal(xlsx_dialog.exported, timeout=30_000) as done:
+        assert xlsx_dialog.export_to(tmp_path / "inventory.xlsx", "xlsx")
+    assert done.args[0], done.args[1]
+    sheet = openpyxl.load_workbook(tmp_path / "inventory.xlsx").worksheets[0]
+    cells = {str(c.value) for r in sheet.iter_rows() for c in r if c.value is not None}
+    assert seen[annke_ip].mac in {c.lower() for c in cells}
+    pdf_dialog = window.open_export("pdf")
+    assert pdf_dialog is not None
+    with qtbot.waitSignal(pdf_dialog.exported, timeout=60_000) as done:
+        assert pdf_dialog.export_to(tmp_path / "report.pdf", "pdf")
+    assert done.args[0], done.args[1]
+    text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "waiver W-17" in text and "Annke" in text
+
     # The scan is in the real store, complete, with every device the window showed.
     store = Store(db)
+    assert store.current_dispositions()[annke_key].reason.startswith("waiver W-17")
     scan_id = store.latest_scan()
     assert scan_id is not None
     saved = store.load_scan(scan_id)
