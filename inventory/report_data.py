@@ -75,8 +75,10 @@ class ReportMeta:
     run_by: str = ""
     signer: str = ""
     signer_role: str = ""
-    # Whole seconds: the printed time is the one the report's data (and its hash) carries.
-    generated_at: dt.datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
+    # Kept to the microsecond, printed as carried by the report's data (and its hash): the
+    # report shows the decisions recorded up to exactly this moment, so a decision saved a
+    # moment before the report is in it and one saved a moment after is not.
+    generated_at: dt.datetime = field(default_factory=utcnow)
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -85,7 +87,7 @@ class ReportMeta:
             "run_by": self.run_by,
             "signer": self.signer,
             "signer_role": self.signer_role,
-            "generated_at": self.generated_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "generated_at": self.generated_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         }
 
     @classmethod
@@ -296,8 +298,6 @@ def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict
     return build_report_data(
         scan,
         meta,
-        # The report time is kept to the second; a decision saved earlier in that same second
-        # belongs in the report (and `report verify` recomputes it the same way).
-        store.current_dispositions(as_of=meta.generated_at.replace(microsecond=999_999)),
+        store.current_dispositions(as_of=meta.generated_at),
         store.first_seen(scan_id),
     )
