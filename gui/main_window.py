@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.errors: list[object] = []
         self._summary_dirty = True
         self._last_diff = ""
+        self._shown_versions: dict[str, str] = {}  # data versions of a scan opened from History
         self._started = 0.0
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -348,6 +349,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return
         self.current_scan_id = self.store.latest_scan()
+        self._shown_versions = {}
         self.history.refresh()
         self.reload_dispositions()
         self._last_diff = self.diff_against_previous()
@@ -376,6 +378,8 @@ class MainWindow(QMainWindow):
         self.model.set_policies(list(scan.policies) or self.model.policies)
         self.model.set_devices(scan.devices)
         self.current_scan_id = scan_id
+        self._shown_versions = dict(scan.data_versions)
+        self._last_diff = self.diff_against_previous()
         self.reload_dispositions()
         self.fit_columns()
         self.phase_label.setText(
@@ -414,7 +418,7 @@ class MainWindow(QMainWindow):
             self.model.devices,
             self.model.policies,
             self.context.maker_names,
-            self.context.data_versions,
+            self._shown_versions or self.context.data_versions,
             changes_html or self._last_diff,
         )
 

@@ -67,6 +67,7 @@ class SummaryView(QWidget):
             view.setMinimumHeight(260)
         self.versions = named(QLabel(self), "dataVersions")
         self.versions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.versions.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.diff = named(QTextBrowser(self), "lastDiff")
         layout = QGridLayout(self)
         layout.addWidget(QLabel("Policy"), 0, 0)
