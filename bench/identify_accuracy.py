@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.results import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_FILE = ROOT / "tests" / "data" / "eval" / "devices.jsonl"
 RESULTS_FILE = ROOT / "bench" / "RESULTS.md"
@@ -542,17 +544,6 @@ def findings(scores: list[Score], seen: Mapping[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS_FILE) -> None:
-    """Replace this benchmark's section in RESULTS.md (other sections belong to others)."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current)
-    else:
-        updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
-    path.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="update RESULTS.md and findings")
@@ -591,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n### {result.name}: {len(result.misses)} misses\n")
         print("\n".join(miss_lines(result)))
     if args.write:
-        write_section(text)
+        write_section(SECTION, text, RESULTS_FILE)
         FINDINGS_FILE.write_text(findings(scores, seen), encoding="utf-8")
     return 0
 

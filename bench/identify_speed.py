@@ -21,13 +21,13 @@ import argparse
 import datetime as dt
 import platform
 import random
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bench.results import write_section
 from core.model import EvidenceValue, normalize_mac
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,17 +227,6 @@ def render(m: dict[str, float], runs: int) -> str:
     )
 
 
-def write_section(text: str, path: Path = RESULTS_FILE) -> None:
-    """Replace this benchmark's section in RESULTS.md (other sections belong to others)."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current)
-    else:
-        updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
-    path.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20_000)
@@ -247,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(measure(args.records, args.runs), args.runs)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text, RESULTS_FILE)
     return 0
 
 

@@ -1,0 +1,19 @@
+"""Writing one benchmark's section of bench/RESULTS.md (the other sections belong to others)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def write_section(heading: str, text: str, path: Path = RESULTS_FILE) -> None:
+    """Replace the section that starts with ``heading`` (``## ...``) by ``text``, or append it."""
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current)
+    else:
+        updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
+    path.write_text(updated, encoding="utf-8")
