@@ -2,18 +2,16 @@
 
 The dialog collects the format, the file and, for the PDF, who the report is for and who signs
 it.  The work is inventory's (``report_data_from_store`` and the ``write_*`` functions, the
-same ones ``camaudit report`` uses); it runs on a worker thread with its own Store connection
-(SQLite connections belong to one thread), and the outcome comes back as a queued signal.
+same ones ``camaudit report`` uses); a worker thread hands it to a child process
+(gui/export_job.py) with its own Store connection, and the outcome comes back to the GUI
+thread through a queue and a timer.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,15 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui.disposition_editor import login_name
+from gui.export_job import ExportJob, run_export_in_process
 from gui.util import named
-from inventory.cli import display_names
-from inventory.export_csv import write_csv
-from inventory.export_json import write_json
-from inventory.export_xlsx import write_xlsx
-from inventory.report_data import ReportMeta, report_data_from_store
-from inventory.report_pdf import PdfOptions, write_pdf
+from inventory.report_data import ReportMeta
 from inventory.settings import SettingsError, load_report_settings
-from inventory.store import Store
 
 FOLDER_KEY = "export/last_folder"
 META_KEYS = ("organisation", "site", "run_by", "signer", "signer_role")
@@ -51,42 +44,6 @@ FORMATS: dict[str, tuple[str, str]] = {  # id -> (label, file filter)
     "pdf": ("PDF report with sign-off", "PDF files (*.pdf)"),
 }
 ERROR_STYLE = "color: #b00020"
-
-
-@dataclass(frozen=True, slots=True)
-class ExportJob:
-    """What one export needs; plain data, so the worker thread shares nothing with widgets."""
-
-    db_path: Path
-    scan_id: int
-    fmt: str
-    path: Path
-    meta: ReportMeta
-    paper: str = "letter"
-
-
-def _write_pdf(data: Mapping[str, Any], path: Path, paper: str) -> None:
-    write_pdf(data, path, PdfOptions(paper=paper, names=display_names(dict(data))))
-
-
-def _write(fmt: str, data: Mapping[str, Any], path: Path, paper: str) -> None:
-    if fmt == "pdf":
-        _write_pdf(data, path, paper)
-    elif fmt == "xlsx":
-        write_xlsx(data, path)
-    elif fmt == "csv":
-        write_csv(data, path)
-    else:
-        write_json(data, path)
-
-
-def run_export(job: ExportJob) -> str:
-    """Write the file (any thread); return the sentence to show. Raises on failure."""
-    with Store(job.db_path) as store:
-        data = report_data_from_store(store, job.scan_id, job.meta)
-    _write(job.fmt, data, job.path, job.paper)
-    count = len(data["devices"])
-    return f"Wrote {job.path} ({job.fmt.upper()}, scan {job.scan_id}, {count} devices)."
 
 
 class ExportRunner(QObject):
@@ -130,7 +87,7 @@ class ExportRunner(QObject):
 
     def _run(self, job: ExportJob) -> None:
         try:
-            self._results.put((True, run_export(job)))
+            self._results.put((True, run_export_in_process(job)))
         except Exception as exc:  # any failure is the user's message, never a crash
             self._results.put((False, f"Could not write {job.path}: {exc}"))
 
