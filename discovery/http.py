@@ -29,6 +29,21 @@ from discovery.base import Credential, ParseError, ProbeContext
 from discovery.ports import guard_send, per_host, progress_callback
 
 MAX_HEAD = 64 * 1024
+
+
+async def read_head(reader: asyncio.StreamReader, what: str) -> bytes:
+    """The bytes up to the blank line ending an HTTP or RTSP head (bounded by the reader's
+    limit); a peer that closes early yields what it sent, one that sends nothing is an error."""
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise ParseError(f"{what} head larger than {MAX_HEAD} bytes") from None
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ParseError(f"connection closed without {what}") from None
+        return exc.partial
+
+
 MAX_BODY = 512 * 1024
 WEB_PORTS: tuple[int, ...] = (80, 81, 443, 5000, 8080, 8081, 8443, 8888)
 TLS_PORTS: frozenset[int] = frozenset({443, 8443})
@@ -431,14 +446,7 @@ async def _exchange(target: Target, raw: bytes, method: str, limit: int) -> Resp
     try:
         writer.write(raw)
         await writer.drain()
-        try:
-            head_bytes = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.LimitOverrunError:
-            raise ParseError(f"response head larger than {MAX_HEAD} bytes") from None
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial:
-                raise ParseError("connection closed without a response") from None
-            head_bytes = exc.partial
+        head_bytes = await read_head(reader, "response")
         head = parse_head(head_bytes)
         body, truncated = await _read_body(reader, head, method, limit)
         cert = b""

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from core.model import Observation, ProbeError
 from discovery.base import ParseError, ProbeContext
-from discovery.http import MAX_HEAD, Response, parse_head, realm_of
+from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of
 from discovery.ports import guard_send, per_host, progress_callback
 
 RTSP_PORTS: tuple[int, ...] = (554, 8554)
@@ -47,14 +47,7 @@ def build_request(method: str, url: str, cseq: int) -> bytes:
 
 
 async def _read_response(reader: asyncio.StreamReader) -> Response:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError:
-        raise ParseError(f"RTSP head larger than {MAX_HEAD} bytes") from None
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            raise ParseError("connection closed without an RTSP response") from None
-        head = exc.partial
+    head = await read_head(reader, "an RTSP response")
     resp = parse_head(head, "RTSP")
     length_text = (resp.header("Content-Length") or "0").strip()
     length = min(int(length_text), MAX_RTSP_BODY) if length_text.isdigit() else 0
