@@ -429,6 +429,14 @@ class Device:
                 return item.value
         return None
 
+    def text(self, *names: str) -> str:
+        """The first non-blank string any of these fields holds (in the order given), or ""."""
+        for name in names:
+            for value in self.values(name):
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+        return ""
+
     def flat(self) -> dict[str, EvidenceValue]:
         """One value per field (the first seen): the flat evidence record of DESIGN.md."""
         out: dict[str, EvidenceValue] = {}

@@ -256,14 +256,6 @@ SINK_FACTORIES.append(_store_sink)
 # ---------------------------------------------------------------- output
 
 
-def _field(dev: Device, *names: str) -> str:
-    for name in names:
-        for value in dev.values(name):
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return ""
-
-
 def verdict_summary(dev: Device) -> str:
     """The policies that flag a device (those matter), else how the rest came out."""
     flagged = [
@@ -277,16 +269,14 @@ def verdict_summary(dev: Device) -> str:
 
 def device_row(dev: Device) -> list[str]:
     ident = dev.identity
-    model = (ident.model if ident else None) or _field(
-        dev,
+    model = (ident.model if ident else None) or dev.text(
         "onvif.model",
         "isapi.model",
         "sadp.DeviceDescription",
         "dhip.DeviceType",
         "dahua.deviceType",
     )
-    firmware = (ident.firmware if ident else None) or _field(
-        dev,
+    firmware = (ident.firmware if ident else None) or dev.text(
         "onvif.firmware",
         "isapi.firmwareVersion",
         "sadp.SoftwareVersion",

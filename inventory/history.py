@@ -91,11 +91,7 @@ def _brief(dev: Device) -> dict[str, Any]:
 def firmware_of(dev: Device) -> str:
     if dev.identity and dev.identity.firmware:
         return dev.identity.firmware
-    for name in FIRMWARE_FIELDS:
-        value = dev.first(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
+    return dev.text(*FIRMWARE_FIELDS)
 
 
 def identity_label(dev: Device) -> str:

@@ -129,11 +129,7 @@ def how_identified(dev: Device) -> str:
 def _serial(dev: Device) -> str:
     if dev.identity and dev.identity.serial:
         return dev.identity.serial
-    for name in SERIAL_FIELDS:
-        value = dev.first(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
+    return dev.text(*SERIAL_FIELDS)
 
 
 def _identity_part(dev: Device) -> dict[str, Any]:

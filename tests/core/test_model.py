@@ -95,3 +95,12 @@ def test_scan_round_trips_through_json() -> None:
 def test_flagged_statuses() -> None:
     assert VerdictStatus.COVERED.flagged and VerdictStatus.LIKELY_COVERED.flagged
     assert not VerdictStatus.NOT_COVERED.flagged and not VerdictStatus.UNKNOWN.flagged
+
+
+def test_text_takes_the_first_non_blank_string_in_field_order() -> None:
+    dev = Device(key="ip:198.18.0.9")
+    dev.add(Observation.of("onvif", ip="198.18.0.9", onvif__firmware="  "))
+    dev.add(Observation.of("sadp", ip="198.18.0.9", sadp__SoftwareVersion=" V5.5.82build 190909 "))
+    dev.add(Observation.of("ports", ip="198.18.0.9", ports=[80]))
+    assert dev.text("onvif.firmware", "sadp.SoftwareVersion") == "V5.5.82build 190909"
+    assert dev.text("ports", "http.server") == ""
