@@ -144,17 +144,12 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     sock = udp.open_socket(ctx, 0)
     locations: dict[str, str] = {}  # url -> replying ip
     seen: set[tuple[str, str]] = set()
-    errored: set[str] = set()
-    async for datagram in udp.exchange(sock, sends, ctx.timeout, ctx.rate, "SSDP M-SEARCH"):
-        if not udp.in_scope(datagram.ip, ctx.networks):
+    replies = udp.exchange(sock, sends, ctx.timeout, ctx.rate, "SSDP M-SEARCH")
+    async for item in udp.parsed(replies, ctx, lambda d: parse_message(d.data), SOURCE, "SSDP"):
+        if isinstance(item, ProbeError):
+            yield item
             continue
-        try:
-            message = parse_message(datagram.data)
-        except ParseError as exc:
-            if datagram.ip not in errored:
-                errored.add(datagram.ip)
-                yield ProbeError(SOURCE, "parse", f"bad SSDP reply: {exc}", ip=datagram.ip)
-            continue
+        datagram, message = item
         if message.kind == "search":
             continue
         fields = message_fields(message)
@@ -166,8 +161,8 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
         location = fields.get("ssdp.location", "")
         if fetchable(location, datagram.ip, ctx.networks) and len(locations) < 1024:
             locations.setdefault(location, datagram.ip)
-    async for item in _describe_all(locations, ctx):
-        yield item
+    async for described in _describe_all(locations, ctx):
+        yield described
 
 
 async def _describe_all(

@@ -18,6 +18,7 @@ import struct
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psutil
 
@@ -171,6 +172,32 @@ async def _drain(
             continue
 
 
+T = TypeVar("T")
+
+
+async def parsed(
+    datagrams: AsyncIterator[Datagram],
+    ctx: ProbeContext,
+    parse: Callable[[Datagram], T],
+    source: str,
+    what: str,
+) -> AsyncIterator[tuple[Datagram, T] | ProbeError]:
+    """Datagrams from inside the scan's networks, parsed; a malformed one becomes one
+    ProbeError per device (a hostile device may send thousands), never an exception."""
+    errored: set[str] = set()
+    async for datagram in datagrams:
+        if not in_scope(datagram.ip, ctx.networks):
+            continue
+        try:
+            value = parse(datagram)
+        except ParseError as exc:
+            if datagram.ip not in errored:
+                errored.add(datagram.ip)
+                yield ProbeError(source, "parse", f"bad {what} reply: {exc}", ip=datagram.ip)
+            continue
+        yield datagram, value
+
+
 async def discover(
     ctx: ProbeContext,
     payload: bytes,
@@ -186,17 +213,12 @@ async def discover(
     sends = [(payload, (group, port))] + [(payload, (host, port)) for host in ctx.hosts]
     sock = open_socket(ctx, port, group)
     seen: set[str] = set()
-    errored: set[str] = set()
-    async for datagram in exchange(sock, sends, ctx.timeout, ctx.rate, what):
-        if not in_scope(datagram.ip, ctx.networks):
+    replies = exchange(sock, sends, ctx.timeout, ctx.rate, what)
+    async for item in parsed(replies, ctx, lambda d: parse(d.data, d.ip), source, what):
+        if isinstance(item, ProbeError):
+            yield item
             continue
-        try:
-            obs = parse(datagram.data, datagram.ip)
-        except ParseError as exc:
-            if datagram.ip not in errored:
-                errored.add(datagram.ip)
-                yield ProbeError(source, "parse", f"bad {what} reply: {exc}", ip=datagram.ip)
-            continue
+        datagram, obs = item
         if obs is None:
             continue
         key = obs.serial or obs.mac or datagram.ip

@@ -148,17 +148,14 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     if hello is not None:
         streams.append(udp.exchange(hello, [], ctx.timeout, ctx.rate, "WS-Discovery listen"))
     seen: set[str] = set()
-    errored: set[str] = set()
-    async for datagram in _merge(streams):
-        if not udp.in_scope(datagram.ip, ctx.networks):
+    stream = _merge(streams)
+    async for item in udp.parsed(
+        stream, ctx, lambda d: parse_message(d.data), SOURCE, "WS-Discovery"
+    ):
+        if isinstance(item, ProbeError):
+            yield item
             continue
-        try:
-            matches = parse_message(datagram.data)
-        except ParseError as exc:
-            if datagram.ip not in errored:
-                errored.add(datagram.ip)
-                yield ProbeError(SOURCE, "parse", f"bad WS-Discovery reply: {exc}", ip=datagram.ip)
-            continue
+        datagram, matches = item
         for match in matches:
             if match.kind == "ProbeMatch" and match.relates_to not in ids:
                 continue  # an answer to somebody else's probe
