@@ -41,12 +41,12 @@ def test_upsert_adds_then_updates_in_place() -> None:
 
 def test_verdict_cell_has_icon_text_and_tooltip_not_colour_alone() -> None:
     model = _model()
-    idx = model.index(0, 6)
-    assert model.data(idx) in {"Covered", "Likely covered", "Not covered", "Unknown"}
+    idx = model.index(0, 6)  # the first sample device: a Hikvision camera, covered
+    assert model.data(idx) == "Covered"
     assert not model.data(idx, Qt.ItemDataRole.DecorationRole).isNull()
-    assert "§889" in model.data(idx, Qt.ItemDataRole.ToolTipRole) or model.data(
-        idx, Qt.ItemDataRole.ToolTipRole
-    )
+    tooltip = model.data(idx, Qt.ItemDataRole.ToolTipRole)
+    assert tooltip.startswith("Covered: The policy applies")  # explains the verdict
+    assert "made by hikvision" in tooltip  # and gives this device's reason
 
 
 def test_sort_by_ip_is_numeric_and_keeps_rows_whole() -> None:
