@@ -5,14 +5,14 @@ shares its MAC, else its serial, else its IP, unless that would contradict what 
 already is (a different MAC on the same IP, a different serial behind the same MAC).  When
 one observation links two devices (an IP-only device and the MAC it turns out to have),
 they are fused.  Contradictions are never silently merged: they are recorded on the
-device as ``ProbeError(kind="identity_conflict")`` so the user sees them.
+device as ``Problem(kind="identity_conflict")`` so the user sees them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.model import SERIAL_FIELDS, Device, Observation, ProbeError
+from core.model import SERIAL_FIELDS, Device, Observation, Problem
 
 # Observation methods that bind IP to MAC at one moment (a live ARP sweep or table read).
 SNAPSHOT_METHODS = frozenset({"arp-sweep", "neighbour-table"})
@@ -193,7 +193,7 @@ class DeviceMerger:
         message = "; ".join(what) or f"conflicts with {other.key}"
         for dev in (target, other):
             if not any(e.kind == "identity_conflict" and e.message == message for e in dev.errors):
-                dev.errors.append(ProbeError("merge", "identity_conflict", message))
+                dev.errors.append(Problem("merge", "identity_conflict", message))
 
 
 def merge(observations: Iterable[Observation]) -> list[Device]:

@@ -148,8 +148,12 @@ class EvidenceItem:
 
 
 @dataclass(frozen=True, slots=True)
-class ProbeError:
-    """A per-device problem a probe met (kept and shown, never fatal to the scan)."""
+class Problem:
+    """Something that went wrong for one device or one input, kept and shown, never fatal.
+
+    Probes, merging, imports and scan sinks all report these; ``source`` says which
+    (``onvif``, ``merge``, ``import``, ``sink`` ...), ``kind`` sorts it for people.
+    """
 
     source: str
     kind: str  # e.g. "timeout", "parse", "bad_credentials", "not_onvif", "unreachable", "protocol"
@@ -167,7 +171,7 @@ class ProbeError:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProbeError:
+    def from_dict(cls, data: Mapping[str, Any]) -> Problem:
         return cls(
             source=str(data["source"]),
             kind=str(data["kind"]),
@@ -288,6 +292,7 @@ class VerdictStatus(enum.StrEnum):
     COMPONENT_RISK = "component_risk"
     NOT_COVERED = "not_covered"
     UNKNOWN = "unknown"
+    NOT_APPLICABLE = "not_applicable"  # the pack does not bind this site (never "not covered")
 
     @property
     def flagged(self) -> bool:
@@ -397,7 +402,7 @@ class Device:
     key: str
     ips: list[str] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
-    errors: list[ProbeError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     identity: Identity | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     mac_method: str = ""
@@ -484,7 +489,7 @@ class Device:
             key=str(data["key"]),
             ips=list(data.get("ips", ())),
             evidence=evidence,
-            errors=[ProbeError.from_dict(e) for e in data.get("errors", ())],
+            errors=[Problem.from_dict(e) for e in data.get("errors", ())],
             identity=Identity.from_dict(ident) if ident else None,
             verdicts={k: Verdict.from_dict(v) for k, v in data.get("verdicts", {}).items()},
             mac_method=str(data.get("mac_method", "")),

@@ -6,7 +6,7 @@ Requests are paced by ``ctx.rate``; one retry pass asks the hosts that stayed si
 Frames are built and parsed here as bytes (``build_request`` / ``parse_reply``), which is
 both faster than building packet objects on a /16 and testable without a network.
 
-Without raw-socket privilege the probe yields one ``ProbeError(kind="no_privilege")``
+Without raw-socket privilege the probe yields one ``Problem(kind="no_privilege")``
 and the orchestrator falls back to the neighbour table (``discovery/neighbours.py``).
 """
 
@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery.base import ParseError, ProbeContext
 from discovery.ports import guard_send
 from discovery.targets import interface_addresses, iter_hosts
@@ -177,10 +177,10 @@ def sweep_plan(ctx: ProbeContext) -> list[tuple[str, str]]:
     return plan
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Yield ``ip`` + ``mac`` (method ``arp-sweep``) for every host that answers."""
     if not ctx.interface:
-        yield ProbeError("arp", "unavailable", "an ARP sweep needs --interface")
+        yield Problem("arp", "unavailable", "an ARP sweep needs --interface")
         return
     plan = sweep_plan(ctx)
     if not plan:
@@ -188,7 +188,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     guard_send("an ARP sweep", [ip for ip, _ in plan])
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
-    retries = int(str(ctx.options.get("arp_retries", 1)))
+    retries = ctx.arp_retries
     sweep = Sweep(ctx.interface, ctx.rate, min(ctx.timeout, 1.0), retries)  # LAN replies: ms
 
     def found(ip: str, mac: str) -> None:
@@ -211,6 +211,6 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     finally:
         sweep.stop.set()  # cancellation: the thread notices within 50 ms
     if isinstance(error, PermissionError):
-        yield ProbeError("arp", "no_privilege", f"ARP sweep needs CAP_NET_RAW: {error}")
+        yield Problem("arp", "no_privilege", f"ARP sweep needs CAP_NET_RAW: {error}")
     elif error is not None:
-        yield ProbeError("arp", "unavailable", f"ARP sweep failed: {error}")
+        yield Problem("arp", "unavailable", f"ARP sweep failed: {error}")

@@ -3,7 +3,7 @@
 A probe module (``discovery/<name>.py``) holds pure parsing functions (bytes in, observations
 out, never a socket) and one I/O entry point::
 
-    async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]
+    async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]
 
 The orchestrator (``discovery/scan.py``) runs probes with bounded concurrency, merges their
 observations into devices (``core.merge.DeviceMerger``) and turns them into scan events.
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 
 
 class DiscoveryError(Exception):
@@ -38,6 +38,35 @@ class Credential:
     password: str = field(repr=False)
 
 
+WEB_PORTS: tuple[int, ...] = (80, 81, 443, 5000, 8080, 8081, 8443, 8888)
+TLS_PORTS: frozenset[int] = frozenset({443, 8443})
+RTSP_PORTS: tuple[int, ...] = (554, 8554)
+ONVIF_PORTS: tuple[int, ...] = (80, 8899, 8080, 81, 8000, 5000)
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePorts:
+    """Which open TCP ports each service probe tries (tests narrow them to their fakes)."""
+
+    web: tuple[int, ...] = WEB_PORTS
+    tls: frozenset[int] = TLS_PORTS  # web ports spoken to with TLS
+    rtsp: tuple[int, ...] = RTSP_PORTS
+    onvif: tuple[int, ...] = ONVIF_PORTS
+
+
+@dataclass(frozen=True, slots=True)
+class ScanHints:
+    """What the earlier phases of a scan learnt, for the probes of the later ones."""
+
+    open_ports: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    onvif_xaddrs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # ONVIF devices only
+    dahua_hosts: frozenset[str] = frozenset()  # DHIP replies, Dahua scopes, port 37777
+
+
+def _ignore_host(ip: str) -> None:
+    return None
+
+
 @dataclass
 class ProbeContext:
     """What a probe is told: where to look, how fast, with which credentials."""
@@ -49,10 +78,14 @@ class ProbeContext:
     concurrency: int = 64
     rate: float = 500.0  # packets per second ceiling for sweeps
     credentials: Callable[[str], Credential | None] = lambda ip: None
-    options: Mapping[str, object] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()  # TCP ports the port probe tries (empty: the camera ports)
+    service_ports: ServicePorts = field(default_factory=ServicePorts)
+    hints: ScanHints = field(default_factory=ScanHints)
+    arp_retries: int = 1
+    on_host_done: Callable[[str], None] = _ignore_host  # progress: one host finished
 
 
-ProbeResult = Observation | ProbeError
+ProbeResult = Observation | Problem
 
 
 class Probe(Protocol):

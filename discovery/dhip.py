@@ -18,7 +18,7 @@ import struct
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery import udp
 from discovery.base import ParseError, ProbeContext
 
@@ -123,9 +123,9 @@ def _ipv4(fields: Mapping[str, str]) -> str | None:
     return None
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Multicast DHDiscover.search (and unicast it to known hosts); yield each device once
-    (by serial, MAC or IP) and a ProbeError per device that sends a malformed reply."""
+    (by serial, MAC or IP) and a Problem per device that sends a malformed reply."""
     request = search_request()
     async for item in udp.discover(ctx, request, GROUP, PORT, "DHIP", parse_reply, SOURCE):
         yield item

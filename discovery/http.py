@@ -23,7 +23,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery import xmlsafe
 from discovery.base import Credential, ParseError, ProbeContext
 from discovery.ports import guard_send, per_host, progress_callback
@@ -45,8 +45,6 @@ async def read_head(reader: asyncio.StreamReader, what: str) -> bytes:
 
 
 MAX_BODY = 512 * 1024
-WEB_PORTS: tuple[int, ...] = (80, 81, 443, 5000, 8080, 8081, 8443, 8888)
-TLS_PORTS: frozenset[int] = frozenset({443, 8443})
 USER_AGENT = "camaudit/0.1 (read-only inventory)"
 
 # domain.md §4.5: Dahua answers this first login step with a challenge carrying its MAC and
@@ -88,7 +86,7 @@ class Response:
 
 
 class HttpError(Exception):
-    """A request failed; ``kind`` is the ProbeError kind to record."""
+    """A request failed; ``kind`` is the Problem kind to record."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -486,9 +484,9 @@ async def authed_get(target: Target, path: str, cred: Credential, timeout: float
 # ---------------------------------------------------------------- the probe
 
 
-def _error(ip: str, port: int, exc: HttpError | ParseError, what: str) -> ProbeError:
+def _error(ip: str, port: int, exc: HttpError | ParseError, what: str) -> Problem:
     kind = exc.kind if isinstance(exc, HttpError) else "parse"
-    return ProbeError("http", kind, f"{ip}:{port} {what}: {exc}", ip=ip)
+    return Problem("http", kind, f"{ip}:{port} {what}: {exc}", ip=ip)
 
 
 async def banner(target: Target, timeout: float) -> tuple[dict[str, str], bool]:
@@ -557,26 +555,20 @@ async def magicbox_info(target: Target, cred: Credential, timeout: float) -> dic
 
 def dahua_hint(ip: str, ctx: ProbeContext) -> bool:
     """Whether the RPC2 challenge is worth a POST: the orchestrator's Dahua hints
-    (``ctx.options["dahua_hosts"]``: DHIP replies, Dahua scopes) or the DVRIP port 37777."""
-    hinted = ctx.options.get("dahua_hosts", ())
-    open_ports = ctx.options.get("open_ports", {})
-    assert isinstance(hinted, (tuple, list, set, frozenset)) and isinstance(open_ports, Mapping)
-    return ip in hinted or 37777 in open_ports.get(ip, ())
+    (``ctx.hints.dahua_hosts``: DHIP replies, Dahua scopes) or the DVRIP port 37777."""
+    return ip in ctx.hints.dahua_hosts or 37777 in ctx.hints.open_ports.get(ip, ())
 
 
 def web_targets(ip: str, open_ports: Iterable[int], ctx: ProbeContext) -> list[Target]:
-    web = ctx.options.get("web_ports", WEB_PORTS)
-    tls = ctx.options.get("tls_ports", TLS_PORTS)
-    assert isinstance(web, (tuple, list, frozenset, set))
-    assert isinstance(tls, (tuple, list, frozenset, set))
+    web, tls = ctx.service_ports.web, ctx.service_ports.tls
     return [Target(ip, p, p in tls) for p in sorted(open_ports) if p in web]
 
 
 async def probe_host(
     ip: str, targets: list[Target], ctx: ProbeContext
-) -> list[Observation | ProbeError]:
+) -> list[Observation | Problem]:
     """Every HTTP step for one device; each step fails on its own."""
-    out: list[Observation | ProbeError] = []
+    out: list[Observation | Problem] = []
     answering: list[Target] = []
     for target in targets:
         try:
@@ -587,7 +579,7 @@ async def probe_host(
         if oversize:
             limit = f"{MAX_BODY // 1024} KB"
             message = f"{ip}:{target.port} GET /: reply larger than {limit}; kept the first {limit}"
-            out.append(ProbeError("http", "oversize", message, ip=ip))
+            out.append(Problem("http", "oversize", message, ip=ip))
         answering.append(target)
         out.append(Observation(source="http", fields={"ip": ip, **fields}))
     if not answering:
@@ -608,8 +600,8 @@ async def probe_host(
 
 async def _with_credentials(
     ip: str, target: Target, cred: Credential, timeout: float
-) -> list[Observation | ProbeError]:
-    out: list[Observation | ProbeError] = []
+) -> list[Observation | Problem]:
+    out: list[Observation | Problem] = []
     for what, step in (("ISAPI deviceInfo", isapi_info), ("magicBox", magicbox_info)):
         try:
             fields = await step(target, cred, timeout)
@@ -623,10 +615,9 @@ async def _with_credentials(
     return out
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
-    """HTTP identity for each host with an open web port (``ctx.options["open_ports"]``)."""
-    open_ports = ctx.options.get("open_ports", {})
-    assert isinstance(open_ports, Mapping)
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
+    """HTTP identity for each host with an open web port (``ctx.hints.open_ports``)."""
+    open_ports = ctx.hints.open_ports
     plan = {ip: web_targets(ip, open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
     plan = {ip: t for ip, t in plan.items() if t}
     if not plan:
@@ -634,7 +625,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     guard_send("HTTP requests", plan)
     done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | ProbeError]:
+    async def one(ip: str) -> list[Observation | Problem]:
         result = await probe_host(ip, plan[ip], ctx)
         done(ip)
         return result

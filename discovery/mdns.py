@@ -34,7 +34,7 @@ from zeroconf import (  # type: ignore[attr-defined]
 )
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from core.netguard import check_send_allowed
 from discovery import udp
 from discovery.base import ParseError, ProbeContext
@@ -232,7 +232,7 @@ class _Browser:
                 await browser.async_cancel()
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Browse for ``max(ctx.timeout, 3 s)`` and yield every resolved service instance."""
     check_send_allowed("mDNS queries")
     local = udp.interface_ipv4(ctx.interface)

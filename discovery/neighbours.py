@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery.base import ParseError, ProbeContext
 
 PROC_ARP = Path("/proc/net/arp")
@@ -49,13 +49,13 @@ def parse_proc_net_arp(
     return out
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Read the neighbour table once (no packets)."""
     try:
         text = PROC_ARP.read_text(encoding="ascii", errors="replace")
         observations = parse_proc_net_arp(text, ctx.interface, ctx.networks)
     except (OSError, ParseError) as exc:
-        yield ProbeError("neighbours", "unavailable", f"cannot read the neighbour table: {exc}")
+        yield Problem("neighbours", "unavailable", f"cannot read the neighbour table: {exc}")
         return
     wanted = set(ctx.hosts)
     for obs in observations:

@@ -20,11 +20,10 @@ import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery.base import Credential, ProbeContext
 from discovery.ports import guard_send, per_host, progress_callback
 
-ONVIF_PORTS: tuple[int, ...] = (80, 8899, 8080, 81, 8000, 5000)
 READ_ONLY_OPERATIONS = frozenset(
     {"GetSystemDateAndTime", "GetDeviceInformation", "GetNetworkInterfaces", "GetScopes"}
 )
@@ -33,7 +32,7 @@ _AUTH_MARKERS = ("notauthorized", "not authorized", "unauthorized", "authority f
 
 
 class OnvifFailure(Exception):
-    """One ONVIF step failed; ``kind`` is the ProbeError kind."""
+    """One ONVIF step failed; ``kind`` is the Problem kind."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -240,7 +239,7 @@ def candidate_ports(
 
 async def probe_host(
     ip: str, ports: list[int], advertised: bool, ctx: ProbeContext
-) -> list[Observation | ProbeError]:
+) -> list[Observation | Problem]:
     credential = ctx.credentials(ip)
     last: OnvifFailure | None = None
     for port in ports:
@@ -251,25 +250,22 @@ async def probe_host(
             if failure.kind == "bad_credentials":
                 break
             continue
-        out: list[Observation | ProbeError] = [
+        out: list[Observation | Problem] = [
             Observation(source="onvif", fields={"ip": ip, **fields})
         ]
         for f in failures:
             if f.kind != "needs_credentials":  # anonymous refusal: expected, not an error
-                out.append(ProbeError("onvif", f.kind, f"{ip}:{port} {f}", ip=ip))
+                out.append(Problem("onvif", f.kind, f"{ip}:{port} {f}", ip=ip))
         return out
     if last is None or (last.kind == "not_onvif" and not advertised):
         return []  # a web server that is not ONVIF, on a device that never claimed to be
-    return [ProbeError("onvif", last.kind, f"{ip}: {last}", ip=ip)]
+    return [Problem("onvif", last.kind, f"{ip}: {last}", ip=ip)]
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """ONVIF identity for hosts with a candidate port or a WS-Discovery XAddr."""
-    open_ports = ctx.options.get("open_ports", {})
-    xaddrs = ctx.options.get("onvif_xaddrs", {})
-    wanted = ctx.options.get("onvif_ports", ONVIF_PORTS)
-    assert isinstance(open_ports, Mapping) and isinstance(xaddrs, Mapping)
-    assert isinstance(wanted, (tuple, list))
+    open_ports, xaddrs = ctx.hints.open_ports, ctx.hints.onvif_xaddrs
+    wanted = ctx.service_ports.onvif
     plan = {
         ip: candidate_ports(open_ports.get(ip, ()), xaddrs.get(ip, ()), wanted) for ip in ctx.hosts
     }
@@ -280,7 +276,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     await warm_up()
     done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | ProbeError]:
+    async def one(ip: str) -> list[Observation | Problem]:
         result = await probe_host(ip, plan[ip], bool(xaddrs.get(ip)), ctx)
         done(ip)
         return result

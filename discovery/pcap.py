@@ -33,7 +33,7 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import RawPcapReader
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery import dhip, mdns, sadp, ssdp, wsd
 from discovery.base import DiscoveryError, ParseError
 
@@ -53,7 +53,7 @@ class PcapResult:
     """What a capture showed: observations, per-packet or file errors, packets read."""
 
     observations: list[Observation] = field(default_factory=list)
-    errors: list[ProbeError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     packet_count: int = 0
 
 
@@ -92,7 +92,7 @@ def read_pcap(path: str | Path) -> PcapResult:
             _read_frame(data, linktype, when, result, seen, talkers)
     _add_quiet_hosts(result, talkers)
     if problem := integrity_problem(path):
-        result.errors.append(ProbeError(SOURCE, "file", f"{path}: {problem}; kept what was read"))
+        result.errors.append(Problem(SOURCE, "file", f"{path}: {problem}; kept what was read"))
     return result
 
 
@@ -107,7 +107,7 @@ def _records(
             return
         except (Scapy_Exception, OSError, ValueError, struct.error) as exc:
             message = f"{path}: capture is truncated or corrupt after packet {result.packet_count}"
-            result.errors.append(ProbeError(SOURCE, "file", f"{message} ({exc})"))
+            result.errors.append(Problem(SOURCE, "file", f"{message} ({exc})"))
             return
         linktype = getattr(meta, "linktype", None)
         yield data, int(linktype if linktype is not None else reader.linktype), _time(reader, meta)
@@ -147,7 +147,7 @@ def _read_frame(
         packet = layer(data)
     except Exception as exc:  # scapy may raise anything on hostile bytes
         if len(result.errors) < MAX_ERRORS:
-            result.errors.append(ProbeError(SOURCE, "parse", f"undecodable frame: {exc!r}"[:200]))
+            result.errors.append(Problem(SOURCE, "parse", f"undecodable frame: {exc!r}"[:200]))
         return
     frame = _extract(packet, result, seen, when)
     if frame.mac and frame.ip:
@@ -295,9 +295,7 @@ def _extract(
         except ParseError as exc:
             if len(result.errors) < MAX_ERRORS:
                 result.errors.append(
-                    ProbeError(
-                        SOURCE, "parse", f"{extractor.__name__[1:]}: {exc}", ip=frame.ip or ""
-                    )
+                    Problem(SOURCE, "parse", f"{extractor.__name__[1:]}: {exc}", ip=frame.ip or "")
                 )
             continue
         for method, fields in found:

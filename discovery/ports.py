@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from core.netguard import check_send_allowed
 from discovery.base import ProbeContext
 
@@ -75,8 +75,7 @@ class Pacer:
 
 def progress_callback(ctx: ProbeContext) -> Callable[[str], None]:
     """The orchestrator's "one host done" callback, or a no-op."""
-    fn = ctx.options.get("on_host_done")
-    return fn if callable(fn) else (lambda ip: None)
+    return ctx.on_host_done
 
 
 async def connect_state(ip: str, port: int, timeout: float) -> str:
@@ -111,10 +110,7 @@ async def scan_host(
 
 
 def ports_of(ctx: ProbeContext) -> tuple[int, ...]:
-    raw = ctx.options.get("ports")
-    if isinstance(raw, (list, tuple)) and raw:
-        return tuple(sorted({int(p) for p in raw}))
-    return DEFAULT_PORTS
+    return tuple(sorted(set(ctx.ports))) if ctx.ports else DEFAULT_PORTS
 
 
 async def per_host(
@@ -153,7 +149,7 @@ async def per_host(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Yield ``ip`` + ``ports`` for every host in ``ctx.hosts`` that answered on any port."""
     hosts = list(ctx.hosts)
     if not hosts:
@@ -163,7 +159,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     pacer, sem = Pacer(ctx.rate), asyncio.Semaphore(max(1, ctx.concurrency))
     done = progress_callback(ctx)
 
-    async def host_task(ip: str) -> list[Observation | ProbeError]:
+    async def host_task(ip: str) -> list[Observation | Problem]:
         open_ports, alive = await scan_host(ip, ports, ctx.timeout, pacer, sem)
         done(ip)
         return [Observation.of("ports", ip=ip, ports=open_ports)] if alive else []

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
 from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of
 from discovery.ports import guard_send, per_host, progress_callback
 
-RTSP_PORTS: tuple[int, ...] = (554, 8554)
 MAX_RTSP_BODY = 16 * 1024
 USER_AGENT = "camaudit/0.1 (read-only inventory)"
 
@@ -75,15 +74,15 @@ async def query(ip: str, port: int, timeout: float) -> list[Response]:
                 await writer.wait_closed()
 
 
-async def probe_port(ip: str, port: int, timeout: float) -> Observation | ProbeError:
+async def probe_port(ip: str, port: int, timeout: float) -> Observation | Problem:
     try:
         responses = await query(ip, port, timeout)
     except TimeoutError:
-        return ProbeError("rtsp", "timeout", f"{ip}:{port} no RTSP answer in {timeout:g} s", ip=ip)
+        return Problem("rtsp", "timeout", f"{ip}:{port} no RTSP answer in {timeout:g} s", ip=ip)
     except ParseError as exc:
-        return ProbeError("rtsp", "parse", f"{ip}:{port} {exc}", ip=ip)
+        return Problem("rtsp", "parse", f"{ip}:{port} {exc}", ip=ip)
     except (OSError, asyncio.IncompleteReadError) as exc:
-        return ProbeError("rtsp", "unreachable", f"{ip}:{port} {type(exc).__name__}", ip=ip)
+        return Problem("rtsp", "unreachable", f"{ip}:{port} {type(exc).__name__}", ip=ip)
     fields: dict[str, str] = {}
     for resp in responses:
         for key, value in rtsp_fields(resp).items():
@@ -92,15 +91,13 @@ async def probe_port(ip: str, port: int, timeout: float) -> Observation | ProbeE
 
 
 def rtsp_ports(open_ports: Iterable[int], ctx: ProbeContext) -> list[int]:
-    wanted = ctx.options.get("rtsp_ports", RTSP_PORTS)
-    assert isinstance(wanted, (tuple, list, set, frozenset))
+    wanted = ctx.service_ports.rtsp
     return [p for p in sorted(open_ports) if p in wanted]
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
-    """RTSP banner for each host with an open RTSP port (``ctx.options["open_ports"]``)."""
-    open_ports = ctx.options.get("open_ports", {})
-    assert isinstance(open_ports, Mapping)
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
+    """RTSP banner for each host with an open RTSP port (``ctx.hints.open_ports``)."""
+    open_ports = ctx.hints.open_ports
     plan = {ip: rtsp_ports(open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
     plan = {ip: ports for ip, ports in plan.items() if ports}
     if not plan:
@@ -108,7 +105,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     guard_send("RTSP requests", plan)
     done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | ProbeError]:
+    async def one(ip: str) -> list[Observation | Problem]:
         result = [await probe_port(ip, port, ctx.timeout) for port in plan[ip]]
         done(ip)
         return result

@@ -16,7 +16,7 @@ import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 
-from core.model import Observation, ProbeError, normalize_mac
+from core.model import Observation, Problem, normalize_mac
 from discovery import udp, xmlsafe
 from discovery.base import ParseError, ProbeContext
 
@@ -92,9 +92,9 @@ def _valid_ipv4(value: str | None) -> str | None:
         return None
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Multicast the inquiry (and unicast it to each known host); yield one Observation per
-    device (deduplicated by serial, MAC or IP) and a ProbeError for each malformed reply."""
+    device (deduplicated by serial, MAC or IP) and a Problem for each malformed reply."""
     message = inquiry()
     async for item in udp.discover(ctx, message, GROUP, PORT, "SADP", parse_reply, SOURCE):
         yield item

@@ -9,12 +9,11 @@ Phases (DESIGN.md, data flow):
 3. ``identify``: HTTP, RTSP and ONVIF on hosts with those ports open.
 
 Every observation is merged at once (``core.merge.DeviceMerger``); the device is then
-identified and judged (``vendors``, imported lazily) and a :class:`DeviceFound` or
+assessed (``vendors.assess``: identity and verdicts) and a :class:`DeviceFound` or
 :class:`DeviceUpdated` event carries a snapshot of it.  Per-device problems become
 :class:`DeviceError` events and stay on the device; nothing a device does ends the scan.
-Setting ``options.stop`` (a ``threading.Event``, so a GUI thread or a signal handler may
-set it) cancels within a fraction of a second; :class:`Finished` then says ``cancelled``
-and everything found so far is kept.
+Setting ``hooks.stop`` (a :class:`StopSignal`: a GUI thread or a signal handler may set it)
+cancels at once; :class:`Finished` then says ``cancelled`` and everything found so far is kept.
 """
 
 from __future__ import annotations
@@ -22,158 +21,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import ipaddress
 import logging
-import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.merge import DeviceMerger
-from core.model import Device, Observation, ProbeError, SiteProfile
+from core.model import Device, Observation, Problem
 from core.netguard import UnsafeNetworkError
-from discovery.base import Credential, Probe, ProbeContext
+from discovery.base import Probe, ProbeContext, ScanHints
+from discovery.events import (
+    DeviceError,
+    DeviceFound,
+    DeviceUpdated,
+    Finished,
+    Progress,
+    ScanEvent,
+    Sink,
+    snapshot,
+)
+from discovery.methods import DISCOVERY_METHODS, IDENTIFY_METHODS, SCAN_METHODS
 from discovery.ports import DEFAULT_PORTS
+from discovery.request import ScanRequest
+from discovery.stop import StopSignal
 from discovery.targets import TargetError, in_networks, interface_addresses, iter_hosts
+from vendors.assess import Assessor
 
 log = logging.getLogger(__name__)
 
-DISCOVERY_METHODS = ("wsd", "sadp", "dhip", "ssdp", "mdns")
-IDENTIFY_METHODS = ("http", "rtsp", "onvif")
-ALL_METHODS = ("arp", *DISCOVERY_METHODS, "ports", *IDENTIFY_METHODS)
-PROGRESS_INTERVAL = 0.25
+PROGRESS_INTERVAL = 0.25  # at most this often a Progress event while hosts are done
 
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class DeviceFound:
-    device: Device
-
-
-@dataclass(frozen=True)
-class DeviceUpdated:
-    device: Device
-    replaces: tuple[str, ...] = ()  # keys this device was known by before (re-keyed or fused)
-
-
-@dataclass(frozen=True)
-class Progress:
-    phase: str
-    done: int
-    total: int
-    devices: int
-
-
-@dataclass(frozen=True)
-class DeviceError:
-    device: Device | None  # None for a problem of the scan itself (a method unavailable)
-    error: ProbeError
-
-
-@dataclass(frozen=True)
-class Finished:
-    devices: tuple[Device, ...]
-    methods: tuple[str, ...]  # the methods that actually ran
-    timings: Mapping[str, float]  # seconds per probe and per phase
-    cancelled: bool
-    errors: tuple[ProbeError, ...] = ()  # scan-level problems
-    totals: Mapping[str, int] = field(default_factory=dict)
-
-
-ScanEvent = DeviceFound | DeviceUpdated | Progress | DeviceError | Finished
-Sink = Callable[[ScanEvent], None]
-
-
-def _no_credentials(ip: str) -> Credential | None:
-    return None
+# The probe module of each live method (imported when the method runs: scapy is heavy).
+PROBE_MODULES: Mapping[str, str] = {
+    name: f"discovery.{name}" for name in (*SCAN_METHODS, "neighbours")
+}
 
 
 @dataclass
-class ScanOptions:
-    """How to scan.  ``probes`` replaces probe functions by method name (tests inject fakes)."""
+class ScanHooks:
+    """The live side of a scan: how to stop it, who else hears its events, probe fakes.
 
-    interface: str | None = None
-    methods: Sequence[str] = ALL_METHODS
-    timeout: float = 2.0
-    rate: float = 500.0
-    concurrency: int = 64
-    connect_concurrency: int = 512
-    discovery_window: float = 3.0
-    grace: float = 10.0  # a listening probe is cut off this long after its window closes
-    credentials: Callable[[str], Credential | None] = _no_credentials
-    site: SiteProfile = field(default_factory=SiteProfile)
-    policies: Sequence[str] = ()  # policy pack ids; empty = every pack
-    ports: Sequence[int] = ()  # empty = discovery.ports.DEFAULT_PORTS
-    exclude: Sequence[str] = ()  # addresses never probed (default: the interface's own)
-    stop: threading.Event = field(default_factory=threading.Event)
-    on_event: list[Sink] = field(default_factory=list)  # e.g. the inventory store
+    ``sinks`` get every event as it happens (the inventory store saves devices this way);
+    ``probes`` replaces probe functions by method name (tests inject fakes); ``assessor``
+    replaces the one built from the request's site and policies.
+    """
+
+    stop: StopSignal = field(default_factory=StopSignal)
+    sinks: list[Sink] = field(default_factory=list)
     probes: Mapping[str, Probe] = field(default_factory=dict)
-    extra: Mapping[str, object] = field(default_factory=dict)  # passed to every probe
-
-
-def snapshot(dev: Device) -> Device:
-    """A copy a consumer may keep while the scan goes on changing the original."""
-    return Device(
-        key=dev.key,
-        ips=list(dev.ips),
-        evidence=list(dev.evidence),
-        errors=list(dev.errors),
-        identity=dev.identity,
-        verdicts=dict(dev.verdicts),
-        mac_method=dev.mac_method,
-    )
-
-
-# ---------------------------------------------------------------- identity and verdicts
-
-
-class Assessor:
-    """identify() + judge_all() from vendors/, imported lazily and optional until they land."""
-
-    def __init__(self, site: SiteProfile, policies: Sequence[str]) -> None:
-        self.site, self.policies = site, tuple(policies)
-        self._identify: Callable[[Device], Any] | None = None
-        self._judge: Callable[..., Any] | None = None
-        self._packs: Any = None
-        self._loaded = False
-
-    def _load(self) -> None:
-        self._loaded = True
-        try:
-            self._identify = importlib.import_module("vendors.identify").identify
-        except (ImportError, AttributeError) as exc:
-            log.info("vendors.identify unavailable: %s", exc)
-            return
-        try:
-            judge_mod = importlib.import_module("vendors.judge")
-            self._judge = judge_mod.judge_all
-            self._packs = self._load_packs()
-        except (ImportError, AttributeError) as exc:
-            log.info("vendors.judge unavailable: %s", exc)
-            self._judge = None
-
-    def _load_packs(self) -> Any:
-        policies = importlib.import_module("vendors.policies")
-        loaded = policies.load_policies(list(self.policies) or None)
-        for error in loaded.errors:
-            log.warning("policy pack not loaded: %s", error)
-        return loaded.packs
-
-    def assess(self, dev: Device) -> None:
-        if not self._loaded:
-            self._load()
-        if self._identify is None:
-            return
-        dev.identity = self._identify(dev)
-        if self._judge is not None and dev.identity is not None:
-            verdicts = self._judge(dev.identity, self._packs, self.site)
-            if isinstance(verdicts, Mapping):
-                dev.verdicts = dict(verdicts)
-            else:
-                dev.verdicts = {v.policy: v for v in verdicts}
+    assessor: Assessor | None = None
 
 
 # ---------------------------------------------------------------- the run
@@ -182,48 +78,68 @@ class Assessor:
 def resolve_probe(name: str, overrides: Mapping[str, Probe]) -> Probe:
     if name in overrides:
         return overrides[name]
-    module = importlib.import_module(f"discovery.{name}")
+    module = importlib.import_module(PROBE_MODULES[name])
     probe: Probe = module.probe
     return probe
 
 
 class _Run:
-    def __init__(self, targets: Sequence[ipaddress.IPv4Network], options: ScanOptions) -> None:
-        self.targets, self.options = list(targets), options
-        self.methods = [m for m in ALL_METHODS if m in options.methods]
+    def __init__(self, request: ScanRequest, hooks: ScanHooks) -> None:
+        self.request, self.hooks = request, hooks
+        self.targets = request.networks()
+        self.methods = [m for m in SCAN_METHODS if m in request.methods]
         self.merger = DeviceMerger()
-        self.assessor = Assessor(options.site, options.policies)
+        self.assessor = hooks.assessor or Assessor(request.site, request.policies)
         self.queue: asyncio.Queue[ScanEvent] = asyncio.Queue()
         self.emitted: dict[int, str] = {}  # id(device) -> key last emitted
         self.timings: dict[str, float] = {}
         self.ran: list[str] = []
-        self.errors: list[ProbeError] = []
+        self.errors: list[Problem] = [
+            Problem("policy", "load", text) for text in self.assessor.problems
+        ]
         self.cancelled = False
         self.phase_name, self.done, self.total = "starting", 0, 0
         self._progress_sent: tuple[str, int, int, int] | None = None
+        self._progress_at = 0.0
+        self._progress_later: asyncio.TimerHandle | None = None
         self.arp_failed = False
-        self.exclude: list[str] = list(options.exclude)
+        self.exclude: list[str] = list(request.exclude)
 
     # ---- events
 
     def emit(self, event: ScanEvent) -> None:
         self.queue.put_nowait(event)
-        for sink in self.options.on_event:
+        for sink in self.hooks.sinks:
             try:
                 sink(event)
             except Exception as exc:  # a broken sink must not end the scan
                 log.exception("scan event sink failed")
                 if not any(e.kind == "sink" for e in self.errors):
-                    self.errors.append(ProbeError("scan", "sink", f"event sink failed: {exc}"))
+                    self.errors.append(Problem("scan", "sink", f"event sink failed: {exc}"))
 
     def progress(self, force: bool = False) -> None:
+        """Say how far the scan is: now when forced, else at most every PROGRESS_INTERVAL
+        (a change inside the interval is sent when it ends: no event is lost, none polled)."""
         state = (self.phase_name, self.done, self.total, len(self.merger))
-        if force or state != self._progress_sent:
-            self._progress_sent = state
+        if state == self._progress_sent and not force:
+            return
+        wait = self._progress_at + PROGRESS_INTERVAL - time.monotonic()
+        if force or wait <= 0:
+            if self._progress_later is not None:
+                self._progress_later.cancel()
+                self._progress_later = None
+            self._progress_sent, self._progress_at = state, time.monotonic()
             self.emit(Progress(*state))
+        elif self._progress_later is None:
+            self._progress_later = asyncio.get_running_loop().call_later(wait, self._late_progress)
+
+    def _late_progress(self) -> None:
+        self._progress_later = None
+        self.progress()
 
     def host_done(self, ip: str) -> None:
         self.done += 1
+        self.progress()
 
     # ---- merging
 
@@ -233,13 +149,14 @@ class _Run:
         dev = self.merger.add(obs)
         self.assessor_safe(dev)
         self.announce(dev)
+        self.progress()
 
     def assessor_safe(self, dev: Device) -> None:
         try:
             self.assessor.assess(dev)
         except Exception as exc:  # a rule bug must cost one verdict, not the scan
             log.exception("identify/judge failed for %s", dev.key)
-            err = ProbeError("identify", "crash", f"{type(exc).__name__}: {exc}", ip=dev.ip or "")
+            err = Problem("identify", "crash", f"{type(exc).__name__}: {exc}", ip=dev.ip or "")
             if err.message not in {e.message for e in dev.errors}:
                 dev.errors.append(err)
 
@@ -256,7 +173,7 @@ class _Run:
         replaces = tuple(k for k in (previous, *gone) if k and k != dev.key)
         self.emit(DeviceUpdated(snapshot(dev), replaces))
 
-    def record_error(self, err: ProbeError) -> None:
+    def record_error(self, err: Problem) -> None:
         if not err.ip:
             self.errors.append(err)
             self.emit(DeviceError(None, err))
@@ -271,28 +188,27 @@ class _Run:
 
     # ---- running one probe
 
-    def context(self, hosts: Sequence[str], **extra: object) -> ProbeContext:
-        opts = self.options
-        options: dict[str, object] = {**opts.extra, "on_host_done": self.host_done, **extra}
-        if opts.ports:
-            options["ports"] = tuple(opts.ports)
+    def context(self, hosts: Sequence[str], hints: ScanHints | None = None) -> ProbeContext:
+        req = self.request
         return ProbeContext(
-            interface=opts.interface,
+            interface=req.interface,
             networks=self.targets,
             hosts=tuple(hosts),
-            timeout=opts.timeout,
-            concurrency=opts.concurrency,
-            rate=opts.rate,
-            credentials=opts.credentials,
-            options=options,
+            timeout=req.timeout,
+            concurrency=req.concurrency,
+            rate=req.rate,
+            credentials=req.credential_lookup(),
+            ports=tuple(req.ports),
+            hints=hints or ScanHints(),
+            on_host_done=self.host_done,
         )
 
     async def run_probe(self, name: str, ctx: ProbeContext, budget: float | None) -> None:
         start = time.monotonic()
         try:
-            probe = resolve_probe(name, self.options.probes)
-        except (ImportError, AttributeError) as exc:
-            self.record_error(ProbeError(name, "unavailable", f"method {name} unavailable: {exc}"))
+            probe = resolve_probe(name, self.hooks.probes)
+        except (ImportError, AttributeError, KeyError) as exc:
+            self.record_error(Problem(name, "unavailable", f"method {name} unavailable: {exc}"))
             return
         self.ran.append(name)
         try:
@@ -303,20 +219,16 @@ class _Run:
                     else:
                         self.note_probe_error(name, item)
         except TimeoutError:
-            self.record_error(
-                ProbeError(name, "timeout", f"{name} overran its {budget:g} s budget")
-            )
+            self.record_error(Problem(name, "timeout", f"{name} overran its {budget:g} s budget"))
         except UnsafeNetworkError:
             raise
         except Exception as exc:  # a probe bug costs that method, never the scan
             log.exception("probe %s crashed", name)
-            self.record_error(
-                ProbeError(name, "crash", f"{name} failed: {type(exc).__name__}: {exc}")
-            )
+            self.record_error(Problem(name, "crash", f"{name} failed: {type(exc).__name__}: {exc}"))
         finally:
             self.timings[name] = round(time.monotonic() - start, 3)
 
-    def note_probe_error(self, name: str, err: ProbeError) -> None:
+    def note_probe_error(self, name: str, err: Problem) -> None:
         if name == "arp" and err.kind in ("no_privilege", "unavailable"):
             self.arp_failed = True
         self.record_error(err)
@@ -343,21 +255,21 @@ class _Run:
         self.progress(force=True)
 
     async def discover(self) -> None:
-        opts, window = self.options, self.options.discovery_window
+        req, window = self.request, self.request.discovery_window
         jobs: list[tuple[str, ProbeContext, float | None]] = []
         for name in ("arp", *DISCOVERY_METHODS):
             if name in self.methods:
                 ctx = self.context(())
                 if name != "arp":  # a listening protocol's timeout is its reply window
                     ctx.timeout = window
-                budget = None if name == "arp" else window + opts.timeout + opts.grace
+                budget = None if name == "arp" else window + req.timeout + req.grace
                 jobs.append((name, ctx, budget))
         await self.phase("discover", jobs)
         if "arp" in self.methods and "arp" not in self.ran:
             self.arp_failed = True
 
     def port_targets(self) -> list[str]:
-        swept = "arp" in self.methods and not self.arp_failed and self.options.interface
+        swept = "arp" in self.methods and not self.arp_failed and self.request.interface
         skip = set(self.exclude)
         if not swept:
             return list(iter_hosts(self.targets, exclude=skip))
@@ -368,7 +280,7 @@ class _Run:
             return
         hosts = self.port_targets()
         ctx = self.context(hosts)
-        ctx.concurrency = self.options.connect_concurrency
+        ctx.concurrency = self.request.connect_concurrency
         await self.phase("ports", [("ports", ctx, None)])
         if self.arp_failed and "arp" in self.methods:
             await self.phase("neighbours", [("neighbours", self.context(self.known_hosts()), 5.0)])
@@ -393,13 +305,9 @@ class _Run:
                     out[ip] = mine
         return out
 
-    def dahua_hosts(self) -> tuple[str, ...]:
+    def dahua_hosts(self) -> frozenset[str]:
         """Hosts that look Dahua-made (DHIP replies, Dahua WS-Discovery scopes, DVRIP port)."""
-        out: list[str] = []
-        for dev in self.merger.devices:
-            if _looks_dahua(dev):
-                out += dev.ips
-        return tuple(out)
+        return frozenset(ip for dev in self.merger.devices if _looks_dahua(dev) for ip in dev.ips)
 
     async def identify(self) -> None:
         wanted = [m for m in IDENTIFY_METHODS if m in self.methods]
@@ -409,20 +317,16 @@ class _Run:
         hosts = [ip for ip in self.known_hosts() if ip not in skip]
         open_ports = self.open_ports()
         if "ports" not in self.methods:  # no port data: try each method's usual ports
-            open_ports = {ip: tuple(self.options.ports or DEFAULT_PORTS) for ip in hosts}
-        extra = {
-            "open_ports": open_ports,
-            "onvif_xaddrs": self.onvif_xaddrs(),
-            "dahua_hosts": self.dahua_hosts(),
-        }
-        await self.phase("identify", [(m, self.context(hosts, **extra), None) for m in wanted])
+            open_ports = {ip: tuple(self.request.ports or DEFAULT_PORTS) for ip in hosts}
+        hints = ScanHints(open_ports, self.onvif_xaddrs(), self.dahua_hosts())
+        await self.phase("identify", [(m, self.context(hosts, hints), None) for m in wanted])
 
     async def own_addresses(self) -> list[str]:
         """The scanner's own addresses on the interface: never probed (they are not devices)."""
-        if self.options.exclude or not self.options.interface:
-            return list(self.options.exclude)
+        if self.request.exclude or not self.request.interface:
+            return list(self.request.exclude)
         try:
-            addrs = await asyncio.to_thread(interface_addresses, self.options.interface)
+            addrs = await asyncio.to_thread(interface_addresses, self.request.interface)
         except TargetError:
             return []
         return [str(a.ip) for a in addrs]
@@ -433,28 +337,25 @@ class _Run:
         await self.ports()
         await self.identify()
 
-    async def watch(self, work: asyncio.Task[None]) -> None:
-        while not work.done():
-            if self.options.stop.is_set():
-                self.cancelled = True
-                work.cancel()
-                return
-            self.progress()
-            await asyncio.sleep(0.05 if self.phase_name != "starting" else 0.01)
-
     async def main(self) -> None:
         start = time.monotonic()
         work = asyncio.create_task(self.phases())
-        watcher = asyncio.create_task(self.watch(work))
+
+        def stop() -> None:
+            if not work.done():
+                self.cancelled = True
+                work.cancel()
+
+        unsubscribe = self.hooks.stop.subscribe(asyncio.get_running_loop(), stop)
         try:
             await work
         except asyncio.CancelledError:
             if not self.cancelled:
                 raise
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            unsubscribe()
+            if self._progress_later is not None:
+                self._progress_later.cancel()
         self.timings["total"] = round(time.monotonic() - start, 3)
         self.emit(self.finished())
 
@@ -507,13 +408,13 @@ def _strs(value: object) -> Iterable[str]:
 
 
 async def scan(
-    targets: Sequence[ipaddress.IPv4Network], options: ScanOptions | None = None
+    request: ScanRequest, hooks: ScanHooks | None = None
 ) -> AsyncGenerator[ScanEvent, None]:
     """Run a scan and yield its events; the last one is always :class:`Finished`.
 
     Closing the iterator early (or cancelling the task consuming it) stops every probe.
     """
-    run = _Run(targets, options or ScanOptions())
+    run = _Run(request, hooks or ScanHooks())
     task = asyncio.create_task(run.main())
     try:
         while True:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import udp, xmlsafe
 from discovery.base import ParseError, ProbeContext
 
@@ -136,7 +136,7 @@ def fetchable(location: str, replier: str, networks: Sequence[ipaddress.IPv4Netw
     return parts.scheme in ("http", "https") and host == replier and udp.in_scope(host, networks)
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """M-SEARCH, yield each replying device, then fetch and parse its description."""
     searches = [msearch(t) for t in SEARCH_TARGETS]
     sends = [(m, (GROUP, PORT)) for m in searches]
@@ -146,7 +146,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     seen: set[tuple[str, str]] = set()
     replies = udp.exchange(sock, sends, ctx.timeout, ctx.rate, "SSDP M-SEARCH")
     async for item in udp.parsed(replies, ctx, lambda d: parse_message(d.data), SOURCE, "SSDP"):
-        if isinstance(item, ProbeError):
+        if isinstance(item, Problem):
             yield item
             continue
         datagram, message = item
@@ -167,7 +167,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
 
 async def _describe_all(
     locations: Mapping[str, str], ctx: ProbeContext
-) -> AsyncIterator[Observation | ProbeError]:
+) -> AsyncIterator[Observation | Problem]:
     if not locations:
         return
     limit = asyncio.Semaphore(max(1, ctx.concurrency))
@@ -187,22 +187,22 @@ async def _describe_all(
 
 async def _describe(
     session: aiohttp.ClientSession, limit: asyncio.Semaphore, url: str, ip: str
-) -> Observation | ProbeError:
+) -> Observation | Problem:
     async with limit:
         try:
             async with session.get(url, allow_redirects=False) as resp:
                 if resp.status != 200:
-                    return ProbeError(SOURCE, "protocol", f"{url}: HTTP {resp.status}", ip=ip)
+                    return Problem(SOURCE, "protocol", f"{url}: HTTP {resp.status}", ip=ip)
                 body = await resp.content.read(MAX_DESCRIPTION + 1)
         except TimeoutError:
-            return ProbeError(SOURCE, "timeout", f"{url}: no description in time", ip=ip)
+            return Problem(SOURCE, "timeout", f"{url}: no description in time", ip=ip)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return ProbeError(SOURCE, "unreachable", f"{url}: {exc}", ip=ip)
+            return Problem(SOURCE, "unreachable", f"{url}: {exc}", ip=ip)
     if len(body) > MAX_DESCRIPTION:
-        return ProbeError(SOURCE, "parse", f"{url}: description larger than 128 kB", ip=ip)
+        return Problem(SOURCE, "parse", f"{url}: description larger than 128 kB", ip=ip)
     try:
         fields = parse_description(body)
     except ParseError as exc:
-        return ProbeError(SOURCE, "parse", f"{url}: {exc}", ip=ip)
+        return Problem(SOURCE, "parse", f"{url}: {exc}", ip=ip)
     fields["ssdp.location"] = url
     return Observation(SOURCE, {"ip": ip, **fields}, method="description")

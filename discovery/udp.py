@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import psutil
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from core.netguard import check_send_allowed
 from discovery.base import ParseError, ProbeContext
 
@@ -181,9 +181,9 @@ async def parsed(
     parse: Callable[[Datagram], T],
     source: str,
     what: str,
-) -> AsyncIterator[tuple[Datagram, T] | ProbeError]:
+) -> AsyncIterator[tuple[Datagram, T] | Problem]:
     """Datagrams from inside the scan's networks, parsed; a malformed one becomes one
-    ProbeError per device (a hostile device may send thousands), never an exception."""
+    Problem per device (a hostile device may send thousands), never an exception."""
     errored: set[str] = set()
     async for datagram in datagrams:
         if not in_scope(datagram.ip, ctx.networks):
@@ -193,7 +193,7 @@ async def parsed(
         except ParseError as exc:
             if datagram.ip not in errored:
                 errored.add(datagram.ip)
-                yield ProbeError(source, "parse", f"bad {what} reply: {exc}", ip=datagram.ip)
+                yield Problem(source, "parse", f"bad {what} reply: {exc}", ip=datagram.ip)
             continue
         yield datagram, value
 
@@ -206,16 +206,16 @@ async def discover(
     what: str,
     parse: Callable[[bytes, str], Observation | None],
     source: str,
-) -> AsyncIterator[Observation | ProbeError]:
+) -> AsyncIterator[Observation | Problem]:
     """Multicast ``payload`` (and unicast it to each known host); yield one observation per
-    device (deduplicated by serial, MAC or IP) and one ProbeError per device whose reply is
+    device (deduplicated by serial, MAC or IP) and one Problem per device whose reply is
     malformed: a hostile device may send thousands.  The shape SADP and DHIP share."""
     sends = [(payload, (group, port))] + [(payload, (host, port)) for host in ctx.hosts]
     sock = open_socket(ctx, port, group)
     seen: set[str] = set()
     replies = exchange(sock, sends, ctx.timeout, ctx.rate, what)
     async for item in parsed(replies, ctx, lambda d: parse(d.data, d.ip), source, what):
-        if isinstance(item, ProbeError):
+        if isinstance(item, Problem):
             yield item
             continue
         datagram, obs = item

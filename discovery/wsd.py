@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import udp, xmlsafe
 from discovery.base import ParseError, ProbeContext
 
@@ -138,7 +138,7 @@ def _sends(ctx: ProbeContext, ids: dict[str, str]) -> Iterator[tuple[bytes, udp.
             yield message, (host, PORT)
 
 
-async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Probe (typed and untyped), yield one Observation per endpoint and per Hello heard."""
     typed, untyped = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
     ids = {typed: "dn:NetworkVideoTransmitter", untyped: ""}
@@ -152,7 +152,7 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
     async for item in udp.parsed(
         stream, ctx, lambda d: parse_message(d.data), SOURCE, "WS-Discovery"
     ):
-        if isinstance(item, ProbeError):
+        if isinstance(item, Problem):
             yield item
             continue
         datagram, matches = item

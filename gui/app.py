@@ -16,12 +16,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from discovery.scan import ScanEvent
-from gui.display import display_problem
+from gui.screen_check import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from gui.scan_panel import ScanRequest
 from gui.scan_process import ScanJob, scan_in_process
 from inventory.store import default_db_path
-from vendors.catalogue import load_catalogue
+from vendors.catalogue import display_names
 from vendors.policies import load_policies
 from vendors.versions import data_versions
 
@@ -40,11 +40,7 @@ class LaunchOptions:
 
 
 def load_names() -> dict[str, str]:
-    """Catalogue ids -> display names; a brand's short name wins over a maker's legal one."""
-    cat = load_catalogue()
-    names = {m.id: m.name for m in cat.makers.values()}
-    names.update({b.id: b.name for b in cat.brands.values()})
-    return names
+    return display_names()
 
 
 def load_policy_choices() -> list[tuple[str, str]]:

@@ -8,18 +8,12 @@ the window if they ran on one of its threads.
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from inventory.cli import display_names
-from inventory.export_csv import write_csv
-from inventory.export_json import write_json
-from inventory.export_xlsx import write_xlsx
+from inventory.exports import write_report
 from inventory.report_data import ReportMeta, report_data_from_store
-from inventory.report_pdf import PdfOptions, write_pdf
 from inventory.store import Store
 
 
@@ -35,26 +29,11 @@ class ExportJob:
     paper: str = "letter"
 
 
-def _write_pdf(data: Mapping[str, Any], path: Path, paper: str) -> None:
-    write_pdf(data, path, PdfOptions(paper=paper, names=display_names(dict(data))))
-
-
-def _write(fmt: str, data: Mapping[str, Any], path: Path, paper: str) -> None:
-    if fmt == "pdf":
-        _write_pdf(data, path, paper)
-    elif fmt == "xlsx":
-        write_xlsx(data, path)
-    elif fmt == "csv":
-        write_csv(data, path)
-    else:
-        write_json(data, path)
-
-
 def run_export(job: ExportJob) -> str:
     """Write the file (any thread); return the sentence to show. Raises on failure."""
     with Store(job.db_path) as store:
         data = report_data_from_store(store, job.scan_id, job.meta)
-    _write(job.fmt, data, job.path, job.paper)
+    write_report(data, job.path, job.fmt, job.paper)
     count = len(data["devices"])
     return f"Wrote {job.path} ({job.fmt.upper()}, scan {job.scan_id}, {count} devices)."
 

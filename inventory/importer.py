@@ -1,10 +1,10 @@
 # ruff: noqa: PLC0415  (scapy loads only when a capture is imported)
 """``camaudit import FILE``: a CSV inventory or a packet capture brought in as a scan.
 
-The file's rows or packets become Observations, are merged into devices exactly as a live
-scan merges them, identified (vendors.identify) and judged (vendors.judge) under the chosen
-policies and site profile, and stored as a scan whose method is ``csv`` or ``pcap``.  A bad
-row or packet is a problem line (with its line number), never an abort.
+The file's rows or packets become Observations and go the way every scan goes
+(``discovery.passive``: merged into devices, assessed by ``vendors.assess``), then into the
+store through the same sink a live scan writes to.  A bad row or packet is a problem line
+(with its line number), never an abort.
 """
 
 from __future__ import annotations
@@ -13,23 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.merge import DeviceMerger
-from core.model import (
-    Device,
-    Observation,
-    ProbeError,
-    Scan,
-    ScanStatus,
-    SiteProfile,
-    SiteUse,
-    utcnow,
-)
-from inventory.data_versions import current_data_versions
+from core.model import Observation, Problem, Scan, SiteProfile, utcnow
+from discovery import inventory_file as records
+from discovery.events import Finished, replay
+from discovery.passive import merge_and_assess
+from inventory.scan_sink import StoreSink
 from inventory.store import Store
-from vendors import records
-from vendors.identify import identify
-from vendors.judge import judge_all
-from vendors.policies import load_policies
+from vendors.assess import Assessor, UnknownPolicyError
+from vendors.versions import data_versions
 
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 _PCAP_MAGICS = (
@@ -52,24 +43,6 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
 
 
-def site_profile(uses: Sequence[str] | None, jurisdictions: Sequence[str] | None) -> SiteProfile:
-    """A SiteProfile from ``--site-use``/``--jurisdiction`` values (defaults where absent)."""
-    try:
-        parsed = tuple(SiteUse(u.strip()) for u in uses) if uses else None
-    except ValueError:
-        choices = ", ".join(u.value for u in SiteUse)
-        raise ImportFailed(
-            f"unknown site use in {list(uses or [])} (choose from: {choices})"
-        ) from None
-    base = SiteProfile()
-    return SiteProfile(
-        uses=parsed or base.uses,
-        jurisdictions=tuple(j.strip().lower() for j in jurisdictions)
-        if jurisdictions
-        else base.jurisdictions,
-    )
-
-
 def detect_kind(path: Path) -> str:
     try:
         with path.open("rb") as f:
@@ -78,19 +51,7 @@ def detect_kind(path: Path) -> str:
         raise ImportFailed(f"{path}: cannot open ({exc.strerror or exc})") from exc
     if head in _PCAP_MAGICS or path.suffix.lower() in PCAP_SUFFIXES:
         return "pcap"
-    return "records"  # CSV or JSON Lines: vendors.records tells which
-
-
-def _read_pcap(path: Path, problems: list[str]) -> list[tuple[int, Observation]]:
-    from discovery.base import DiscoveryError
-    from discovery.pcap import read_pcap
-
-    try:
-        result = read_pcap(path)
-    except DiscoveryError as exc:
-        raise ImportFailed(str(exc)) from exc
-    problems.extend(_problem_line(e) for e in result.errors)
-    return [(0, obs) for obs in result.observations]
+    return "records"  # CSV or JSON Lines: discovery.inventory_file tells which
 
 
 def _read_text(path: Path, problems: list[str]) -> str:
@@ -124,38 +85,14 @@ def _read_records(
     return source, out
 
 
-class _Judge:
-    """identify() + judge_all() under the chosen packs (loaded once per import)."""
+def _pcap(path: Path, assessor: Assessor) -> Finished:
+    from discovery.base import DiscoveryError
+    from discovery.passive import pcap_scan
 
-    def __init__(self, policies: Sequence[str] | None, site: SiteProfile) -> None:
-        loaded = load_policies(list(policies) if policies else None)
-        if policies and not loaded.packs:
-            errors = "; ".join(str(e) for e in loaded.errors)
-            raise ImportFailed(f"none of the policy packs {list(policies)} loaded: {errors}")
-        self.packs = loaded.packs
-        self.problems = [f"policy: {e}" for e in loaded.errors]
-        self.site = site
-
-    def assess(self, dev: Device) -> None:
-        dev.identity = identify(dev, on=self.site.assessment_date)
-        dev.verdicts = dict(judge_all(dev.identity, self.packs, self.site))
-
-
-def _problem_line(err: ProbeError) -> str:
-    return f"{err.source}: {err.message}"
-
-
-def _merge(found: Sequence[tuple[int, Observation]], name: str) -> tuple[list[Device], list[str]]:
-    """Devices as a live scan merges them; a record with no MAC, serial or IP is a problem."""
-    merger = DeviceMerger()
-    problems = []
-    for line, obs in found:
-        try:
-            merger.add(obs)
-        except ValueError as exc:
-            where = f"{name}:{line}" if line else name
-            problems.append(f"{where}: {exc}")
-    return merger.devices, problems
+    try:
+        return pcap_scan(path, assessor)
+    except DiscoveryError as exc:
+        raise ImportFailed(str(exc)) from exc
 
 
 def import_file(
@@ -168,29 +105,29 @@ def import_file(
 ) -> ImportResult:
     """Import ``path`` into ``store`` as one complete scan; return its id and the problems."""
     kind = kind or detect_kind(path)
-    problems: list[str] = []
+    try:
+        assessor = Assessor(site or SiteProfile(), tuple(policies or ()))
+    except UnknownPolicyError as exc:
+        raise ImportFailed(str(exc)) from exc
     if kind == "pcap":
-        found = _read_pcap(path, problems)
+        final = _pcap(path, assessor)
     else:
+        problems: list[str] = []
         kind, found = _read_records(path, kind, problems)
-    site = site or SiteProfile()
-    judge = _Judge(policies, site)
-    devices, unplaced = _merge(found, path.name)
-    problems = judge.problems + problems + unplaced
+        where = ((f"{path.name}:{line}" if line else path.name, obs) for line, obs in found)
+        notes = [Problem("import", "input", line) for line in problems]
+        final = merge_and_assess(where, notes, assessor, kind)
     record = Scan(
         targets=(f"file:{path.name}",),
         methods=(kind,),
-        site=site,
-        policies=tuple(p.id for p in judge.packs),
+        site=assessor.site,
+        policies=assessor.policy_ids,
         options={"imported_file": str(path)},
         started_at=utcnow(),
-        data_versions=current_data_versions(packs=judge.packs),
+        data_versions=data_versions(assessor.packs),
     )
-    scan_id = store.begin_scan(record)
-    for dev in devices:
-        judge.assess(dev)
-        store.add_device(scan_id, dev)
-    for line in problems:
-        store.add_error(scan_id, ProbeError("import", "input", line))
-    store.finish_scan(scan_id, ScanStatus.COMPLETE, utcnow())
-    return ImportResult(scan_id, len(devices), problems)
+    sink = StoreSink(store, record)
+    replay(final, [sink])
+    lines = [f"{e.source}: {e.message}" for e in final.errors]
+    lines += [f"{e.source}: {e.message}" for d in final.devices for e in d.errors]
+    return ImportResult(sink.scan_id, len(final.devices), lines)

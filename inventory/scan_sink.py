@@ -1,7 +1,7 @@
 """The store as a sink for ``camaudit scan`` events: every device is saved as it is found.
 
-``StoreSink`` is what the scan command's ``--save``/``--db`` wiring registers (see
-``discovery.cli.SINK_FACTORIES``).  Each device event is one committed transaction, so a scan
+``StoreSink`` is what ``camaudit scan --save``, the GUI's scan process and the importer
+write through.  Each device event is one committed transaction, so a scan
 killed half-way keeps every device it had reported; the next open of the store shows that scan
 as interrupted.
 """
@@ -9,11 +9,9 @@ as interrupted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from core.model import Scan, ScanStatus, utcnow
-from discovery.scan import DeviceError, DeviceFound, DeviceUpdated, Finished, ScanEvent
-from inventory.data_versions import current_data_versions
+from discovery.events import DeviceError, DeviceFound, DeviceUpdated, Finished, ScanEvent
 from inventory.store import Store, default_db_path
 
 
@@ -23,7 +21,11 @@ class StoreSink:
     def __init__(self, store: Store, record: Scan) -> None:
         self.store = store
         if not record.data_versions:  # say which registry, catalogue and packs judged it
-            record.data_versions = current_data_versions(record.policies)
+            from vendors.policies import load_policies  # noqa: PLC0415
+            from vendors.versions import data_versions  # noqa: PLC0415
+
+            packs = load_policies(list(record.policies) or None).packs
+            record.data_versions = data_versions(packs)
         self.scan_id = store.begin_scan(record)
 
     def __call__(self, event: ScanEvent) -> None:
@@ -47,15 +49,3 @@ class StoreSink:
 def open_store_sink(record: Scan, db: Path | None = None) -> StoreSink:
     """A sink on ``db`` (default: ``$CAMAUDIT_DB`` or the user data folder)."""
     return StoreSink(Store(db or default_db_path()), record)
-
-
-def sink_factory(args: Any, record: Scan) -> StoreSink | None:
-    """For ``discovery.cli.SINK_FACTORIES``: a StoreSink when ``--save`` or ``--db`` was given.
-
-    The sink's ``scan_id`` is what ``inventory.history.new_devices(sink.store, sink.scan_id)``
-    takes for ``--notify-new`` once the scan has finished.
-    """
-    db = getattr(args, "db", None)
-    if not getattr(args, "save", False) and db is None:
-        return None
-    return open_store_sink(record, Path(db) if db is not None else None)

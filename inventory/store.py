@@ -28,7 +28,7 @@ from core.model import (
     Device,
     EvidenceItem,
     Identity,
-    ProbeError,
+    Problem,
     Scan,
     ScanStatus,
     SiteProfile,
@@ -282,7 +282,7 @@ class Store:
 
     @staticmethod
     def _insert_errors(
-        db: sqlite3.Connection, scan_id: int, key: str | None, errors: Iterable[ProbeError]
+        db: sqlite3.Connection, scan_id: int, key: str | None, errors: Iterable[Problem]
     ) -> None:
         db.executemany(
             "INSERT INTO errors (scan_id, device_key, source, kind, message, ip, seen_at)"
@@ -306,13 +306,13 @@ class Store:
             count += 1
         return count
 
-    def add_error(self, scan_id: int, error: ProbeError) -> None:
+    def add_error(self, scan_id: int, error: Problem) -> None:
         """Record a scan-level problem (one that concerns no single device)."""
         with self._tx() as db:
             self._require_scan(scan_id)
             self._insert_errors(db, scan_id, None, [error])
 
-    def scan_errors(self, scan_id: int) -> list[ProbeError]:
+    def scan_errors(self, scan_id: int) -> list[Problem]:
         rows = self._db.execute(
             "SELECT * FROM errors WHERE scan_id = ? AND device_key IS NULL ORDER BY id",
             (scan_id,),
@@ -554,8 +554,8 @@ def _evidence(row: sqlite3.Row) -> EvidenceItem:
     )
 
 
-def _error(row: sqlite3.Row) -> ProbeError:
-    return ProbeError(
+def _error(row: sqlite3.Row) -> Problem:
+    return Problem(
         source=row["source"],
         kind=row["kind"],
         message=row["message"],

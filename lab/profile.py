@@ -77,7 +77,7 @@ class Profile:
 
         ``maker`` (catalogue id, None = no maker), ``brand``, ``kind`` (camera/nvr/other),
         ``probes`` (probes that should get a usable observation from it), ``errors``
-        (probes that should record a ProbeError for it: hostile replies), and optionally
+        (probes that should record a Problem for it: hostile replies), and optionally
         ``component_flags``, ``conflict`` (identities disagree), ``hostile`` (what kind).
         """
         raw: Mapping[str, Any] = self.data["expect"]

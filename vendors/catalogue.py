@@ -415,3 +415,19 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 @functools.lru_cache(maxsize=1)
 def _default() -> Catalogue:
     return parse_catalogue(DATA_FILE.read_text(encoding="utf-8"), DATA_FILE)
+
+
+def display_names(catalogue: Catalogue | None = None) -> dict[str, str]:
+    """Catalogue id -> the name people use; a brand's short name wins over a maker's legal one.
+
+    Every view (GUI, PDF, exports, command line) names makers and brands through this map
+    and ``core.presentation.display_name``.  A catalogue that cannot be read gives ``{}``
+    (ids are then title-cased): a broken data file must not stop a report.
+    """
+    try:
+        cat = catalogue or load_catalogue()
+    except Exception:
+        return {}
+    names = {m.id: m.name for m in cat.makers.values()}
+    names.update({b.id: b.name for b in cat.brands.values()})
+    return names

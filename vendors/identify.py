@@ -29,12 +29,12 @@ from core.model import (
     is_locally_administered,
     normalize_mac,
 )
+from core.presentation import link_label, with_article
 from vendors.catalogue import Catalogue, Link, load_catalogue
+from vendors.confidence import LIKELY_REASON_BELOW, MIN_MAKER_SCORE
 from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
 from vendors.oui import OuiMatch, OuiRegistry, default_registry
 
-MIN_MAKER_SCORE = 0.3  # below this the evidence is too thin to name a maker
-LIKELY_BELOW = 0.55  # a maker resting only on weaker single reasons is worded "likely"
 USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at most this much
 BRAND_ONLY_CONFIDENCE = 0.25
 CONFLICT_PENALTY = 0.6
@@ -207,7 +207,7 @@ class Engine:
             component=hit.extracted.get("component"),
             extracted=hit.extracted,
             detail=rule.description,
-            likely=hit.extracted.get("likely") == "yes" or weight < LIKELY_BELOW,
+            likely=hit.extracted.get("likely") == "yes" or weight < LIKELY_REASON_BELOW,
         )
 
     def _mac_claims(self, name: str, value: str, seen: set[str]) -> list[_Claim]:
@@ -313,7 +313,7 @@ class Engine:
                 maker=maker,
                 brand=brand.id,
                 detail=f"brand name {brand.name!r} {who}",
-                likely=weight < LIKELY_BELOW,
+                likely=weight < LIKELY_REASON_BELOW,
             )
         ]
 
@@ -392,16 +392,13 @@ def _brand_only(
         0.0,
         maker=maker,
         detail=(
-            f"likely {catalogue.name_of(maker)}: {brand.name} is {_a(link.kind)} of "
+            f"likely {catalogue.name_of(maker)}: {brand.name} is "
+            f"{with_article(link_label(link.kind))} of "
             f"{catalogue.name_of(link.maker)}{scope} (brand-level link only, source: {link.source})"
         ),
         likely=True,
     )
     return maker, _RELATIONSHIP_OF_LINK[link.kind], claim
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:

@@ -19,19 +19,19 @@ How the statuses read (decided by the lead; the PDF report and the GUI rely on i
     An entry would apply, but the link is indirect: an OEM of a named maker, a brand-level
     link with no device evidence, a categorical rule judged on the maker's home country, an
     equipment type the rule probably but not certainly reaches, or an identity whose confidence
-    is below :data:`LIKELY_BELOW`.
+    is below :data:`LIKELY_IDENTITY_BELOW`.
 ``component_risk``
     A flagged component (e.g. a HiSilicon SoC under ``ndaa889``): a risk to investigate.
 ``not_covered``
     The maker is known and no entry in force, in the site's jurisdictions, names it for this
     kind of equipment.
 ``unknown``
-    The identity is too thin (no maker, or confidence below :data:`UNKNOWN_BELOW`): a person
-    must look.  This includes a device known only by a brand whose link to a covered maker is
-    limited to some product lines (a Lorex unit after the 2023 sale, with no Dahua evidence):
-    the reasons say which lines and what to check; and a device attributed only to companies
-    that sell what others build (catalogue role ``brand_owner``, e.g. Lorex or Amcrest with no
-    maker evidence).
+    The identity is too thin (no maker, or confidence below :data:`UNKNOWN_IDENTITY_BELOW`): a
+    person must look.  This includes a device known only by a brand whose link to a covered
+    maker is limited to some product lines (a Lorex unit after the 2023 sale, with no Dahua
+    evidence): the reasons say which lines and what to check; and a device attributed only to
+    companies that sell what others build (catalogue role ``brand_owner``, e.g. Lorex or
+    Amcrest with no maker evidence).
 
 When several entries match, the most severe wins (order above); the others are still listed in
 the reasons.  Relationship dates count: a brand's OEM or subsidiary link applies only while it
@@ -59,22 +59,11 @@ from core.model import (
     Verdict,
     VerdictStatus,
 )
+from core.presentation import link_label, with_article
+from core.presentation import rank as severity_rank
 from vendors.catalogue import Catalogue, Link, load_catalogue
+from vendors.confidence import LIKELY_IDENTITY_BELOW, UNKNOWN_IDENTITY_BELOW
 from vendors.policies import ANY, BUILTIN_DIR, Milestone, Policy, PolicyEntry
-
-# Below this identity confidence a named maker gives "likely_covered", not "covered".
-LIKELY_BELOW = 0.6
-# Below this, a maker that no entry names is not enough to say "not_covered".
-UNKNOWN_BELOW = 0.3
-
-RANK = {
-    VerdictStatus.COVERED: 5,
-    VerdictStatus.LIKELY_COVERED: 4,
-    VerdictStatus.COVERED_FOR_USE: 3,
-    VerdictStatus.COMPONENT_RISK: 2,
-    VerdictStatus.NOT_COVERED: 1,
-    VerdictStatus.UNKNOWN: 0,
-}
 
 USE_LABELS = {
     SiteUse.PUBLIC_SAFETY: "public safety",
@@ -275,7 +264,7 @@ def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     assert identity.maker
     maker = _name(catalogue, identity.maker)
     evidence = _evidence_text(identity, identity.maker)
-    kind = _KIND_LABELS.get(identity.relationship.value, identity.relationship.value)
+    kind = link_label(identity.relationship.value)
     if identity.brand and identity.brand != identity.maker:
         chain = f"Sold as {_brand_name(catalogue, identity.brand)}; made by {maker} ({kind}"
     else:
@@ -285,21 +274,8 @@ def _own_attribution(identity: Identity, catalogue: Catalogue) -> Attribution:
     return Attribution(identity.maker, chain, direct, name=maker)
 
 
-_KIND_LABELS = {
-    "former_subsidiary": "subsidiary",
-    "own_brand": "own brand",
-    "oem": "OEM",
-    "unknown": "relationship unknown",
-}
-
-
 def _kind(link: Link) -> str:
-    return _KIND_LABELS.get(link.kind, link.kind)
-
-
-def _a(label: str) -> str:
-    """The label with its article ("an OEM", "a subsidiary")."""
-    return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
+    return link_label(link.kind)
 
 
 def _brand_attributions(
@@ -326,8 +302,9 @@ def _brand_attributions(
             continue
         if not link.in_force(on):
             notes.append(
-                f"{name} was {_a(_kind(link))} of {maker}{_period(link)}; that link does not hold "
-                f"on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
+                f"{name} was {with_article(_kind(link))} of {maker}{_period(link)}; "
+                f"that link does not hold on {on.isoformat()}, so the brand alone does not tie "
+                f"this device to {maker}"
             )
             continue
         corporate = link.kind in _CORPORATE
@@ -338,7 +315,7 @@ def _brand_attributions(
             )
             continue
         chain = (
-            f"Sold as {name}; {name} is {_a(_kind(link))} of {maker}{_period(link)} "
+            f"Sold as {name}; {name} is {with_article(_kind(link))} of {maker}{_period(link)} "
             f"(brand-level link, source: {link.source})"
         )
         direct = corporate and device_maker is None
@@ -357,7 +334,8 @@ def _parents(
     for link in catalogue.makers[base.maker].parents:
         if not link.in_force(on):
             notes.append(
-                f"{child} was {_a(_kind(link))} of {_name(catalogue, link.maker)}{_period(link)}; "
+                f"{child} was {with_article(_kind(link))} of "
+                f"{_name(catalogue, link.maker)}{_period(link)}; "
                 f"that link does not hold on {on.isoformat()}"
             )
     out: list[Attribution] = []
@@ -482,9 +460,9 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
     reasons = [f"{chain}; {use_text}", category_text]
     strong = attribution.direct and certain
     confidence = facts.identity.confidence
-    if strong and confidence < LIKELY_BELOW:
+    if strong and confidence < LIKELY_IDENTITY_BELOW:
         strong = False
-        reasons.append(f"identity confidence {confidence:.2f} is below {LIKELY_BELOW}")
+        reasons.append(f"identity confidence {confidence:.2f} is below {LIKELY_IDENTITY_BELOW}")
     if not attribution.direct:
         reasons.append(
             "the link to the named maker is indirect (an OEM unit, a brand-level link or a "
@@ -554,7 +532,7 @@ def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
     facts = replace(facts, notes=list(facts.notes))  # notes are per policy; the rest is shared
     findings, skipped = _findings(policy, facts, site)
     if findings:
-        findings.sort(key=lambda f: -RANK[f.status])
+        findings.sort(key=lambda f: severity_rank(f.status))
         facts.notes.extend(skipped)
         return _flagged(policy, findings, facts, site)
     return _clear(policy, facts, site, skipped)
@@ -662,7 +640,7 @@ def _thin(facts: DeviceFacts) -> str | None:
     """Why the identity is too thin to rule the device out, or None if it is not."""
     identity = facts.identity
     producers = [a for a in facts.attributions if a.maker not in facts.brand_owners]
-    if identity.maker and identity.confidence < UNKNOWN_BELOW:
+    if identity.maker and identity.confidence < UNKNOWN_IDENTITY_BELOW:
         return (
             f"Identity confidence {identity.confidence:.2f} is too low to rule the device out: "
             "needs a person"

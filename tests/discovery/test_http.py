@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import http
 from discovery.base import Credential, ParseError, ProbeContext
 from tests.discovery.tcp_fakes import sync
@@ -308,7 +308,7 @@ async def test_wrong_password_is_reported_once_and_not_repeated() -> None:
     async with FakeCamera(hikvision) as cam:
         cred = Credential(ISAPI_USER, "wrong")
         items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=lambda ip: cred))
-    errors = [i for i in items if isinstance(i, ProbeError)]
+    errors = [i for i in items if isinstance(i, Problem)]
     assert [(e.kind, e.ip) for e in errors] == [("bad_credentials", cam.ip)]
     authed = [p for _, p, h in cam.requests if "authorization" in h]
     assert authed == [http.ISAPI_DEVICE_INFO]  # one try, and no magicBox with a refused password
@@ -329,7 +329,7 @@ async def test_tarpit_costs_one_deadline_and_is_recorded() -> None:
         elapsed = time.monotonic() - start
     assert elapsed < 2.0
     assert [(type(i).__name__, getattr(i, "kind", "")) for i in items] == [
-        ("ProbeError", "timeout")
+        ("Problem", "timeout")
     ]
 
 
@@ -389,7 +389,7 @@ async def test_basic_auth_is_never_sent_in_clear_text() -> None:
         cred = Credential("u", "p")
         items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=lambda ip: cred))
     assert not any("authorization" in h for _, _, h in cam.requests)
-    assert {i.kind for i in items if isinstance(i, ProbeError)} == {"auth_unsupported"}
+    assert {i.kind for i in items if isinstance(i, Problem)} == {"auth_unsupported"}
 
 
 @sync
@@ -397,7 +397,7 @@ async def test_closed_port_is_unreachable_not_a_crash() -> None:
     async with FakeCamera(hikvision) as cam:
         port = cam.port
     items = await collect(http.probe, ctx_for("127.0.0.1", port))
-    assert [(type(i).__name__, i.kind) for i in items] == [("ProbeError", "unreachable")]
+    assert [(type(i).__name__, i.kind) for i in items] == [("Problem", "unreachable")]
 
 
 def _self_signed(tmp_path, org: str) -> ssl.SSLContext:

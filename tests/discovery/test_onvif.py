@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from zeep.exceptions import Fault, TransportError
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import onvif
 from discovery.base import Credential, ProbeContext
 from tests.discovery.tcp_fakes import Server, collect, sync
@@ -122,7 +122,7 @@ async def test_identity_with_credentials(device) -> None:
         "onvif://www.onvif.org/name/HIKVISION DS-2CD2143G0-I",
         "onvif://www.onvif.org/hardware/DS-2CD2143G0-I",
     )
-    assert not [i for i in items if isinstance(i, ProbeError)]
+    assert not [i for i in items if isinstance(i, Problem)]
     assert calls[0] == "authless_GetSystemDateAndTime"
     assert all(c.removeprefix("authless_").startswith("Get") for c in calls)
 
@@ -132,7 +132,7 @@ async def test_without_credentials_a_refusal_is_not_an_error(device) -> None:
     calls = device(FULL)
     items = await collect(onvif.probe(ctx(None)))
     assert fields_of(items) == {"ip": IP, "onvif.xaddr": f"http://{IP}:80/onvif/device_service"}
-    assert not [i for i in items if isinstance(i, ProbeError)]
+    assert not [i for i in items if isinstance(i, Problem)]
     assert all(c.startswith("authless_") for c in calls)
 
 
@@ -148,7 +148,7 @@ async def test_wrong_password_is_bad_credentials_and_not_repeated(device) -> Non
     script = {**FULL, "GetDeviceInformation": NOT_AUTHORIZED}
     calls = device(script)
     items = await collect(onvif.probe(ctx(Credential("admin", "wrong"))))
-    errors = [i for i in items if isinstance(i, ProbeError)]
+    errors = [i for i in items if isinstance(i, Problem)]
     assert [(e.kind, e.ip) for e in errors] == [("bad_credentials", IP)]
     assert "wrong" not in errors[0].message
     assert [c for c in calls if not c.startswith("authless_")] == ["GetDeviceInformation"]
@@ -161,7 +161,7 @@ async def test_one_capability_failing_keeps_the_others(device) -> None:
     items = await collect(onvif.probe(ctx(Credential("admin", "pw"))))
     assert fields_of(items)["onvif.model"] == "DS-2CD2143G0-I"
     assert fields_of(items)["onvif.mac"] == "44:19:b6:6a:5c:01"
-    errors = [i for i in items if isinstance(i, ProbeError)]
+    errors = [i for i in items if isinstance(i, Problem)]
     assert [(e.kind, "GetScopes" in e.message) for e in errors] == [("protocol", True)]
 
 
@@ -173,7 +173,7 @@ async def test_a_web_server_that_is_not_onvif(device) -> None:
     advertised = await collect(
         onvif.probe(ctx(None, xaddrs=(f"http://{IP}/onvif/device_service",)))
     )
-    assert [(type(i), i.kind) for i in advertised] == [(ProbeError, "not_onvif")]
+    assert [(type(i), i.kind) for i in advertised] == [(Problem, "not_onvif")]
 
 
 @sync

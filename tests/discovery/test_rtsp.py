@@ -8,7 +8,7 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import rtsp
 from discovery.base import ParseError, ProbeContext
 from tests.discovery.tcp_fakes import Server, collect, sync
@@ -95,4 +95,4 @@ async def test_silent_port_is_a_timeout() -> None:
 
     async with Server(silent) as srv:
         items = await collect(rtsp.probe(_ctx(srv.port, timeout=0.3)))
-    assert [(type(i), i.kind) for i in items] == [(ProbeError, "timeout")]
+    assert [(type(i), i.kind) for i in items] == [(Problem, "timeout")]

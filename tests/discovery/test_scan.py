@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core.model import Identity, Observation, ProbeError, Relationship
+from core.model import Identity, Observation, Problem, Relationship
 from discovery import scan as scanmod
 from discovery.base import ProbeContext
 from discovery.scan import (
@@ -36,8 +36,8 @@ class Recorder:
         self.contexts: dict[str, ProbeContext] = {}
         self.order: list[str] = []
 
-    def probe(self, name: str, *items: Observation | ProbeError, hang: float = 0.0):
-        async def run(ctx: ProbeContext) -> AsyncIterator[Observation | ProbeError]:
+    def probe(self, name: str, *items: Observation | Problem, hang: float = 0.0):
+        async def run(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
             self.contexts[name] = ctx
             self.order.append(name)
             for item in items:
@@ -76,7 +76,7 @@ def base_probes(rec: Recorder) -> dict[str, Any]:
             Observation.of("ports", ip=NVR, ports=(37777,)),
         ),
         "http": rec.probe("http", Observation.of("http", ip=CAM, http__server="App-webs/")),
-        "rtsp": rec.probe("rtsp", ProbeError("rtsp", "timeout", f"{CAM}:554 no answer", ip=CAM)),
+        "rtsp": rec.probe("rtsp", Problem("rtsp", "timeout", f"{CAM}:554 no answer", ip=CAM)),
         "onvif": rec.probe("onvif"),
     }
 
@@ -153,7 +153,7 @@ async def test_without_arp_privilege_ports_sweep_all_hosts_and_the_neighbour_tab
     rec = Recorder()
     probes = base_probes(rec)
     probes["arp"] = rec.probe(
-        "arp", ProbeError("arp", "no_privilege", "ARP sweep needs CAP_NET_RAW")
+        "arp", Problem("arp", "no_privilege", "ARP sweep needs CAP_NET_RAW")
     )
     probes["neighbours"] = rec.probe(
         "neighbours",

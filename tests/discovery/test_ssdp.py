@@ -12,7 +12,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from core.netguard import UnsafeNetworkError
 from discovery import ssdp
 from discovery.base import ParseError, ProbeContext
@@ -151,12 +151,12 @@ def test_descriptions_are_fetched_with_size_and_time_limits():
     results = asyncio.run(run())
     observations = [r for r in results if isinstance(r, Observation)]
     errors = {
-        r.message.split(":")[-1].strip(): r.kind for r in results if isinstance(r, ProbeError)
+        r.message.split(":")[-1].strip(): r.kind for r in results if isinstance(r, Problem)
     }
     assert len(observations) == 1
     assert observations[0].fields["ssdp.model"] == "DCS-930LB"
     assert observations[0].method == "description"
-    assert sorted(r.kind for r in results if isinstance(r, ProbeError)) == [
+    assert sorted(r.kind for r in results if isinstance(r, Problem)) == [
         "parse",
         "protocol",
         "timeout",

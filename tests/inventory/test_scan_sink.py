@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.model import ProbeError, ScanStatus
+from core.model import Problem, ScanStatus
 from discovery.scan import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
 from inventory.scan_sink import StoreSink
 from inventory.store import Store
@@ -23,9 +23,9 @@ def test_events_become_a_stored_scan(tmp_path: Path) -> None:
         sink(DeviceUpdated(b))
         # the IP-only box turned out to be c: its old key must not linger in the scan
         sink(DeviceUpdated(c, replaces=(ip_only.key,)))
-        c.errors.append(ProbeError("onvif", "bad_credentials", "401", T0, c.ip or ""))
+        c.errors.append(Problem("onvif", "bad_credentials", "401", T0, c.ip or ""))
         sink(DeviceError(c, c.errors[-1]))
-        sink(DeviceError(None, ProbeError("arp", "unavailable", "not root", T0)))
+        sink(DeviceError(None, Problem("arp", "unavailable", "not root", T0)))
         with Store(store.path) as reader:  # mid-scan, another process sees what was found
             assert reader.load_scan(sink.scan_id).status is ScanStatus.RUNNING
             assert len(reader.load_scan(sink.scan_id).devices) == 3
@@ -35,7 +35,7 @@ def test_events_become_a_stored_scan(tmp_path: Path) -> None:
                 methods=("arp",),
                 timings={},
                 cancelled=True,
-                errors=(ProbeError("wsd", "timeout", "no replies", T0),),
+                errors=(Problem("wsd", "timeout", "no replies", T0),),
             )
         )
         loaded = store.load_scan(sink.scan_id)

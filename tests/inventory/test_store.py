@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.model import ProbeError, ScanStatus
+from core.model import Problem, ScanStatus
 from inventory import schema
 from inventory.store import Store, StoreError, default_db_path
 from tests.inventory.factories import T0, fleet, scan
@@ -55,10 +55,10 @@ def test_add_device_upserts_and_is_visible_to_another_connection(store: Store) -
 
 def test_scan_errors_and_device_errors_are_kept(store: Store) -> None:
     dev = fleet(1)[0]
-    dev.errors.append(ProbeError("onvif", "timeout", "no reply in 2 s", T0, dev.ip or ""))
+    dev.errors.append(Problem("onvif", "timeout", "no reply in 2 s", T0, dev.ip or ""))
     scan_id = store.begin_scan(scan())
     store.add_device(scan_id, dev)
-    store.add_error(scan_id, ProbeError("arp", "unavailable", "needs root", T0))
+    store.add_error(scan_id, Problem("arp", "unavailable", "needs root", T0))
     loaded = store.load_scan(scan_id)
     assert loaded.devices[0].errors == dev.errors
     assert [e.kind for e in store.scan_errors(scan_id)] == ["unavailable"]

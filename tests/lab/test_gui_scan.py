@@ -157,7 +157,7 @@ def test_gui_cancel_keeps_what_was_found(qtbot: Any, lab: LabState, tmp_path: Pa
 def test_demo_scans_screenshots_and_removes_its_lab(tmp_path: Path) -> None:
     from PySide6.QtGui import QImage
 
-    from gui.demo import DEMO_PREFIX
+    from cli.demo import DEMO_PREFIX
     from lab import netns
     from tests.lab.helpers import run_cli
 

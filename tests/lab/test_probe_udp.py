@@ -1,7 +1,7 @@
 """The UDP discovery probes (WS-Discovery, SADP, DHIP, SSDP, mDNS) against the live lab.
 
 Each probe must find exactly the devices whose profile enables its service, record a
-ProbeError (never crash) for hostile devices, finish within its time budget, and send only
+Problem (never crash) for hostile devices, finish within its time budget, and send only
 inquiry/search/probe messages (the lab's request log is the proof).
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.model import Observation, ProbeError
+from core.model import Observation, Problem
 from discovery import dhip, mdns, sadp, ssdp, wsd
 from discovery.base import ProbeContext
 from lab import netns, profile
@@ -27,7 +27,7 @@ from tests.lab.helpers import DEVICES_ENV
 
 pytestmark = pytest.mark.lab
 
-ProbeFn = Callable[[ProbeContext], AsyncIterator[Observation | ProbeError]]
+ProbeFn = Callable[[ProbeContext], AsyncIterator[Observation | Problem]]
 
 
 def _ctx(lab: LabState, timeout: float = 1.5, hosts: tuple[str, ...] = ()) -> ProbeContext:
@@ -39,15 +39,15 @@ def _ctx(lab: LabState, timeout: float = 1.5, hosts: tuple[str, ...] = ()) -> Pr
     )
 
 
-def _run(probe: ProbeFn, ctx: ProbeContext) -> tuple[list[Observation], list[ProbeError], float]:
-    async def collect() -> list[Observation | ProbeError]:
+def _run(probe: ProbeFn, ctx: ProbeContext) -> tuple[list[Observation], list[Problem], float]:
+    async def collect() -> list[Observation | Problem]:
         return [item async for item in probe(ctx)]
 
     started = time.monotonic()
     items = asyncio.run(collect())
     elapsed = time.monotonic() - started
     observations = [i for i in items if isinstance(i, Observation)]
-    errors = [i for i in items if isinstance(i, ProbeError)]
+    errors = [i for i in items if isinstance(i, Problem)]
     return observations, errors, elapsed
 
 

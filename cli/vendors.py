@@ -5,8 +5,8 @@
 - ``vendors update --from DIR``: rebuild the MAC registry from IEEE CSV files a user downloaded.
 - ``vendors info``: registry date and counts, catalogue date, rule count.
 
-The heavy lifting lives in vendors.records / identify / policies / judge; this module only reads
-and writes files and turns arguments into calls.
+The heavy lifting lives in discovery.inventory_file (reading records) and vendors.assess
+(identity and verdicts); this module only reads and writes files and turns arguments into calls.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.model import SiteProfile, SiteUse
+from cli.common import add_site_args, iso_date, site_from_args
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -48,30 +48,7 @@ def _register_identify(subparsers: Any) -> None:
         default="auto",
         help="input format (default: auto, from the extension, else the content)",
     )
-    parser.add_argument(
-        "--policy",
-        action="append",
-        metavar="ID",
-        help="policy pack to judge against (repeatable; default: all built-in and user packs)",
-    )
-    parser.add_argument(
-        "--site-use",
-        choices=[u.value for u in SiteUse],
-        default=SiteUse.GENERAL_COMMERCIAL.value,
-        help="what the site is used for (default: general_commercial)",
-    )
-    parser.add_argument(
-        "--jurisdiction",
-        action="append",
-        metavar="CODE",
-        help="jurisdiction code such as us, gb, au, ca, ca-qc (repeatable; default: us)",
-    )
-    parser.add_argument(
-        "--date",
-        type=_iso_date,
-        metavar="YYYY-MM-DD",
-        help="assessment date for catalogue links and policies (default: today, UTC)",
-    )
+    add_site_args(parser, date=True)
     parser.add_argument("--no-verdicts", action="store_true", help="identify only")
     parser.set_defaults(func=cmd_identify)
 
@@ -91,20 +68,13 @@ def _register_vendors(subparsers: Any) -> None:
     update.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR")
     update.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="data date (default: the newest CSV file's modification date)",
     )
     update.set_defaults(func=cmd_vendors_update)
     info = sub.add_parser("info", help="registry date and counts, catalogue date, rule count")
     info.set_defaults(func=cmd_vendors_info)
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 # ----------------------------------------------------------------------------- identify
@@ -116,29 +86,25 @@ def _read_input(name: str) -> str:
     return Path(name).read_text(encoding="utf-8-sig", errors="replace")
 
 
-def _site(args: argparse.Namespace) -> SiteProfile:
-    return SiteProfile(
-        uses=(SiteUse(args.site_use),),
-        jurisdictions=tuple(args.jurisdiction or ("us",)),
-        assessment_date=args.date or dt.datetime.now(dt.UTC).date(),
-    )
+def _assessor(args: argparse.Namespace) -> Any:
+    """The one assessment path, with the site and packs the arguments give; pack problems
+    go to stderr."""
+    from vendors.assess import Assessor  # noqa: PLC0415  (keeps `camaudit version` fast)
 
-
-def _packs(args: argparse.Namespace) -> list[Any] | None:
-    """The policy packs to judge with (None: verdicts off); problems go to stderr."""
-    if args.no_verdicts:
-        return None
-    from vendors.policies import load_policies  # noqa: PLC0415  (keeps `camaudit version` fast)
-
-    policies = load_policies(args.policy or None)
-    for error in policies.errors:
-        print(f"camaudit identify: policy: {error}", file=sys.stderr)
-    return list(policies.packs)
+    site = site_from_args(args)
+    assessor = Assessor(site, None if args.no_verdicts else tuple(args.policy))
+    for problem in assessor.problems:
+        print(f"camaudit identify: policy: {problem}", file=sys.stderr)
+    return assessor
 
 
 def cmd_identify(args: argparse.Namespace) -> int:
-    from vendors.identify import identify  # noqa: PLC0415
-    from vendors.records import Record, parse_csv, parse_jsonl, parse_records  # noqa: PLC0415
+    from discovery.inventory_file import (  # noqa: PLC0415
+        Record,
+        parse_csv,
+        parse_jsonl,
+        parse_records,
+    )
 
     try:
         text = _read_input(args.file)
@@ -147,28 +113,24 @@ def cmd_identify(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     parse = {"jsonl": parse_jsonl, "csv": parse_csv}.get(args.format)
     parsed = parse(text) if parse else parse_records(text, None if args.file == "-" else args.file)
-    packs = _packs(args)
-    missing = sorted(set(args.policy or ()) - {p.id for p in packs or ()})
+    assessor = _assessor(args)
+    missing = sorted(set(args.policy) - set(assessor.policy_ids))
     if missing and not args.no_verdicts:
         print(f"camaudit identify: unknown policy pack(s): {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    site = _site(args)
     status = EXIT_OK
     for item in parsed:
         if not isinstance(item, Record):
             _write(sys.stdout, item.to_dict())
             status = EXIT_BAD_INPUT
             continue
-        identity = identify(item.evidence, on=site.assessment_date)
-        _write(sys.stdout, _result(item, identity, packs, site))
+        _write(sys.stdout, _result(item, assessor.evaluate(item.evidence)))
     return status
 
 
-def _result(
-    record: Any, identity: Any, packs: list[Any] | None, site: SiteProfile
-) -> dict[str, Any]:
+def _result(record: Any, assessment: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"line": record.line, "id": record.id}
-    data = identity.to_dict()
+    data = assessment.identity.to_dict()
     for key in (
         "maker",
         "brand",
@@ -182,16 +144,8 @@ def _result(
         "conflicts",
     ):
         out[key] = data[key]
-    out["verdicts"] = _verdicts(identity, packs, site)
+    out["verdicts"] = {pid: v.to_dict() for pid, v in assessment.verdicts.items()}
     return out
-
-
-def _verdicts(identity: Any, packs: list[Any] | None, site: SiteProfile) -> dict[str, Any]:
-    if packs is None:
-        return {}
-    from vendors.judge import judge_all  # noqa: PLC0415
-
-    return {pid: v.to_dict() for pid, v in judge_all(identity, packs, site).items()}
 
 
 def _write(stream: TextIO, data: dict[str, Any]) -> None:

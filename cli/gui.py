@@ -25,9 +25,6 @@ def register(sub: Any) -> None:
     gui = sub.add_parser("gui", help="open the desktop app (the default with no command)")
     add_launch_args(gui)
     gui.set_defaults(func=cmd_gui)
-    from gui.demo import register_demo  # noqa: PLC0415 - Qt-free; kept beside the GUI
-
-    register_demo(sub)
 
 
 def launch_options(args: argparse.Namespace) -> Any:

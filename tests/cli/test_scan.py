@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import main
-from discovery import cli
+from cli import scan as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.2"  # on lo, but not lo's own address (which a scan skips)

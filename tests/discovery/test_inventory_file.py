@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vendors.records import (
+from discovery.inventory_file import (
     Record,
     RecordError,
     detect_format,

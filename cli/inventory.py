@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.model import SiteUse
+from cli.common import add_site_args, site_from_args
+from inventory.exports import FORMATS, format_of, write_report, written
 
 if TYPE_CHECKING:
     from inventory.history import ScanDiff
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-FORMATS = ("pdf", "xlsx", "csv", "json")
 
 
 def _db_arg(parser: argparse.ArgumentParser) -> None:
@@ -103,18 +103,7 @@ def _register_import(sub: Any) -> None:
     _db_arg(imp)
     imp.add_argument("file", type=Path, help="CSV inventory, JSON Lines or pcap/pcapng capture")
     imp.add_argument("--kind", choices=("csv", "jsonl", "pcap"), help="default: from the file")
-    imp.add_argument(
-        "--policy", action="append", metavar="ID", help="policy pack (repeatable; default: all)"
-    )
-    imp.add_argument(
-        "--site-use",
-        action="append",
-        choices=[u.value for u in SiteUse],
-        help="what the site is used for (repeatable; default: general_commercial)",
-    )
-    imp.add_argument(
-        "--jurisdiction", action="append", metavar="CODE", help="e.g. us, gb (repeatable)"
-    )
+    add_site_args(imp)
     imp.set_defaults(func=cmd_import)
 
 
@@ -333,20 +322,7 @@ def _login() -> str:
 def _format(args: argparse.Namespace) -> str | None:
     if args.format:
         return str(args.format)
-    suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
-    return suffix if suffix in FORMATS else None
-
-
-def display_names(data: dict[str, Any]) -> dict[str, str]:
-    """Catalogue names for the maker and brand ids a report mentions (ids if unavailable)."""
-    try:
-        from vendors.catalogue import load_catalogue
-
-        catalogue = load_catalogue()
-    except Exception:  # a broken catalogue must not stop a report
-        return {}
-    ids = {r[k] for r in data["devices"] for k in ("maker", "brand") if r[k]}
-    return {i: catalogue.name_of(i) for i in ids}
+    return format_of(args.output) if args.output else None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -364,15 +340,12 @@ def _report(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         scan_id = store.resolve_scan(args.scan)
         data = report_data_from_store(store, scan_id, _meta(args, settings))
-    digest = _write(fmt, data, args.output, args.paper or settings.get("paper", "letter"))
+    digest = write_report(data, args.output, fmt, args.paper or settings.get("paper", "letter"))
     if args.json_out:
         from inventory.export_json import write_json
 
         write_json(data, args.json_out, canonical=True)
-    print(
-        f"wrote {args.output} ({fmt}, scan {scan_id}, {len(data['devices'])} devices, "
-        f"SHA-256 {digest})"
-    )
+    print(written(args.output, fmt, scan_id, data, digest))
     return EXIT_OK
 
 
@@ -385,8 +358,8 @@ def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "lett
     from inventory.report_data import ReportMeta, report_data_from_store
     from inventory.settings import load_report_settings
 
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
+    fmt = format_of(path)
+    if fmt is None:
         raise ValueError(f"unknown report format {path.suffix!r} (use .pdf .xlsx .csv .json)")
     settings = load_report_settings(None)
     meta = ReportMeta(
@@ -397,30 +370,8 @@ def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "lett
         signer_role=settings.get("signer_role", ""),
     )
     data = report_data_from_store(store, scan_id, meta)
-    digest = _write(fmt, data, path, settings.get("paper", paper))
-    return f"wrote {path} ({fmt}, scan {scan_id}, {len(data['devices'])} devices, SHA-256 {digest})"
-
-
-def _write(fmt: str, data: dict[str, Any], path: Path, paper: str) -> str:
-    from inventory.canonical import sha256_hex
-
-    if fmt == "pdf":
-        from inventory.report_pdf import PdfOptions, write_pdf
-
-        return write_pdf(data, path, PdfOptions(paper=paper, names=display_names(data)))
-    if fmt == "xlsx":
-        from inventory.export_xlsx import write_xlsx
-
-        write_xlsx(data, path)
-    elif fmt == "csv":
-        from inventory.export_csv import write_csv
-
-        write_csv(data, path)
-    else:
-        from inventory.export_json import write_json
-
-        write_json(data, path)
-    return sha256_hex(data)
+    digest = write_report(data, path, fmt, settings.get("paper", paper))
+    return written(path, fmt, scan_id, data, digest)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -447,10 +398,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from inventory.importer import ImportFailed, import_file, site_profile
+    from inventory.importer import ImportFailed, import_file
 
     try:
-        site = site_profile(args.site_use, args.jurisdiction)
+        site = site_from_args(args)
         with _open_store(args) as store:
             result = import_file(store, args.file, kind=args.kind, policies=args.policy, site=site)
     except ImportFailed as exc:

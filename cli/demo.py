@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from gui.display import display_problem
+from gui.screen_check import display_problem
 from lab import netns, profile
 from lab import state as lab_state
 
@@ -89,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print("lab removed")
 
 
-def register_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = sub.add_parser(
         "demo",
         help="open the app on a simulated camera lab (root; builds and removes the lab)",

@@ -4,8 +4,7 @@ Exit codes: 0 nothing covered found, 3 a covered or likely covered device found,
 1 an error, 2 bad usage (a bad target or credentials file), 130 cancelled with nothing
 covered found.  Ctrl-C cancels: the devices found so far are printed (and saved).
 
-Persistence hook: events go to every sink :func:`build_sinks` returns; the inventory
-store plugs in there (``--save`` / ``--db``).
+With ``--save`` (the default) every device is stored as it is found (``inventory.scan_sink``).
 """
 
 from __future__ import annotations
@@ -13,33 +12,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import ipaddress
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.merge import DeviceMerger
-from core.model import Device, ProbeError, Scan, ScanStatus, SiteProfile, SiteUse, utcnow
+from cli.common import add_site_args, site_from_args
+from core.model import Device, Scan, ScanStatus, utcnow
 from discovery.base import DiscoveryError
 from discovery.credentials import CredentialStore, load_credentials
-from discovery.scan import (
-    ALL_METHODS,
-    Assessor,
-    DeviceError,
-    DeviceFound,
-    Finished,
-    Progress,
-    ScanEvent,
-    ScanOptions,
-    Sink,
-    scan,
-    snapshot,
-)
+from discovery.events import DeviceError, DeviceFound, Finished, Progress, ScanEvent, Sink, replay
+from discovery.methods import SCAN_METHODS
+from discovery.request import ScanRequest
+from discovery.scan import ScanHooks, scan
 from discovery.targets import default_targets, interface_addresses, parse_targets
+from vendors.assess import Assessor, UnknownPolicyError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -47,10 +37,6 @@ EXIT_USAGE = 2
 EXIT_COVERED = 3
 EXIT_NEW = 4  # --notify-new: devices the previous scan of these targets did not see
 EXIT_CANCELLED = 130
-
-# Other parts add factories here (the inventory store: ``--save`` / ``--db``); each gets the
-# parsed arguments and the Scan record and returns a sink, or None when not wanted.
-SINK_FACTORIES: list[Callable[[argparse.Namespace, Scan], Sink | None]] = []
 
 
 def register(subparsers: Any) -> None:
@@ -71,9 +57,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--methods",
         "-m",
-        default=",".join(ALL_METHODS),
+        default=",".join(SCAN_METHODS),
         metavar="M,...",
-        help=f"probes to run (default: all of {','.join(ALL_METHODS)})",
+        help=f"probes to run (default: all of {','.join(SCAN_METHODS)})",
     )
     p.add_argument(
         "--credentials",
@@ -109,28 +95,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--ports", metavar="P,...", help="TCP ports to probe (default: camera ports)")
     p.add_argument("--allow-public", action="store_true", help="allow public address ranges")
     p.add_argument("--force", action="store_true", help="allow ranges larger than a /16")
-    p.add_argument(
-        "--policy",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="policy pack (repeatable; default all)",
-    )
-    p.add_argument(
-        "--site-use",
-        action="append",
-        default=[],
-        choices=[u.value for u in SiteUse],
-        metavar="USE",
-        help=f"what the site is for (repeatable): {', '.join(u.value for u in SiteUse)}",
-    )
-    p.add_argument(
-        "--jurisdiction",
-        action="append",
-        default=[],
-        metavar="CODE",
-        help="where the site is (repeatable, e.g. us, us-la, uk, au, ca, ca-qc; default us)",
-    )
+    add_site_args(p)
     p.add_argument(
         "--save",
         action=argparse.BooleanOptionalAction,
@@ -161,10 +126,10 @@ class UsageError(Exception):
 
 def _methods(text: str) -> tuple[str, ...]:
     chosen = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in chosen if m not in ALL_METHODS]
+    unknown = [m for m in chosen if m not in SCAN_METHODS]
     if unknown or not chosen:
         wrong = ", ".join(unknown) or "(none)"
-        raise UsageError(f"unknown method(s) {wrong}; choose from {', '.join(ALL_METHODS)}")
+        raise UsageError(f"unknown method(s) {wrong}; choose from {', '.join(SCAN_METHODS)}")
     return chosen
 
 
@@ -180,77 +145,40 @@ def _ports(text: str | None) -> tuple[int, ...]:
     return ports
 
 
-def build_options(args: argparse.Namespace) -> tuple[list[ipaddress.IPv4Network], ScanOptions]:
-    """Targets and scan options from the command line (UsageError on bad input)."""
+def build_request(args: argparse.Namespace) -> ScanRequest:
+    """The scan the command line asks for (UsageError on bad input)."""
     if not args.interface:
         raise UsageError("--interface is required (or --pcap FILE for a passive scan)")
     try:
-        if args.targets:
-            targets = parse_targets(args.targets, allow_public=args.allow_public, force=args.force)
-        else:
-            targets = parse_targets(
-                [str(n) for n in default_targets(args.interface)],
-                allow_public=args.allow_public,
-                force=args.force,
-            )
-        own = [str(a.ip) for a in interface_addresses(args.interface)]
+        given = args.targets or [str(n) for n in default_targets(args.interface)]
+        targets = parse_targets(given, allow_public=args.allow_public, force=args.force)
+        own = tuple(str(a.ip) for a in interface_addresses(args.interface))
         creds = load_credentials(args.credentials) if args.credentials else CredentialStore()
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
-    site = _site(args)
-    options = ScanOptions(
+    return ScanRequest(
+        targets=tuple(str(t) for t in targets),
         interface=args.interface,
         methods=_methods(args.methods),
         timeout=args.timeout,
         discovery_window=args.window,
         rate=args.rate,
         concurrency=args.concurrency,
-        credentials=creds,
-        site=site,
-        policies=tuple(args.policy),
         ports=_ports(args.ports),
         exclude=own,
+        site=site_from_args(args),
+        policies=tuple(args.policy),
+        credentials=creds,
     )
-    return targets, options
-
-
-def scan_record(
-    targets: Sequence[ipaddress.IPv4Network], options: ScanOptions, args: argparse.Namespace
-) -> Scan:
-    """The Scan as saved and exported: how it ran, never with a secret."""
-    creds = options.credentials
-    return Scan(
-        targets=tuple(str(t) for t in targets),
-        methods=tuple(options.methods),
-        site=options.site,
-        policies=tuple(options.policies),
-        options={
-            "interface": options.interface,
-            "timeout": options.timeout,
-            "rate": options.rate,
-            "concurrency": options.concurrency,
-            "ports": list(options.ports),
-            "credentials_for": list(getattr(creds, "targets", [])),
-            "pcap": str(args.pcap) if args.pcap else None,
-        },
-        data_versions=_data_versions(),
-    )
-
-
-def build_sinks(args: argparse.Namespace, record: Scan) -> list[Sink]:
-    return [s for factory in SINK_FACTORIES if (s := factory(args, record)) is not None]
 
 
 def _store_sink(args: argparse.Namespace, record: Scan) -> Sink | None:
     """--save (default) / --db: the inventory store, written as devices are found."""
-    if not getattr(args, "save", False):
+    if not args.save:
         return None
     from inventory.scan_sink import open_store_sink  # noqa: PLC0415 - only when saving
 
     return open_store_sink(record, args.db)
-
-
-SINK_FACTORIES.append(_store_sink)
 
 
 # ---------------------------------------------------------------- output
@@ -396,19 +324,17 @@ class Reporter:
 # ---------------------------------------------------------------- running
 
 
-async def _run(
-    targets: list[ipaddress.IPv4Network], options: ScanOptions, reporter: Reporter
-) -> Finished:
+async def _run(request: ScanRequest, hooks: ScanHooks, reporter: Reporter) -> Finished:
     loop = asyncio.get_running_loop()
 
     def on_sigint() -> None:
-        options.stop.set()
+        hooks.stop.set()
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C interrupts for real
 
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
     final: Finished | None = None
-    async for event in scan(targets, options):
+    async for event in scan(request, hooks):
         reporter.event(event)
         if isinstance(event, Finished):
             final = event
@@ -416,62 +342,43 @@ async def _run(
     return final
 
 
-def _passive(args: argparse.Namespace) -> Finished:
+def _passive(args: argparse.Namespace) -> tuple[Scan, Finished, Sink | None]:
     """--pcap: devices from a capture file; nothing is sent."""
-    from discovery.pcap import read_pcap  # noqa: PLC0415  (scapy: heavy, only for --pcap)
+    from discovery.passive import pcap_scan  # noqa: PLC0415  (scapy: heavy, only for --pcap)
 
-    site = _site(args)
-    result = read_pcap(args.pcap)
-    merger = DeviceMerger()
-    for obs in result.observations:
-        merger.add(obs)
-    scan_errors: list[ProbeError] = []
-    for error in result.errors:
-        dev = merger.by_ip(error.ip) if error.ip else None
-        (dev.errors if dev is not None else scan_errors).append(error)
-    assessor = Assessor(site, tuple(args.policy))
-    for dev in merger.devices:
-        assessor.assess(dev)
-    devices = tuple(snapshot(d) for d in merger.devices)
-    totals = {"devices": len(devices), "packets": result.packet_count}
-    return Finished(devices, ("pcap",), {}, False, tuple(scan_errors), totals)
+    assessor = Assessor(site_from_args(args), tuple(args.policy))
+    record = Scan(
+        targets=(f"pcap:{args.pcap.resolve()}",),
+        methods=("pcap",),
+        site=assessor.site,
+        policies=assessor.policy_ids,
+        options={"pcap": str(args.pcap)},
+        data_versions=data_versions(assessor.packs),
+    )
+    final = pcap_scan(args.pcap, assessor)
+    sink = _store_sink(args, record)
+    replay(final, [sink] if sink else [])
+    return record, final, sink
 
 
-def _site(args: argparse.Namespace) -> SiteProfile:
-    site = SiteProfile()
-    if args.site_use:
-        site = dataclasses.replace(site, uses=tuple(SiteUse(u) for u in args.site_use))
-    if getattr(args, "jurisdiction", None):
-        site = dataclasses.replace(site, jurisdictions=tuple(args.jurisdiction))
-    return site
+def _live(args: argparse.Namespace, err: TextIO) -> tuple[Scan, Finished, Sink | None]:
+    request = build_request(args)
+    assessor = Assessor(request.site, request.policies)
+    record = request.record(data_versions(assessor.packs))
+    sink = _store_sink(args, record)
+    hooks = ScanHooks(sinks=[sink] if sink else [], assessor=assessor)
+    with Reporter(err) as reporter:
+        final = asyncio.run(_run(request, hooks, reporter))
+    return record, final, sink
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    sinks: list[Sink] = []
     try:
         if (args.notify_new or args.output) and not args.save:
             raise UsageError("--notify-new and --output need the scan saved (drop --no-save)")
-        if args.pcap:
-            record = Scan(
-                targets=(f"pcap:{args.pcap.resolve()}",),
-                methods=("pcap",),
-                site=_site(args),
-                policies=tuple(args.policy),
-                options={"pcap": str(args.pcap)},
-                data_versions=_data_versions(),
-            )
-            final = _passive(args)
-            sinks = build_sinks(args, record)
-            _replay(final, sinks)
-        else:
-            targets, options = build_options(args)
-            record = scan_record(targets, options, args)
-            sinks = build_sinks(args, record)
-            options.on_event.extend(sinks)
-            with Reporter(err) as reporter:
-                final = asyncio.run(_run(targets, options, reporter))
-    except UsageError as exc:
+        record, final, sink = _passive(args) if args.pcap else _live(args, err)
+    except (UsageError, UnknownPolicyError) as exc:
         print(f"camaudit scan: {exc}", file=err)
         return EXIT_USAGE
     except (DiscoveryError, OSError, RuntimeError) as exc:
@@ -484,36 +391,27 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     record.ended_at = utcnow()
     record.status = ScanStatus.INTERRUPTED if final.cancelled else ScanStatus.COMPLETE
     code = _report(args, record, final, out, err)
-    return _after_save(args, sinks, code, out, err)
+    return _after_save(args, sink, code, out, err)
 
 
-def _data_versions() -> dict[str, str]:
-    from vendors.versions import data_versions  # noqa: PLC0415 - loads the data files
+def data_versions(packs: Sequence[Any]) -> dict[str, str]:
+    from vendors.versions import data_versions as versions  # noqa: PLC0415 - reads data files
 
-    return data_versions()
-
-
-def _replay(final: Finished, sinks: Sequence[Sink]) -> None:
-    """Feed a passive scan's result to the sinks as a live scan would have."""
-    for dev in final.devices:
-        for sink in sinks:
-            sink(DeviceFound(dev))
-    for sink in sinks:
-        sink(final)
+    return versions(packs)
 
 
 def _after_save(
-    args: argparse.Namespace, sinks: Sequence[Sink], code: int, out: TextIO, err: TextIO
+    args: argparse.Namespace, sink: Sink | None, code: int, out: TextIO, err: TextIO
 ) -> int:
     """--output and --notify-new, from the stored scan."""
     from inventory.scan_sink import StoreSink  # noqa: PLC0415 - only when saving
 
-    stored = next((s for s in sinks if isinstance(s, StoreSink)), None)
-    if stored is None:
+    if not isinstance(sink, StoreSink):
         return code
+    stored = sink
     print(f"saved as scan {stored.scan_id} in {stored.store.path}", file=err)
     if args.output:
-        from inventory.cli import write_scan_report  # noqa: PLC0415
+        from cli.inventory import write_scan_report  # noqa: PLC0415 - only with --output
 
         try:
             print(write_scan_report(stored.store, stored.scan_id, args.output), file=err)

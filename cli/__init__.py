@@ -1,0 +1,57 @@
+"""camaudit's command line: one module per group of subcommands, on top of every layer.
+
+Each module exposes ``register(subparsers)``; heavy imports (Qt, scapy, reportlab) happen
+inside the command functions, so ``camaudit version`` stays fast.  ``main.py`` is the entry
+point: no arguments opens the desktop app, anything else comes here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cli import demo, gui, inventory, lab, policies, scan, vendors
+from core import __version__
+
+# The CLI's table of contents, in the order ``camaudit --help`` lists the groups.
+COMMAND_GROUPS = (lab, scan, policies, vendors, inventory, gui, demo)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camaudit",
+        description="Find networked cameras, identify their true maker, and report ban coverage.",
+    )
+    parser.add_argument("--version", action="version", version=f"camaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    version = sub.add_parser("version", help="print camaudit's version and data versions")
+    version.set_defaults(func=_cmd_version)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
+    return parser
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(f"camaudit {__version__}")
+    print(f"python {sys.version.split()[0]}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.command is None:  # no command: the desktop app
+            return gui.cmd_gui(parser.parse_args(["gui"]))
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

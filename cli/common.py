@@ -1,0 +1,58 @@
+"""Arguments several commands share: the site profile and the policy packs to judge with."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from core.model import SiteProfile, SiteUse
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def add_site_args(parser: argparse.ArgumentParser, *, date: bool = False) -> None:
+    """--policy, --site-use, --jurisdiction (and --date when ``date``)."""
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="policy pack to judge against (repeatable; default: every built-in and user pack)",
+    )
+    parser.add_argument(
+        "--site-use",
+        action="append",
+        default=[],
+        choices=[u.value for u in SiteUse],
+        metavar="USE",
+        help="what the site is used for (repeatable; default general_commercial): "
+        + ", ".join(u.value for u in SiteUse),
+    )
+    parser.add_argument(
+        "--jurisdiction",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="where the site is (repeatable, e.g. us, us-la, uk, au, ca, ca-qc; default us)",
+    )
+    if date:
+        parser.add_argument(
+            "--date",
+            type=iso_date,
+            metavar="YYYY-MM-DD",
+            help="assessment date for catalogue links and policies (default: today, UTC)",
+        )
+
+
+def site_from_args(args: argparse.Namespace) -> SiteProfile:
+    """The SiteProfile the site arguments describe (defaults where a value is absent)."""
+    base = SiteProfile()
+    uses = tuple(SiteUse(u) for u in args.site_use) or base.uses
+    places = tuple(j.strip().lower() for j in args.jurisdiction if j.strip()) or base.jurisdictions
+    when = getattr(args, "date", None) or base.assessment_date
+    return SiteProfile(uses=uses, jurisdictions=places, assessment_date=when)
