@@ -113,7 +113,11 @@ def cmd_identify(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     parse = {"jsonl": parse_jsonl, "csv": parse_csv}.get(args.format)
     parsed = parse(text) if parse else parse_records(text, None if args.file == "-" else args.file)
-    assessor = _assessor(args)
+    try:
+        assessor = _assessor(args)
+    except ValueError as exc:  # vendors.assess.UnknownPolicyError: none of them loaded
+        print(f"camaudit identify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     missing = sorted(set(args.policy) - set(assessor.policy_ids))
     if missing and not args.no_verdicts:
         print(f"camaudit identify: unknown policy pack(s): {', '.join(missing)}", file=sys.stderr)

@@ -95,7 +95,8 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.ran: list[str] = []
         self.errors: list[Problem] = [
-            Problem("policy", "load", text) for text in self.assessor.problems
+            Problem("policy", "load", f"policy pack not loaded: {text}")
+            for text in self.assessor.problems
         ]
         self.cancelled = False
         self.phase_name, self.done, self.total = "starting", 0, 0

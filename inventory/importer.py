@@ -40,7 +40,7 @@ class ImportFailed(Exception):
 class ImportResult:
     scan_id: int
     devices: int
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # file-level; device ones stay on devices
 
 
 def detect_kind(path: Path) -> str:
@@ -128,6 +128,4 @@ def import_file(
     )
     sink = StoreSink(store, record)
     replay(final, [sink])
-    lines = [f"{e.source}: {e.message}" for e in final.errors]
-    lines += [f"{e.source}: {e.message}" for d in final.devices for e in d.errors]
-    return ImportResult(sink.scan_id, len(final.devices), lines)
+    return ImportResult(sink.scan_id, len(final.devices), [e.message for e in final.errors])

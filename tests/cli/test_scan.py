@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import main
+from cli import build_parser
 from cli import scan as cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ SECRET = "Tr0ub4dor-and-3"
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
-    parser = main.build_parser()
+    parser = build_parser()
     args = parser.parse_args(["scan", *argv])
     out, err = io.StringIO(), io.StringIO()
     code = cli.cmd_scan(args, out, err)

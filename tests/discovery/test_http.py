@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import ssl
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from core.model import Observation, Problem
 from discovery import http
-from discovery.base import Credential, ParseError, ProbeContext
+from discovery.base import Credential, ParseError, ProbeContext, ScanHints, ServicePorts
 from tests.discovery.tcp_fakes import sync
 
 # domain.md §4.5: the RPC2_Login challenge Greenbone's Dahua detection relies on.
@@ -229,7 +230,8 @@ def ctx_for(ip: str, port: int, **kwargs) -> ProbeContext:
         networks=(),
         hosts=(ip,),
         timeout=kwargs.pop("timeout", 1.0),
-        options={"open_ports": {ip: (port,)}, "web_ports": (port,), "tls_ports": ()},
+        hints=ScanHints(open_ports={ip: (port,)}),
+        service_ports=ServicePorts(web=(port,), tls=frozenset()),
         **kwargs,
     )
 
@@ -280,7 +282,7 @@ async def test_banner_redirect_favicon_and_isapi_with_credentials() -> None:
     async with FakeCamera(hikvision) as cam:
         cred = Credential(ISAPI_USER, ISAPI_PASSWORD)
         ctx = ctx_for(cam.ip, cam.port, credentials=lambda ip: cred)
-        ctx.options = {**ctx.options, "dahua_hosts": (cam.ip,)}  # say it looked Dahua
+        ctx.hints = replace(ctx.hints, dahua_hosts=frozenset({cam.ip}))  # it looked Dahua
         items = await collect(http.probe, ctx)
     fields: dict[str, Any] = {}
     for item in items:
@@ -328,9 +330,7 @@ async def test_tarpit_costs_one_deadline_and_is_recorded() -> None:
         items = await collect(http.probe, ctx_for(cam.ip, cam.port, timeout=0.5))
         elapsed = time.monotonic() - start
     assert elapsed < 2.0
-    assert [(type(i).__name__, getattr(i, "kind", "")) for i in items] == [
-        ("Problem", "timeout")
-    ]
+    assert [(type(i).__name__, getattr(i, "kind", "")) for i in items] == [("Problem", "timeout")]
 
 
 @sync
@@ -366,11 +366,8 @@ async def test_credentials_go_only_to_the_device_they_were_given_for() -> None:
             hosts=(mine.ip, other.ip),
             timeout=1.0,
             credentials=lambda ip: cred if ip == mine.ip else None,
-            options={
-                "open_ports": {mine.ip: (mine.port,), other.ip: (other.port,)},
-                "web_ports": (mine.port, other.port),
-                "tls_ports": (),
-            },
+            hints=ScanHints(open_ports={mine.ip: (mine.port,), other.ip: (other.port,)}),
+            service_ports=ServicePorts(web=(mine.port, other.port), tls=frozenset()),
         )
         items = await collect(http.probe, ctx)
     assert any("authorization" in h for _, _, h in mine.requests)
@@ -429,7 +426,7 @@ def test_https_banner_records_the_certificate_subject_unverified(tmp_path) -> No
         port = server.sockets[0].getsockname()[1]
         try:
             ctx = ctx_for("127.0.0.1", port)
-            ctx.options = {**ctx.options, "tls_ports": (port,)}
+            ctx.service_ports = replace(ctx.service_ports, tls=frozenset({port}))
             return await collect(http.probe, ctx)
         finally:
             server.close()

@@ -17,7 +17,7 @@ from zeep.exceptions import Fault, TransportError
 
 from core.model import Observation, Problem
 from discovery import onvif
-from discovery.base import Credential, ProbeContext
+from discovery.base import ONVIF_PORTS, Credential, ProbeContext, ScanHints
 from tests.discovery.tcp_fakes import Server, collect, sync
 
 IP = "127.0.0.1"
@@ -97,7 +97,7 @@ def ctx(cred: Credential | None = None, xaddrs: tuple[str, ...] = (), ports=(80,
         hosts=(IP,),
         timeout=1.0,
         credentials=lambda ip: cred,
-        options={"open_ports": {IP: ports}, "onvif_xaddrs": {IP: xaddrs} if xaddrs else {}},
+        hints=ScanHints(open_ports={IP: ports}, onvif_xaddrs={IP: xaddrs} if xaddrs else {}),
     )
 
 
@@ -191,7 +191,7 @@ def test_xaddr_port_is_tried_first() -> None:
         80,
         8899,
     ]
-    assert onvif.candidate_ports([554], [], onvif.ONVIF_PORTS) == []
+    assert onvif.candidate_ports([554], [], ONVIF_PORTS) == []
 
 
 def test_only_read_operations_can_go_out() -> None:

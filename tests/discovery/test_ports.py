@@ -28,7 +28,8 @@ async def test_reports_open_ports_sorted_and_counts_hosts() -> None:
             networks=(),
             hosts=("127.0.0.1",),
             timeout=1.0,
-            options={"ports": (b.port, a.port, free), "on_host_done": done.append},
+            ports=(b.port, a.port, free),
+            on_host_done=done.append,
         )
         items = await collect(ports.probe(ctx))
     assert all(isinstance(i, Observation) for i in items)
@@ -43,9 +44,7 @@ async def test_host_with_only_closed_ports_is_alive_with_no_ports() -> None:
     closed = Server(_idle)
     async with closed:
         free = closed.port
-    ctx = ProbeContext(
-        interface=None, networks=(), hosts=("127.0.0.1",), options={"ports": (free,)}
-    )
+    ctx = ProbeContext(interface=None, networks=(), hosts=("127.0.0.1",), ports=(free,))
     items = await collect(ports.probe(ctx))
     assert [i.fields["ports"] for i in items] == [()]
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.model import Observation, Problem
 from discovery import rtsp
-from discovery.base import ParseError, ProbeContext
+from discovery.base import ParseError, ProbeContext, ScanHints, ServicePorts
 from tests.discovery.tcp_fakes import Server, collect, sync
 
 # nmap-service-probes 11363 / 12141 (domain.md §4.6)
@@ -65,7 +65,8 @@ def _ctx(port: int, timeout: float = 1.0) -> ProbeContext:
         networks=(),
         hosts=("127.0.0.1",),
         timeout=timeout,
-        options={"open_ports": {"127.0.0.1": (port,)}, "rtsp_ports": (port,)},
+        hints=ScanHints(open_ports={"127.0.0.1": (port,)}),
+        service_ports=ServicePorts(rtsp=(port,)),
     )
 
 

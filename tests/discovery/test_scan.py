@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from core.model import Identity, Observation, Problem, Relationship
+from core.model import Device, Identity, Observation, Problem, Relationship, SiteProfile
 from discovery import scan as scanmod
 from discovery.base import ProbeContext
-from discovery.scan import (
-    DeviceError,
-    DeviceFound,
-    DeviceUpdated,
-    Finished,
-    Progress,
-    ScanOptions,
-    scan,
-)
+from discovery.events import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
+from discovery.request import ScanRequest
+from discovery.scan import ScanHooks, scan
+from discovery.stop import StopSignal
 from tests.discovery.tcp_fakes import sync
+from vendors.assess import Assessor
 
 NET = [ipaddress.IPv4Network("198.18.0.0/29")]  # hosts .1 .. .6
 CAM, NVR, PC = "198.18.0.2", "198.18.0.3", "198.18.0.4"
@@ -81,14 +76,28 @@ def base_probes(rec: Recorder) -> dict[str, Any]:
     }
 
 
-async def run_scan(options: ScanOptions) -> list[Any]:
-    return [event async for event in scan(NET, options)]
+Run = tuple[ScanRequest, ScanHooks]
+
+
+async def run_scan(run: Run) -> list[Any]:
+    return [event async for event in scan(*run)]
 
 
 def options(
-    probes: dict[str, Any], methods=("arp", "wsd", "ports", "http", "rtsp", "onvif"), **kw
-) -> ScanOptions:
-    return ScanOptions(interface="eth-test", methods=methods, probes=probes, **kw)
+    probes: dict[str, Any],
+    methods=("arp", "wsd", "ports", "http", "rtsp", "onvif"),
+    *,
+    stop: StopSignal | None = None,
+    on_event: Sequence[Any] = (),
+    assessor: Assessor | None = None,
+    **kw: Any,
+) -> Run:
+    targets = tuple(str(n) for n in NET)
+    request = ScanRequest(targets, interface="eth-test", methods=methods, origin="test", **kw)
+    hooks = ScanHooks(
+        stop=stop or StopSignal(), sinks=list(on_event), probes=probes, assessor=assessor
+    )
+    return request, hooks
 
 
 @sync
@@ -99,12 +108,12 @@ async def test_phases_feed_each_other_and_devices_merge() -> None:
     assert rec.order.index("ports") > max(rec.order.index("arp"), rec.order.index("wsd"))
     assert set(rec.order[-3:]) == {"http", "rtsp", "onvif"}
     assert sorted(rec.contexts["ports"].hosts) == [CAM, NVR, PC]  # ARP + WS-Discovery
-    open_ports = rec.contexts["http"].options["open_ports"]
-    assert isinstance(open_ports, dict) and open_ports[CAM] == (80, 554, 8000)
-    assert rec.contexts["onvif"].options["onvif_xaddrs"] == {
+    open_ports = rec.contexts["http"].hints.open_ports
+    assert open_ports[CAM] == (80, 554, 8000)
+    assert rec.contexts["onvif"].hints.onvif_xaddrs == {
         CAM: (f"http://{CAM}:8080/onvif/device_service",)
     }
-    assert rec.contexts["http"].options["dahua_hosts"] == (NVR,)  # DVRIP port 37777 open
+    assert rec.contexts["http"].hints.dahua_hosts == {NVR}  # DVRIP port 37777 open
     found = [e.device.ip or "" for e in events if isinstance(e, DeviceFound)]
     assert sorted(found) == [CAM, NVR, PC]  # each box announced once
     final = events[-1]
@@ -152,9 +161,7 @@ async def test_without_arp_privilege_ports_sweep_all_hosts_and_the_neighbour_tab
 ):
     rec = Recorder()
     probes = base_probes(rec)
-    probes["arp"] = rec.probe(
-        "arp", Problem("arp", "no_privilege", "ARP sweep needs CAP_NET_RAW")
-    )
+    probes["arp"] = rec.probe("arp", Problem("arp", "no_privilege", "ARP sweep needs CAP_NET_RAW"))
     probes["neighbours"] = rec.probe(
         "neighbours",
         Observation.of("neighbours", method="neighbour-table", ip=CAM, mac="44:19:b6:00:00:01"),
@@ -209,11 +216,11 @@ async def test_cancel_returns_within_a_second_with_what_was_found() -> None:
     rec = Recorder()
     probes = base_probes(rec)
     probes["ports"] = rec.probe("ports", Observation.of("ports", ip=CAM, ports=(80,)), hang=60)
-    stop = threading.Event()
+    stop = StopSignal()
     opts = options(probes, stop=stop)
     events: list[Any] = []
     stopped_at = 0.0
-    async for event in scan(NET, opts):
+    async for event in scan(*opts):
         events.append(event)
         if isinstance(event, DeviceUpdated) and event.device.first("ports") is not None:
             stop.set()  # as the GUI thread or a Ctrl-C handler would
@@ -239,7 +246,7 @@ async def test_closing_the_event_stream_stops_the_probes() -> None:
             cancelled.set()
 
     probes["ports"] = endless
-    agen = scan(NET, options(probes))
+    agen = scan(*options(probes))
     async for event in agen:
         if isinstance(event, DeviceUpdated):
             break
@@ -261,21 +268,24 @@ async def test_sinks_see_every_event_and_a_broken_sink_is_survived() -> None:
 
 
 @sync
-async def test_identity_is_set_before_the_event(monkeypatch) -> None:
-    def fake_identify(device):
-        maker = "hikvision" if device.mac and device.mac.startswith("44:19:b6") else None
-        return Identity(
-            maker=maker,
-            brand=maker,
-            relationship=Relationship.OWN_BRAND if maker else Relationship.UNKNOWN,
-        )
+async def test_identity_is_set_before_the_event() -> None:
+    class MacOnly(Assessor):
+        """Names Hikvision by one OUI, judges nothing: the scan must call it per device."""
 
-    def load(self) -> None:
-        self._loaded, self._identify, self._judge = True, fake_identify, None
+        def __init__(self) -> None:
+            super().__init__(SiteProfile(), None)
 
-    monkeypatch.setattr(scanmod.Assessor, "_load", load)
+        def assess(self, device: Device) -> Device:
+            maker = "hikvision" if device.mac and device.mac.startswith("44:19:b6") else None
+            device.identity = Identity(
+                maker=maker,
+                brand=maker,
+                relationship=Relationship.OWN_BRAND if maker else Relationship.UNKNOWN,
+            )
+            return device
+
     rec = Recorder()
-    events = await run_scan(options(base_probes(rec)))
+    events = await run_scan(options(base_probes(rec), assessor=MacOnly()))
     first = next(e for e in events if isinstance(e, DeviceFound) and e.device.ip == CAM)
     assert first.device.identity is not None and first.device.identity.maker == "hikvision"
     assert events[-1].totals["with_identity"] == 1

@@ -150,9 +150,7 @@ def test_descriptions_are_fetched_with_size_and_time_limits():
 
     results = asyncio.run(run())
     observations = [r for r in results if isinstance(r, Observation)]
-    errors = {
-        r.message.split(":")[-1].strip(): r.kind for r in results if isinstance(r, Problem)
-    }
+    errors = {r.message.split(":")[-1].strip(): r.kind for r in results if isinstance(r, Problem)}
     assert len(observations) == 1
     assert observations[0].fields["ssdp.model"] == "DCS-930LB"
     assert observations[0].method == "description"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import main
-from core.model import ScanStatus, SiteUse
+from core.model import ScanStatus, SiteProfile, SiteUse
 from inventory.export_csv import write_csv
-from inventory.importer import ImportFailed, import_file, site_profile
+from inventory.importer import ImportFailed, import_file
 from inventory.report_data import ReportMeta, report_data_from_store
 from inventory.store import Store
 from vendors.policies import load_policies
@@ -55,12 +55,12 @@ def test_csv_inventory_is_identified_judged_and_stored(store: Store, tmp_path: P
 def test_site_use_and_policy_choice_reach_the_verdicts(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "cams.csv"
     path.write_text(INVENTORY, encoding="utf-8")
-    site = site_profile(["public_safety"], ["us"])
+    site = SiteProfile(uses=(SiteUse.PUBLIC_SAFETY,), jurisdictions=("us",))
     result = import_file(store, path, policies=["ndaa889"], site=site)
     scan = store.load_scan(result.scan_id)
     assert scan.policies == ("ndaa889",) and scan.site.uses == (SiteUse.PUBLIC_SAFETY,)
     versions = scan.data_versions
-    assert set(versions) == {"mac_registry", "catalogue", "policy:ndaa889"}
+    assert set(versions) == {"camaudit", "mac_registry", "catalogue", "policy:ndaa889"}
     assert versions["mac_registry"][:4].isdigit()  # the registry's "data as of" date
     assert all(set(d.verdicts) == {"ndaa889"} for d in scan.devices)
 
@@ -116,8 +116,9 @@ def test_unknown_policy_or_site_use_is_refused(store: Store, tmp_path: Path) -> 
     path.write_text(INVENTORY)
     with pytest.raises(ImportFailed, match="none of the policy packs"):
         import_file(store, path, policies=["no_such_pack"])
-    with pytest.raises(ImportFailed, match="unknown site use"):
-        site_profile(["shopping_mall"], None)
+    with pytest.raises(SystemExit) as refused:  # the command line offers only known uses
+        main.main(["import", str(path), "--site-use", "shopping_mall"])
+    assert refused.value.code == 2
 
 
 def test_windows_code_page_csv_is_read_with_a_note(store: Store, tmp_path: Path) -> None:

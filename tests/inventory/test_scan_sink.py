@@ -1,11 +1,11 @@
-"""The store fed by the scan orchestrator's own event classes (discovery.scan)."""
+"""The store fed by the scan orchestrator's own event classes (discovery.events)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from core.model import Problem, ScanStatus
-from discovery.scan import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
+from discovery.events import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
 from inventory.scan_sink import StoreSink
 from inventory.store import Store
 from tests.inventory.factories import T0, fleet, scan
@@ -46,20 +46,16 @@ def test_events_become_a_stored_scan(tmp_path: Path) -> None:
     assert [e.kind for e in errors] == ["unavailable", "timeout"]
 
 
-def test_sink_factory_follows_save_and_db(tmp_path: Path) -> None:
-    import argparse
-
+def test_store_sinks_record_data_versions_and_new_devices(tmp_path: Path) -> None:
     from inventory.history import new_devices
-    from inventory.scan_sink import sink_factory
+    from inventory.scan_sink import open_store_sink
 
-    assert sink_factory(argparse.Namespace(save=False, db=None), scan()) is None
     db = tmp_path / "scans.sqlite3"
     sinks = []
     for devices in (fleet(3), fleet(4)):
         record = scan()
         record.data_versions = {}  # the scanner leaves them to the store
-        sink = sink_factory(argparse.Namespace(save=True, db=str(db)), record)
-        assert sink is not None
+        sink = open_store_sink(record, db)
         sinks.append(sink)
         for dev in devices:
             sink(DeviceFound(dev))

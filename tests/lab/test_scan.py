@@ -28,7 +28,9 @@ import pytest
 from core import netguard
 from core.model import Device
 from discovery.credentials import parse_credentials
-from discovery.scan import Finished, ScanOptions, scan
+from discovery.events import Finished
+from discovery.request import ScanRequest
+from discovery.scan import scan
 from discovery.targets import parse_targets
 from lab import netns
 from lab.requestlog import read_log
@@ -220,11 +222,14 @@ def _identity_gaps(prof: Mapping[str, Any], dev: Device) -> list[str]:
 
 def test_with_credentials_every_identity_field_a_profile_serves_is_found(lab: LabState) -> None:
     store = parse_credentials(credentials_toml(lab))
-    options = ScanOptions(interface="eth0", credentials=store, exclude=(lab.scanner_ip,))
+    targets = tuple(str(n) for n in parse_targets([lab.subnet]))
+    request = ScanRequest(
+        targets, interface="eth0", credentials=store, exclude=(lab.scanner_ip,), origin="test"
+    )
 
     async def run() -> Finished:
         final = None
-        async for event in scan(parse_targets([lab.subnet]), options):
+        async for event in scan(request):
             final = event
         assert isinstance(final, Finished)
         return final
