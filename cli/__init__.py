@@ -37,8 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
-    print(f"camaudit {__version__}")
+    from vendors.versions import data_versions  # noqa: PLC0415 - reads the data files
+
     print(f"python {sys.version.split()[0]}")
+    for name, version in data_versions().items():
+        print(f"{name} {version}")
     return EXIT_OK
 
 

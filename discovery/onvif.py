@@ -1,4 +1,4 @@
-"""ONVIF device service: read-only identity through onvif-zeep-async (domain.md §4.4).
+"""ONVIF device service: read-only identity through onvif-zeep-async.
 
 Home Assistant's habits (STYLE.md): :func:`make_client` is the only place that builds an
 ``ONVIFCamera`` (tests patch that seam); every capability fails on its own; errors are
@@ -66,36 +66,66 @@ def make_client(host: str, port: int, credential: Credential | None) -> Any:
     return onvif.ONVIFCamera(host, port, user, password, no_cache=True, adjust_time=False)
 
 
+def _library_errors() -> Any:
+    """The exception classes of the libraries under ONVIF (imported with them, lazily)."""
+    import aiohttp  # noqa: PLC0415
+    import onvif.exceptions  # noqa: PLC0415
+    import zeep.exceptions  # noqa: PLC0415
+
+    return onvif.exceptions, zeep.exceptions, aiohttp
+
+
+def _unwrap(exc: BaseException, wrapper: type[BaseException]) -> BaseException:
+    """onvif-zeep-async wraps the real cause in ONVIFError; look through the wrapping."""
+    while isinstance(exc, wrapper) and type(exc) is wrapper and exc.__cause__ is not None:
+        exc = exc.__cause__
+    if isinstance(exc, wrapper) and type(exc) is wrapper and exc.args:
+        inner = exc.args[0]
+        if isinstance(inner, BaseException):
+            return inner
+    return exc
+
+
 def classify(exc: BaseException, *, authenticated: bool) -> OnvifFailure:
-    """Sort any library exception into one of the four user-meaningful kinds."""
+    """Sort any library exception into one of the user-meaningful kinds, by its class."""
     if isinstance(exc, OnvifFailure):
         return exc
-    cause: BaseException = exc
-    while cause.__cause__ is not None and type(cause).__name__ == "ONVIFError":
-        cause = cause.__cause__
-    name, text = type(cause).__name__, str(cause)[:300]
-    if isinstance(cause, TimeoutError) or name == "ONVIFTimeoutError":
+    onvif_errors, zeep_errors, aiohttp = _library_errors()
+    cause = _unwrap(exc, onvif_errors.ONVIFError)
+    text = str(cause)[:300]
+    refused = "bad_credentials" if authenticated else "needs_credentials"
+    if isinstance(cause, TimeoutError | onvif_errors.ONVIFTimeoutError):
         return OnvifFailure("unreachable", "no answer in time")
-    if name == "ONVIFAuthError" or any(m in text.lower() for m in _AUTH_MARKERS):
-        kind = "bad_credentials" if authenticated else "needs_credentials"
-        return OnvifFailure(kind, f"device refused: {text}")
-    if name == "AttributeError" and "getroottree" in text:
+    if isinstance(cause, onvif_errors.ONVIFAuthError) or (
+        isinstance(cause, zeep_errors.Fault | onvif_errors.ONVIFError) and _says_unauthorized(text)
+    ):
+        return OnvifFailure(refused, f"device refused: {text}")
+    if isinstance(cause, AttributeError) and "getroottree" in text:
         # zeep on an empty body: a web server without the path (Hikvision >= V5.5, ONVIF off)
         return OnvifFailure("not_onvif", "empty reply: not an ONVIF device service")
-    if name == "Fault" and getattr(cause, "code", None) is None and "unknown fault" in text.lower():
-        # zeep's reading of a non-SOAP page (an HTML 404 parses as XML but has no Fault)
-        return OnvifFailure("not_onvif", "the reply is not SOAP: not an ONVIF device service")
-    if name == "TransportError":
-        status = getattr(cause, "status_code", 0)
-        if status == 401:
-            kind = "bad_credentials" if authenticated else "needs_credentials"
-            return OnvifFailure(kind, "HTTP 401")
-        if status in (400, 404, 405, 501) or "html" in text.lower():
-            return OnvifFailure("not_onvif", f"HTTP {status}: not an ONVIF device service")
-        return OnvifFailure("protocol", f"HTTP {status}: {text}")
-    if isinstance(cause, OSError) or name.startswith(("ClientConnector", "ServerDisconnected")):
-        return OnvifFailure("unreachable", f"{name}: {text}")
-    return OnvifFailure("protocol", f"{name}: {text}")
+    if isinstance(cause, zeep_errors.Fault):
+        if getattr(cause, "code", None) is None and "unknown fault" in text.lower():
+            # zeep's reading of a non-SOAP page (an HTML 404 parses as XML but has no Fault)
+            return OnvifFailure("not_onvif", "the reply is not SOAP: not an ONVIF device service")
+        return OnvifFailure("protocol", f"SOAP fault: {text}")
+    if isinstance(cause, zeep_errors.TransportError):
+        return _transport(cause, text, refused)
+    if isinstance(cause, OSError | aiohttp.ClientConnectionError):
+        return OnvifFailure("unreachable", f"{type(cause).__name__}: {text}")
+    return OnvifFailure("protocol", f"{type(cause).__name__}: {text}")
+
+
+def _says_unauthorized(text: str) -> bool:
+    return any(m in text.lower() for m in _AUTH_MARKERS)
+
+
+def _transport(cause: BaseException, text: str, refused: str) -> OnvifFailure:
+    status = getattr(cause, "status_code", 0)
+    if status == 401:
+        return OnvifFailure(refused, "HTTP 401")
+    if status in (400, 404, 405, 501) or "html" in text.lower():
+        return OnvifFailure("not_onvif", f"HTTP {status}: not an ONVIF device service")
+    return OnvifFailure("protocol", f"HTTP {status}: {text}")
 
 
 async def _call(service: Any, operation: str, *, auth: bool, timeout: float) -> Any:

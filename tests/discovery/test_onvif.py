@@ -283,3 +283,20 @@ async def test_real_client_refuses_an_entity_bomb() -> None:
         with pytest.raises(onvif.OnvifFailure) as info:
             await onvif.probe_endpoint(IP, srv.port, None, 3.0)
     assert info.value.kind == "protocol"
+
+
+def test_errors_are_sorted_by_their_class_not_their_name() -> None:
+    """A look-alike with the library's class name is not the library's error."""
+
+    class ONVIFAuthError(Exception):  # same name as onvif.exceptions.ONVIFAuthError
+        pass
+
+    class TransportError(Exception):  # same name as zeep's, with a 401 it does not mean
+        status_code = 401
+
+    assert onvif.classify(ONVIFAuthError("boom"), authenticated=True).kind == "protocol"
+    assert onvif.classify(TransportError("x"), authenticated=True).kind == "protocol"
+    from onvif.exceptions import ONVIFAuthError as Real
+
+    assert onvif.classify(Real("boom"), authenticated=True).kind == "bad_credentials"
+    assert onvif.classify(Real("boom"), authenticated=False).kind == "needs_credentials"
