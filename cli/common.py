@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from core.model import SiteProfile, SiteUse
+from core.model import Organisation, SiteProfile, SiteUse
 
 
 def iso_date(text: str) -> dt.date:
@@ -16,7 +16,7 @@ def iso_date(text: str) -> dt.date:
 
 
 def add_site_args(parser: argparse.ArgumentParser, *, date: bool = False) -> None:
-    """--policy, --site-use, --jurisdiction (and --date when ``date``)."""
+    """--policy, --site-use, --jurisdiction, --organisation (and --date when ``date``)."""
     parser.add_argument(
         "--policy",
         action="append",
@@ -40,6 +40,14 @@ def add_site_args(parser: argparse.ArgumentParser, *, date: bool = False) -> Non
         metavar="CODE",
         help="where the site is (repeatable, e.g. us, us-la, uk, au, ca, ca-qc; default us)",
     )
+    parser.add_argument(
+        "--organisation",
+        choices=[o.value for o in Organisation],
+        metavar="KIND",
+        help="who runs the site; a policy that does not bind it gives 'not applicable' "
+        "(default: not declared, every pack in the jurisdiction is judged): "
+        + ", ".join(o.value for o in Organisation),
+    )
     if date:
         parser.add_argument(
             "--date",
@@ -55,4 +63,5 @@ def site_from_args(args: argparse.Namespace) -> SiteProfile:
     uses = tuple(SiteUse(u) for u in args.site_use) or base.uses
     places = tuple(j.strip().lower() for j in args.jurisdiction if j.strip()) or base.jurisdictions
     when = getattr(args, "date", None) or base.assessment_date
-    return SiteProfile(uses=uses, jurisdictions=places, assessment_date=when)
+    org = Organisation(args.organisation) if args.organisation else None
+    return SiteProfile(uses=uses, jurisdictions=places, assessment_date=when, organisation=org)

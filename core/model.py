@@ -234,6 +234,8 @@ class Identity:
 
     ``maker`` and ``brand`` are catalogue ids (``hikvision``, ``annke``) or None when the
     evidence is too thin.  ``conflicts`` lists reasons that point elsewhere (kept, not hidden).
+    ``made_on`` is when the unit was made, when its evidence says (``made_on_how`` says how);
+    catalogue links are read at that date.
     """
 
     maker: str | None
@@ -246,6 +248,8 @@ class Identity:
     confidence: float = 0.0
     reasons: tuple[Reason, ...] = ()
     conflicts: tuple[Reason, ...] = ()
+    made_on: dt.date | None = None
+    made_on_how: str = ""
 
     @classmethod
     def unknown(cls, reasons: Iterable[Reason] = ()) -> Identity:
@@ -265,6 +269,12 @@ class Identity:
             "confidence": round(self.confidence, 3),
             "reasons": [r.to_dict() for r in self.reasons],
             "conflicts": [r.to_dict() for r in self.conflicts],
+            # absent, not null, when undated: reports made before these keys still verify
+            **(
+                {"made_on": self.made_on.isoformat(), "made_on_how": self.made_on_how}
+                if self.made_on
+                else {}
+            ),
         }
 
     @classmethod
@@ -280,6 +290,8 @@ class Identity:
             confidence=float(data.get("confidence", 0.0)),
             reasons=tuple(Reason.from_dict(r) for r in data.get("reasons", ())),
             conflicts=tuple(Reason.from_dict(r) for r in data.get("conflicts", ())),
+            made_on=dt.date.fromisoformat(data["made_on"]) if data.get("made_on") else None,
+            made_on_how=str(data.get("made_on_how", "")),
         )
 
 
@@ -366,27 +378,48 @@ class SiteUse(enum.StrEnum):
     GENERAL_COMMERCIAL = "general_commercial"
 
 
+class Organisation(enum.StrEnum):
+    """Who runs the site: a policy pack binds some kinds of organisation and not others."""
+
+    FEDERAL_AGENCY = "federal_agency"
+    FEDERAL_CONTRACTOR = "federal_contractor"
+    GRANT_RECIPIENT = "grant_recipient"  # grant or loan recipient (e.g. 2 CFR 200.216)
+    STATE_BODY = "state_body"  # state, provincial or national-government body
+    MUNICIPAL_BODY = "municipal_body"  # municipal or other local body
+    PRIVATE = "private"
+
+
 @dataclass(frozen=True, slots=True)
 class SiteProfile:
-    """The deployment context a verdict is judged in."""
+    """The deployment context a verdict is judged in.
+
+    ``organisation`` None means the user did not say: every pack in force in the site's
+    jurisdictions is then judged as if it bound the site, and the verdict says so.
+    """
 
     uses: tuple[SiteUse, ...] = (SiteUse.GENERAL_COMMERCIAL,)
     jurisdictions: tuple[str, ...] = ("us",)
     assessment_date: dt.date = field(default_factory=lambda: utcnow().date())
+    organisation: Organisation | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "uses": [u.value for u in self.uses],
             "jurisdictions": list(self.jurisdictions),
             "assessment_date": self.assessment_date.isoformat(),
         }
+        if self.organisation:  # absent, not null: reports made before it still verify
+            out["organisation"] = self.organisation.value
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SiteProfile:
+        org = data.get("organisation")
         return cls(
             uses=tuple(SiteUse(u) for u in data.get("uses", ("general_commercial",))),
             jurisdictions=tuple(data.get("jurisdictions", ("us",))),
             assessment_date=dt.date.fromisoformat(data["assessment_date"]),
+            organisation=Organisation(org) if org else None,
         )
 
 

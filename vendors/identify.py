@@ -1,6 +1,6 @@
 """identify(): who made a device and under which name it is sold, with the reasons why.
 
-Evidence is weighed by class (domain.md 4.9): the maker's own protocol and its serial / firmware
+Evidence is weighed by class: the maker's own protocol and its serial / firmware
 formats > the IEEE owner of the device's own MAC > ONVIF scopes and names > HTTP / RTSP banners >
 port profile > a brand name a person typed.  Each maker's matches combine as independent evidence
 (1 - prod(1 - w)); the strongest maker wins if its score reaches MIN_MAKER_SCORE, and every
@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.model import (
     MAC_FIELDS,
@@ -33,6 +33,7 @@ from core.presentation import link_label, with_article
 from vendors.catalogue import Catalogue, Link, load_catalogue
 from vendors.confidence import LIKELY_REASON_BELOW, MIN_MAKER_SCORE
 from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
+from vendors.made_on import production_date
 from vendors.oui import OuiMatch, OuiRegistry, default_registry
 
 USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at most this much
@@ -129,7 +130,13 @@ class Engine:
     ) -> Identity:
         pairs = list(_pairs(evidence))
         claims = self._claims(pairs)
-        return _decide(self, claims, pairs, on)
+        # Links are read at the date the unit was made when its evidence says (§889 asks who
+        # produced it), else at the assessment date.
+        dated = production_date(pairs)
+        identity = _decide(self, claims, pairs, dated.date if dated else on)
+        if dated is None:
+            return identity
+        return replace(identity, made_on=dated.date, made_on_how=dated.how)
 
     # ------------------------------------------------------------------------- evidence
 

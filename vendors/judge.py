@@ -166,6 +166,9 @@ class Attribution:
     direct: bool
     via_affiliate: bool = False
     name: str = ""
+    # The weakest catalogue link on the way (H, M, L): an L link supports at most "likely".
+    link_confidence: str = "H"
+    link_source: str = ""
 
 
 @dataclass(slots=True)
@@ -225,7 +228,13 @@ def establish(
 ) -> DeviceFacts:
     """Attribute the device to makers (through brands, OEM and corporate links in force)."""
     facts = DeviceFacts(identity)
-    on = site.assessment_date
+    # Who produced the unit is read at the date it was made, when its evidence says so.
+    on = identity.made_on or site.assessment_date
+    if identity.made_on:
+        facts.notes.append(
+            f"Catalogue links read at {identity.made_on.isoformat()}, when the unit was made: "
+            f"{identity.made_on_how}"
+        )
     # identify() may name a maker from the brand catalogue alone; such a maker is re-derived
     # here from the brand's links on the assessment date (dates and product-line scope count).
     device_maker = None if brand_level_only(identity) else identity.maker
@@ -287,7 +296,7 @@ def _brand_attributions(
 ) -> list[Attribution]:
     """Makers behind the brand on the assessment date, when the device evidence names none.
 
-    Device evidence outranks brand lists (domain.md §2): a brand-level link only counts while
+    Device evidence outranks brand lists: a brand-level link only counts while
     it held, and an OEM link limited to some product lines ties no particular unit to its maker.
     """
     assert identity.brand
@@ -301,11 +310,7 @@ def _brand_attributions(
         if link.maker == device_maker:
             continue
         if not link.in_force(on):
-            notes.append(
-                f"{name} was {with_article(_kind(link))} of {maker}{_period(link)}; "
-                f"that link does not hold on {on.isoformat()}, so the brand alone does not tie "
-                f"this device to {maker}"
-            )
+            notes.append(_ended_link_note(name, maker, link, on, identity.made_on is not None))
             continue
         corporate = link.kind in _CORPORATE
         if not corporate and link.scope:
@@ -320,8 +325,35 @@ def _brand_attributions(
         )
         direct = corporate and device_maker is None
         affiliate = link.kind != "own_brand"
-        out.append(Attribution(link.maker, chain, direct, via_affiliate=affiliate, name=maker))
+        out.append(
+            Attribution(
+                link.maker,
+                chain,
+                direct,
+                via_affiliate=affiliate,
+                name=maker,
+                link_confidence=link.confidence,
+                link_source=link.source,
+            )
+        )
     return out
+
+
+def _ended_link_note(name: str, maker: str, link: Link, on: dt.date, dated: bool) -> str:
+    """Why a brand link does not count, and, for an undated unit, the other reading."""
+    text = (
+        f"{name} was {with_article(_kind(link))} of {maker}{_period(link)}; that link does not "
+        f"hold on {on.isoformat()}, so the brand alone does not tie this device to {maker}"
+    )
+    if dated:
+        return text + " (the unit's own evidence dates it)"
+    if link.until and link.until <= on:
+        return text + (
+            f". Nothing dates this unit: if it was made before {link.until.isoformat()}, "
+            f"{maker} produced it and the policy reads as for {maker} (its serial label or "
+            "firmware build date tells when it was made)"
+        )
+    return text
 
 
 def _parents(
@@ -343,8 +375,23 @@ def _parents(
         parent = _name(catalogue, parent_id)
         chain = f"{base.chain} → {_kind(link)} of {parent}{_period(link)}"
         direct = base.direct and link.kind in _CORPORATE
-        out.append(Attribution(parent_id, chain, direct, via_affiliate=True, name=parent))
+        weakest = min(base.link_confidence, link.confidence, key=_CONFIDENCE_ORDER.index)
+        source = link.source if weakest == link.confidence else base.link_source
+        out.append(
+            Attribution(
+                parent_id,
+                chain,
+                direct,
+                via_affiliate=True,
+                name=parent,
+                link_confidence=weakest,
+                link_source=source,
+            )
+        )
     return out
+
+
+_CONFIDENCE_ORDER = ("L", "M", "H")
 
 
 def _country(catalogue: Catalogue, maker_id: str) -> str | None:
@@ -431,10 +478,7 @@ def _use_fit(entry: PolicyEntry, site: SiteProfile) -> tuple[bool, str]:
         return True, f"site use {labels} meets the entry's use condition"
     needed = "; ".join(USE_LABELS[u] for u in entry.uses)
     declared = ", ".join(USE_LABELS[u] for u in site.uses) or "none"
-    text = (
-        f"covered if used for: {needed}. The site declares: {declared}, which does not meet "
-        "the condition"
-    )
+    text = f"covered if used for: {needed}; declared use: {declared}"
     if entry.use_note:
         text += f". {entry.use_note}"
     return False, text
@@ -472,7 +516,25 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
         status = entry.status.use_not_met
     else:
         status = entry.status.direct if strong else entry.status.indirect
-    return Finding(entry, status, reasons)
+    return Finding(entry, _capped(status, attribution, reasons), reasons)
+
+
+def _capped(status: VerdictStatus, attribution: Attribution, reasons: list[str]) -> VerdictStatus:
+    """A catalogue link's confidence caps what it can support: L gives at most "likely"."""
+    source = f" (source: {attribution.link_source})" if attribution.link_source else ""
+    if attribution.link_confidence == "L":
+        reasons.append(
+            f"the catalogue link to {attribution.name or attribution.maker} is of low confidence"
+            f"{source}: at most 'likely covered' until a primary source confirms it"
+        )
+        if severity_rank(status) < severity_rank(VerdictStatus.LIKELY_COVERED):
+            return VerdictStatus.LIKELY_COVERED
+    elif attribution.link_confidence == "M":
+        reasons.append(
+            f"the catalogue link to {attribution.name or attribution.maker} is of medium "
+            f"confidence{source}"
+        )
+    return status
 
 
 def _component_finding(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Finding | None:
@@ -528,8 +590,48 @@ def judge_all(
     return {policy.id: _verdict(policy, facts, site) for policy in packs}
 
 
+def not_binding(policy: Policy, site: SiteProfile) -> str | None:
+    """Why a pack does not bind the site (so its verdict is "not applicable"), or None.
+
+    A pack binds a site when one of its entries applies in the site's jurisdictions and,
+    when the pack says whom it binds and the site says who runs it, that kind of organisation
+    is among them.
+    """
+    if not any(in_jurisdiction(e, site) for e in policy.entries):
+        where = ", ".join(site.jurisdictions) or "none declared"
+        return (
+            f"Not applicable: {policy.title} applies in {', '.join(policy.jurisdictions)}; "
+            f"the site is in {where}"
+        )
+    binds = tuple(getattr(policy, "binds", ()))
+    if site.organisation and binds and site.organisation.value not in binds:
+        whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
+        org = ORGANISATION_LABELS.get(site.organisation.value, site.organisation.value)
+        return f"Not applicable: {policy.title} binds {whom}; the site is run by {org}"
+    return None
+
+
+ORGANISATION_LABELS = {
+    "federal_agency": "federal agencies",
+    "federal_contractor": "federal contractors",
+    "grant_recipient": "grant and loan recipients",
+    "state_body": "state or provincial bodies",
+    "municipal_body": "municipal and local bodies",
+    "private": "private organisations",
+}
+
+
 def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
+    if (why := not_binding(policy, site)) is not None:
+        return Verdict(policy.id, VerdictStatus.NOT_APPLICABLE, None, (why,), policy.citations)
     facts = replace(facts, notes=list(facts.notes))  # notes are per policy; the rest is shared
+    binds = tuple(getattr(policy, "binds", ()))
+    if binds and site.organisation is None:
+        whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
+        facts.notes.append(
+            f"{policy.title} binds {whom}; the site did not say who runs it, so it is judged "
+            "as if bound"
+        )
     findings, skipped = _findings(policy, facts, site)
     if findings:
         findings.sort(key=lambda f: severity_rank(f.status))
@@ -617,14 +719,8 @@ def _milestone_line(milestone: Milestone, on: dt.date) -> str:
 
 def _clear(policy: Policy, facts: DeviceFacts, site: SiteProfile, skipped: list[str]) -> Verdict:
     reasons: list[str] = []
-    local = [e for e in policy.entries if in_jurisdiction(e, site)]
-    if not local:
-        where = ", ".join(site.jurisdictions) or "none"
-        reasons.append(
-            f"{policy.title} applies in {', '.join(policy.jurisdictions)}; the site is in {where}"
-        )
     status = VerdictStatus.NOT_COVERED
-    if local and (thin := _thin(facts)):
+    if thin := _thin(facts):
         status = VerdictStatus.UNKNOWN
         reasons.append(thin)
     elif facts.attributions:

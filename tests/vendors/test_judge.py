@@ -18,7 +18,14 @@ from core.model import (
     VerdictStatus,
 )
 from vendors.catalogue import load_catalogue
-from vendors.judge import USE_LABELS, device_categories, equipment_rules, judge, judge_all
+from vendors.judge import (
+    USE_LABELS,
+    device_categories,
+    equipment_rules,
+    in_jurisdiction,
+    judge,
+    judge_all,
+)
 from vendors.policies import (
     ANY,
     BUILTIN_DIR,
@@ -268,7 +275,7 @@ CASES = [
         "uk_sensitive_sites_2022",
         HIK_CAMERA,
         site(U.GOVERNMENT_FACILITY),
-        S.NOT_COVERED,
+        S.NOT_APPLICABLE,
         None,
         ("applies in gb; the site is in us",),
     ),
@@ -335,7 +342,7 @@ CASES = [
         "quebec_2023",
         ident("dahua", model="NVR4108"),
         site(U.GOVERNMENT_FACILITY, where="ca-on"),
-        S.NOT_COVERED,
+        S.NOT_APPLICABLE,
     ),
     Case(
         "Louisiana agency",
@@ -350,7 +357,7 @@ CASES = [
         "louisiana_procurement",
         HIK_CAMERA,
         site(U.GOVERNMENT_FACILITY, where="us-tx"),
-        S.NOT_COVERED,
+        S.NOT_APPLICABLE,
     ),
     Case(
         "Louisiana site still under federal §889",
@@ -569,8 +576,13 @@ def test_entry_does_not_apply_outside_its_jurisdictions(policy, entry) -> None:
     if ANY in entry.jurisdictions:
         pytest.skip("applies everywhere by design")
     identity, where, categories = _scenario(policy, entry)
-    verdict = judge(identity, policy, replace(where, jurisdictions=("aq",)), categories=categories)
-    assert verdict.status is S.NOT_COVERED and verdict.entry is None
+    elsewhere = replace(where, jurisdictions=("aq",))
+    verdict = judge(identity, policy, elsewhere, categories=categories)
+    binds_there = any(in_jurisdiction(e, elsewhere) for e in policy.entries)
+    # Out of the pack's jurisdictions the pack does not bind: "not applicable", never "not
+    # covered" (a pack with an entry for everywhere still binds, and the entry does not apply).
+    expected = S.NOT_COVERED if binds_there else S.NOT_APPLICABLE
+    assert verdict.status is expected and verdict.entry is None
 
 
 @pytest.mark.parametrize(("policy", "entry"), _every_entry())
@@ -629,11 +641,11 @@ def test_judge_all_gives_one_verdict_per_pack(packs: dict[str, Policy]) -> None:
     assert {k: v.status for k, v in verdicts.items()} == {
         "ndaa889": S.COVERED,
         "fcc_covered_list": S.COVERED,
-        "uk_sensitive_sites_2022": S.NOT_COVERED,
-        "au_commonwealth_2023": S.NOT_COVERED,
-        "ca_federal_2025": S.NOT_COVERED,
-        "quebec_2023": S.NOT_COVERED,
-        "louisiana_procurement": S.NOT_COVERED,
+        "uk_sensitive_sites_2022": S.NOT_APPLICABLE,  # a US site: other jurisdictions
+        "au_commonwealth_2023": S.NOT_APPLICABLE,
+        "ca_federal_2025": S.NOT_APPLICABLE,
+        "quebec_2023": S.NOT_APPLICABLE,
+        "louisiana_procurement": S.NOT_APPLICABLE,  # us-la only; the site is in "us"
         "internal_no_prc_cameras": S.LIKELY_COVERED,
     }
     assert all(v.policy == k for k, v in verdicts.items())
