@@ -454,6 +454,29 @@ def _match_country(entry: PolicyEntry, facts: DeviceFacts) -> tuple[Attribution,
     return None
 
 
+def _production_unknown(entry: PolicyEntry, facts: DeviceFacts) -> Finding | None:
+    """A categorical entry ("produced outside X") on a device of its kind whose maker is at
+    home in X: where the unit was produced decides, and the evidence does not say."""
+    if entry.makers or not entry.produced_outside or not facts.categories:
+        return None
+    fits, _certain, category_text = _category_fit(entry, facts)
+    home = [a for a in facts.attributions if facts.countries.get(a.maker)]
+    if not fits or not home:
+        return None
+    maker = home[0]
+    country = facts.countries[maker.maker].upper()
+    inside = ", ".join(c.upper() for c in entry.produced_outside)
+    reasons = [
+        f"{maker.chain}; {entry.title} covers such equipment produced outside {inside}, and "
+        "'produced' includes design, development, manufacture and assembly. The maker's home "
+        f"country is {country}, but where this unit was designed, made and assembled is not "
+        "established: check its country of origin (label, packaging, FCC ID grant) before "
+        "ruling it out",
+        category_text,
+    ]
+    return Finding(entry, VerdictStatus.UNKNOWN, reasons)
+
+
 def _category_fit(entry: PolicyEntry, facts: DeviceFacts) -> tuple[bool, bool, str]:
     """(applies, certain, sentence) for the device's equipment type against the entry."""
     wanted, likely = set(entry.categories), set(entry.likely_categories)
@@ -491,7 +514,7 @@ def judge_entry(entry: PolicyEntry, facts: DeviceFacts, site: SiteProfile) -> Fi
         return component
     matched = _match_makers(entry, facts)
     if matched is None:
-        return None
+        return _production_unknown(entry, facts)
     attribution, chain = matched
     fits, certain, category_text = _category_fit(entry, facts)
     if not entry.makers and not facts.categories:

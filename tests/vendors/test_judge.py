@@ -620,7 +620,14 @@ def test_entry_does_not_apply_to_a_maker_it_does_not_reach(policy, entry) -> Non
         identity = ident(_maker_in_country(outside))
     _, where, categories = _scenario(policy, entry)
     verdict = judge(identity, policy, where, categories=categories)
-    assert not _named_in(verdict, entry), verdict.reasons
+    if entry.makers or entry.component_flags or not entry.produced_outside:
+        assert not _named_in(verdict, entry), verdict.reasons
+        return
+    # A categorical "produced outside X" entry and a maker at home in X: where this unit was
+    # produced decides, so it is neither flagged nor ruled out; the reasons say what to check.
+    text = "\n".join(verdict.reasons)
+    assert verdict.status is S.UNKNOWN and not verdict.status.flagged, text
+    assert "country of origin" in text and "design, development, manufacture" in text
 
 
 def _maker_in_country(country: str) -> str:
