@@ -173,7 +173,7 @@ def seen_by_engine(record: Mapping[str, Any], data: EngineData) -> str | None:
     found = re.search(r"github\.com/[^/\s]+/([^/\s]+)/(?:issues|pull)/(\d+)", record["source"])
     if found:
         repo, number = found.group(1).casefold(), found.group(2)
-        # "neolink issue 250", "issues/250", "#250": a thread number, not "domain.md 4.6".
+        # "neolink issue 250", "issues/250", "#250": a thread number, not a section "4.6".
         pattern = re.compile(rf"(?:issues?|pull|pr|#)[\s/#]*{number}(?!\d)")
         if any(repo in line and pattern.search(line) for line in data.lines):
             return f"source thread cited in the engine's data ({repo} {number})"

@@ -1,7 +1,7 @@
 """ARP sweep of the on-link target networks (scapy's layer-2 socket; needs CAP_NET_RAW).
 
 Every host on the link answers ARP whatever its firewall says, and the answer carries
-the device's own MAC: the strongest identity evidence there is (domain.md §4.9).
+the device's own MAC: the strongest identity evidence there is.
 Requests are paced by ``ctx.rate``; one retry pass asks the hosts that stayed silent.
 Frames are built and parsed here as bytes (``build_request`` / ``parse_reply``), which is
 both faster than building packet objects on a /16 and testable without a network.

@@ -1,6 +1,6 @@
 """Dahua DHIP discovery (UDP 37810): the search probe and the notifyDevInfo parser.
 
-Wire format (julienblitte/UniversalScanner ``Dahua2.cs``; reference/domain.md §4.3): a
+Wire format (julienblitte/UniversalScanner ``Dahua2.cs``): a
 32-byte little-endian header of u32 words, ``0x20`` header size, the magic ``DHIP``, then the
 body length twice (words 4 and 6), followed by a JSON body.  Both length fields must equal
 the body actually received: a mismatch means a truncated or forged datagram and is refused.
@@ -31,7 +31,7 @@ MAX_BODY = 64 * 1024
 MAX_KEYS = 200
 MAX_VALUE_CHARS = 256
 
-# The search request real clients send (domain.md §4.3); a read-only query.
+# The search request real clients send (UniversalScanner ``Dahua2.cs``); a read-only query.
 SEARCH_BODY = b'{ "method" : "DHDiscover.search", "params" : { "mac" : "", "uni" : 1 } }\n'
 
 

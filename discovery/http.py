@@ -1,5 +1,5 @@
 """HTTP(S) identity: banner, title, auth realm, favicon; ISAPI / magicBox with credentials;
-the Dahua RPC2_Login challenge without them (domain.md §4.5).
+the Dahua RPC2_Login challenge without them (as Greenbone's Dahua detection does).
 
 Parsing (``parse_*``) takes bytes or text and never sees a socket.  The client is a small
 HTTP/1.1 reader of our own so every reply is bounded: the head at 64 KB, the body at
@@ -47,7 +47,7 @@ async def read_head(reader: asyncio.StreamReader, what: str) -> bytes:
 MAX_BODY = 512 * 1024
 USER_AGENT = "camaudit/0.1 (read-only inventory)"
 
-# domain.md §4.5: Dahua answers this first login step with a challenge carrying its MAC and
+# Dahua answers this first login step with a challenge carrying its MAC and
 # "Login to <serial>" realm, before any password is checked (Greenbone's detection uses it).
 RPC2_CHALLENGE_BODY = (
     b'{"method":"global.login","params":{"userName":"admin","password":"",'

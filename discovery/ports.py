@@ -20,7 +20,7 @@ from core.model import Observation, Problem
 from core.netguard import check_send_allowed
 from discovery.base import ProbeContext
 
-# domain.md §4.1: camera web UIs, RTSP, vendor SDK ports.
+# Camera web UIs, RTSP, vendor SDK ports (julienblitte/UniversalScanner protocols.html, nmap).
 DEFAULT_PORTS: tuple[int, ...] = (
     80,
     81,

@@ -1,4 +1,4 @@
-"""RTSP identity: OPTIONS and DESCRIBE without credentials (domain.md §4.6).
+"""RTSP identity: OPTIONS and DESCRIBE without credentials (nmap 7.93 nmap-service-probes).
 
 ``Server: Dahua Rtsp Server`` marks Dahua and its OEMs; the Digest realm says more
 (``Hikvision``, ``IP Camera(<code>)`` on newer Hikvision, ``Login to <serial>`` on the

@@ -1,7 +1,8 @@
 """Hikvision SADP (UDP 37020): the inquiry probe and its ProbeMatch parser.
 
 Hikvision firmware >= V5.5 ships with ONVIF disabled, so SADP is how most modern Hikvision
-and Hikvision-OEM units are found (reference/domain.md §4.2).  SADP also carries write
+and Hikvision-OEM units are found (securitycamcenter.com/enable-onvif-hikvision-cameras).
+SADP also carries write
 operations (``update`` = change IP, activation, password reset).  This module can only build
 the inquiry: the message text is one constant whose only variable part is the UUID, and no
 function here accepts a message type.  A test asserts ``inquiry`` is the only Types sent.
@@ -26,7 +27,8 @@ SOURCE = "sadp"
 MAX_VALUE_CHARS = 256
 MAX_ELEMENTS = 200
 
-# The exact inquiry real SADP clients send (domain.md §4.2); only the UUID varies.
+# The exact inquiry real SADP clients send (julienblitte/UniversalScanner ``Hikvision.cs``);
+# only the UUID varies.
 _INQUIRY = (
     '<?xml version="1.0" encoding="utf-8"?><Probe><Uuid>{uuid}</Uuid><Types>inquiry</Types></Probe>'
 )

@@ -383,7 +383,7 @@ def _claims_onvif(dev: Device) -> bool:
 
 
 def _looks_dahua(dev: Device) -> bool:
-    # domain.md §4.3/§4.4: OEM units keep DHIP, port 37777 and the Dahua scope patterns.
+    # Dahua OEM units keep DHIP, port 37777 and the Dahua scope patterns.
     if any(item.field.startswith("dhip.") for item in dev.evidence):
         return True
     if any(37777 in _ints(v) for v in dev.values("ports")):

@@ -2,7 +2,7 @@
 
 Cameras that speak no vendor protocol often still announce themselves over UPnP: the
 D-Link DCS-930LB says ``SERVER: Cellvision UPnP/1.0`` (its ODM), the Edimax IC-3115W points
-``LOCATION`` at ``IPCamDesc.xml`` (reference/captures).  The description document names
+``LOCATION`` at ``IPCamDesc.xml`` (IoT Sentinel captures).  The description document names
 manufacturer and model.  It is fetched only from the host that announced it, inside the
 scan's networks, with size and time limits: a LOCATION is attacker-chosen text and must
 not turn the scanner into a client of arbitrary URLs.

@@ -1,6 +1,6 @@
 """The UDP plumbing shared by the multicast discovery probes (WS-Discovery, SADP, DHIP, SSDP).
 
-Measured in the lab (reference/lab-facts.md): 200 cameras answer a multicast probe within
+Measured in the lab: 200 cameras answer a multicast probe within
 ~50 ms, which overflows the default 208 kB receive buffer when the reader is slow, so the
 socket asks for 4 MB and the reader drains datagrams straight into a queue.  A namespace
 without a default route cannot send to a multicast group unless the interface is named

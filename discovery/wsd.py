@@ -1,7 +1,7 @@
 """WS-Discovery (UDP 3702): our own Probe client, ProbeMatch and Hello parsing.
 
 Why not the ``wsdiscovery`` package: in the lab it lost 124-155 of 200 replies (its reader
-polls and parses with minidom while the 208 kB buffer overflows; reference/lab-facts.md).
+polls and parses with minidom while the 208 kB buffer overflows).
 This client sends one typed Probe (``dn:NetworkVideoTransmitter``) and one untyped Probe
 (so printers, PCs and NAS boxes answer too and can be classified as non-cameras), both
 multicast and unicast to each known host, reads with a 4 MB buffer, keeps only replies whose

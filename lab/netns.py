@@ -1,6 +1,6 @@
 """The lab's network: namespaces, veth pairs and a bridge, built and torn down with `ip -b -`.
 
-Topology (reference/lab-facts.md, "Topology that worked")::
+Topology (the one that worked in the lab)::
 
     <p>-scan  eth0 198.18.x.1 ---- vscan ┐
                                          br0 in <p>-br (IGMP snooping off)

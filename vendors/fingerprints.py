@@ -23,7 +23,7 @@ from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "fingerprints"
 
-# Evidence classes, strongest first (domain.md 4.9).  The number is how much one match counts.
+# Evidence classes, strongest first.  The number is how much one match counts.
 WEIGHTS: dict[str, float] = {
     "vendor_protocol": 0.9,  # the maker's own protocol answered (SADP, DHIP, ISAPI, magicBox)
     "format": 0.8,  # serial / firmware / model numbering only the maker uses

@@ -242,7 +242,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -
 class HeaderStyle:
     """How a device's web server lays out its reply head: a fingerprint in itself.
 
-    Layouts, each as nmap 7.93's nmap-service-probes matches it (domain.md §4.5):
+    Layouts, each as nmap 7.93's nmap-service-probes matches it:
     ``hikvision``: HTTP/1.0, Date then Server, optional ETag "hex-hex", Connection: close
     (l.9679 App-webs/, l.10164 DNVRS-Webs); ``dahua``: HTTP/1.1 with uppercase CONNECTION /
     CONTENT-LENGTH / CONTENT-TYPE and no Server (l.10322-10326, Amcrest/Dahua/ADT);

@@ -2,7 +2,7 @@
 
 A DHIP datagram is a 32-byte little-endian header (u32 0x20, magic ``DHIP``, two reserved
 words, body length, reserved, body length again, reserved) followed by JSON
-(domain.md §4.3, julienblitte/UniversalScanner ``Dahua2.cs``).  ``DHDiscover.search`` gets a
+(julienblitte/UniversalScanner ``Dahua2.cs``).  ``DHDiscover.search`` gets a
 ``client.notifyDevInfo`` reply carrying the profile's deviceInfo; other methods (setConfig
 ...) are writes: recorded and ignored; anything malformed is recorded as ``garbage``.
 

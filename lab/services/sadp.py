@@ -1,7 +1,8 @@
 """Hikvision SADP responder (UDP 37020, 239.255.255.250).
 
 Answers an ``inquiry`` (or ``inquiry_v32``) Probe with a ProbeMatch carrying the profile's
-fields in the real capture's order (domain.md §4.2), echoing the probe's Uuid.  Every other
+fields in the real capture's order (the reply quoted in Haicam/Haicam's ``hikvisionProbe``),
+echoing the probe's Uuid.  Every other
 verb (``update``, activation, password reset ...) is a write: recorded with its Types and
 ignored.  Garbage and XML bombs are recorded as ``garbage`` and ignored.
 

@@ -16,17 +16,16 @@ import pytest
 
 from core.model import Scan, ScanStatus, utcnow
 from inventory.store import Store
+from tests.data import capture
 
 ROOT = Path(__file__).resolve().parents[2]
-CAPTURE = ROOT.parent / "shared/reference/captures/iotsentinel_dlink-dcs-935l_setup-A-1.pcap"
+CAPTURE = "iotsentinel_dlink-dcs-935l_setup-A-1.pcap"
 D_LINK_MAC = "b0:c5:54:25:5b:0e"
-
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason=f"capture not found: {CAPTURE}")
 
 
 def scan(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "main", "scan", "--pcap", str(CAPTURE), *args],
+        [sys.executable, "-m", "main", "scan", "--pcap", str(capture(CAPTURE)), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=dict(os.environ),
     )  # fmt: skip
 

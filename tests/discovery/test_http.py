@@ -1,5 +1,5 @@
-"""HTTP identity: parsers on real payloads (domain.md §4.5, nmap-service-probes lines cited
-there) and the bounded client against loopback servers that misbehave on purpose."""
+"""HTTP identity: parsers on real payloads (nmap 7.93 nmap-service-probes lines, public device
+replies) and the bounded client against loopback servers that misbehave on purpose."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ from discovery import http
 from discovery.base import Credential, ParseError, ProbeContext, ScanHints, ServicePorts
 from tests.discovery.tcp_fakes import sync
 
-# domain.md §4.5: the RPC2_Login challenge Greenbone's Dahua detection relies on.
+# The RPC2_Login challenge Greenbone's Dahua detection relies on.
 RPC2_REPLY = (
     b'{"error":{"code":268632079,"message":"Component error: login challenge!"},'
     b'"params":{"encryption":"Default","mac":"38AF29BBBCAB","random":"1404932212",'
     b'"realm":"Login to 4H01D66PAJ2FA64"},"result":false,"session":"a1b2c3"}'
 )
-# domain.md §4.5: the element names and values of /ISAPI/System/deviceInfo.
+# The element names and values of /ISAPI/System/deviceInfo.
 ISAPI_REPLY = b"""<?xml version="1.0" encoding="UTF-8"?>
 <DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">
 <deviceName>IP CAMERA</deviceName>
@@ -45,7 +45,7 @@ ISAPI_REPLY = b"""<?xml version="1.0" encoding="UTF-8"?>
 <systemContact>Hikvision.China</systemContact>
 <deviceLocation>hangzhou</deviceLocation>
 </DeviceInfo>"""
-# domain.md §4.5: magicBox getSystemInfo keys; processor Hi3536 is the HiSilicon tell.
+# magicBox getSystemInfo keys; processor Hi3536 is the HiSilicon tell.
 MAGICBOX_SYSTEM_INFO = (
     "deviceType=IPC-HDW5421S\r\nhardwareVersion=1.00\r\nprocessor=Hi3536\r\n"
     "serialNumber=4H01D66PAJ2FA64\r\nupdateSerial=IPC-HDW5421S\r\n"
@@ -86,7 +86,7 @@ def test_rpc2_challenge_reveals_mac_and_serial() -> None:
 
 
 def test_rpc2_oem_realm_is_not_taken_for_a_serial() -> None:
-    # domain.md §4.5: OEMs rename the realm ("Login to Intelbras").
+    # OEMs rename the realm (Intelbras units say "Login to Intelbras").
     reply = RPC2_REPLY.replace(b"Login to 4H01D66PAJ2FA64", b"Login to Intelbras")
     fields = http.parse_rpc2_challenge(reply)
     assert fields["dahua.realm"] == "Login to Intelbras"

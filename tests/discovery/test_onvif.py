@@ -21,7 +21,7 @@ from discovery.base import ONVIF_PORTS, Credential, ProbeContext, ScanHints
 from tests.discovery.tcp_fakes import Server, collect, sync
 
 IP = "127.0.0.1"
-# domain.md §4.4: what a Hikvision answers to GetDeviceInformation.
+# What a Hikvision answers to GetDeviceInformation.
 HIK_INFO = SimpleNamespace(
     Manufacturer="HIKVISION",
     Model="DS-2CD2143G0-I",

@@ -21,21 +21,14 @@ from core.merge import DeviceMerger
 from core.model import Device
 from discovery import dhip
 from discovery.pcap import PcapError, read_pcap
+from tests.data import CAPTURES, EXPECTED_DEVICES
 
-ROOT = Path(__file__).resolve().parents[2]
-CAPTURES = ROOT.parent / "shared" / "reference" / "captures"
 FIXTURES = Path(__file__).parent / "fixtures"
-
-needs_captures = pytest.mark.skipif(
-    not (CAPTURES / "expected_devices.json").is_file(),
-    reason=f"reference captures not found at {CAPTURES} (shared/ sits beside the clone in CI)",
-)
 
 
 def _expected() -> dict[str, Any]:
-    if not (CAPTURES / "expected_devices.json").is_file():
-        return {}
-    files: dict[str, Any] = json.loads((CAPTURES / "expected_devices.json").read_text())["files"]
+    # Read at collection: a missing file is a collection error, never a skip.
+    files: dict[str, Any] = json.loads(EXPECTED_DEVICES.read_text())["files"]
     return files
 
 
@@ -56,7 +49,11 @@ def _strings(device: Device, field: str) -> set[str]:
     return {v for v in device.values(field) if isinstance(v, str)}
 
 
-@needs_captures
+def test_every_reference_capture_is_present_and_listed():
+    assert _expected(), f"{EXPECTED_DEVICES} lists no captures"
+    assert {p.name for p in CAPTURES.glob("*.pcap")} == set(_expected())
+
+
 @pytest.mark.parametrize("name", sorted(_expected()))
 def test_packet_counts_match(name):
     result = read_pcap(CAPTURES / name)
@@ -64,7 +61,6 @@ def test_packet_counts_match(name):
     assert result.errors == []
 
 
-@needs_captures
 @pytest.mark.parametrize("name", sorted(_expected()))
 def test_every_camera_is_found_with_its_evidence(name):
     devices = _devices(CAPTURES / name)
@@ -106,7 +102,6 @@ def _check_mdns(dev: Device, cam: dict[str, Any]) -> None:
         assert text in _strings(dev, "mdns.txt")
 
 
-@needs_captures
 @pytest.mark.parametrize("name", sorted(_expected()))
 def test_non_camera_hosts_and_weak_devices_are_listed(name):
     devices = _devices(CAPTURES / name)
@@ -122,7 +117,6 @@ def test_non_camera_hosts_and_weak_devices_are_listed(name):
     assert {d.mac for d in devices} == known
 
 
-@needs_captures
 @pytest.mark.parametrize("name", sorted(_expected()))
 def test_cloud_and_stale_addresses_are_not_lan_devices(name):
     devices = _devices(CAPTURES / name)
@@ -132,7 +126,6 @@ def test_cloud_and_stale_addresses_are_not_lan_devices(name):
         assert all(d.mac in cameras for d in owners), f"{ip} became its own device"
 
 
-@needs_captures
 def test_two_edimax_units_with_the_same_hostname_stay_two_devices():
     files = (
         "iotsentinel_edimax-ic-3115w-cam1_setup-A-1.pcap",
@@ -144,7 +137,6 @@ def test_two_edimax_units_with_the_same_hostname_stay_two_devices():
     assert all("localcam.local" in _strings(d, "hostname") for d in devices)
 
 
-@needs_captures
 def test_observations_carry_packet_time_and_protocol():
     result = read_pcap(CAPTURES / "iotsentinel_edimax-ic-3115w-cam1_setup-A-1.pcap")
     assert {o.source for o in result.observations} == {"pcap"}
@@ -152,7 +144,6 @@ def test_observations_carry_packet_time_and_protocol():
     assert all(o.seen_at.year == 2016 for o in result.observations)
 
 
-@needs_captures
 def test_truncated_capture_keeps_what_was_read(tmp_path):
     source = CAPTURES / "iotsentinel_dlink-dcs-935l_setup-A-1.pcap"
     cut = tmp_path / "cut.pcap"
@@ -165,7 +156,6 @@ def test_truncated_capture_keeps_what_was_read(tmp_path):
     assert str(cut) in error.message and "truncated" in error.message
 
 
-@needs_captures
 def test_pcapng_gives_the_same_observations(tmp_path):
     source = CAPTURES / "iotsentinel_edimax-ic-3115w-cam1_setup-A-1.pcap"
     converted = tmp_path / "edimax.pcapng"

@@ -1,4 +1,4 @@
-"""RTSP banner: real response lines (domain.md §4.6, nmap-service-probes) and a loopback server."""
+"""RTSP banner: real response lines (nmap 7.93 nmap-service-probes) and a loopback server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from discovery import rtsp
 from discovery.base import ParseError, ProbeContext, ScanHints, ServicePorts
 from tests.discovery.tcp_fakes import Server, collect, sync
 
-# nmap-service-probes 11363 / 12141 (domain.md §4.6)
+# nmap 7.93 nmap-service-probes lines 11363 / 12141
 DAHUA_OPTIONS = (
     b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Dahua Rtsp Server\r\n"
     b"Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, TEARDOWN\r\n\r\n"

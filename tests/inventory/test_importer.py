@@ -15,11 +15,10 @@ from inventory.export_csv import write_csv
 from inventory.importer import ImportFailed, import_file
 from inventory.report_data import ReportMeta, report_data_from_store
 from inventory.store import Store
+from tests.data import EXPECTED_DEVICES, capture
 from vendors.policies import load_policies
 
-# shared/ sits beside the clone (here and in CI).
-CAPTURES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "captures"
-DLINK = CAPTURES / "iotsentinel_dlink-dcs-935l_setup-A-1.pcap"
+DLINK = "iotsentinel_dlink-dcs-935l_setup-A-1.pcap"
 
 INVENTORY = (
     "IP Address,MAC Address,Manufacturer,Model,Serial No.,Location\n"
@@ -88,11 +87,10 @@ def test_jsonl_evidence_with_hostile_text_exports_inert(store: Store, tmp_path: 
     assert row["Location"] == '\'=HYPERLINK("http://198.18.0.66/","x")'
 
 
-@pytest.mark.skipif(not DLINK.is_file(), reason=f"reference captures not found at {CAPTURES}")
 def test_real_capture_imports_the_camera(store: Store) -> None:
-    expected = json.loads((CAPTURES / "expected_devices.json").read_text())
-    (camera,) = expected["files"][DLINK.name]["cameras"]
-    result = import_file(store, DLINK)
+    expected = json.loads(EXPECTED_DEVICES.read_text())
+    (camera,) = expected["files"][DLINK]["cameras"]
+    result = import_file(store, capture(DLINK))
     scan = store.load_scan(result.scan_id)
     assert scan.methods == ("pcap",)
     found = next(d for d in scan.devices if d.mac == camera["mac"])

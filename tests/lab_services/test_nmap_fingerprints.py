@@ -1,6 +1,6 @@
 """nmap's own service fingerprints (nmap-service-probes) recognise the lab's devices.
 
-The regexes come from the nmap installed on this machine (7.93, domain.md §4.5/§4.6), so the
+The regexes come from the nmap installed on this machine (7.93), so the
 test checks our replies against a real peer's knowledge, byte for byte, without a scan.
 """
 

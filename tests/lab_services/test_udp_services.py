@@ -18,7 +18,7 @@ MSEARCH = (
     "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
     'MAN: "ssdp:discover"\r\nMX: 1\r\nST: {st}\r\n\r\n'
 )
-# Every element of the real SADP capture listed in domain.md §4.2.
+# Every element of the real SADP reply (the ProbeMatch quoted in Haicam/Haicam's hikvisionProbe).
 SADP_FIELDS = [
     "DeviceType",
     "DeviceDescription",

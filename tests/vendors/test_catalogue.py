@@ -11,7 +11,8 @@ from vendors.catalogue import CatalogueError, find_cycle, load_catalogue, parse_
 
 CAT = load_catalogue()
 
-# domain.md 1.8 / 2.1 / 2.2 and the makers the brief names: all must be present.
+# The covered companies (NDAA §889, FCC Covered List), their subsidiaries, affiliates and
+# OEM makers, and the makers the brief names: all must be present.
 REQUIRED_MAKERS = [
     "hikvision",
     "dahua",

@@ -33,7 +33,7 @@ def test_bundled_registry_has_every_block_size_and_a_date() -> None:
 @pytest.mark.parametrize(
     ("mac", "prefix", "org"),
     [
-        # domain.md 3.4: the block scanners missed (CamioCam/rtsp issue 141)
+        # the block scanners missed (CamioCam/rtsp issue 141)
         ("4c:bd:8f:12:34:56", "4C:BD:8F", "Hangzhou Hikvision Digital Technology Co.,Ltd."),
         # MA-M inside an MA-L owned by the IEEE RA: the /28 wins
         ("40:2c:76:1a:bc:de", "40:2C:76:1", "Shanghai Dahua Scale Factory"),
