@@ -3,7 +3,9 @@
 Checks, the rapid7/recog way, every fingerprint file and the catalogue:
 
 - every rule file parses, every regex compiles and its capture groups equal its captured params;
-- every example matches its own rule and extracts exactly what it claims;
+- every example asserts at least one value, matches its own rule and extracts what it claims;
+- every fixed param and every capture group of a rule is asserted by at least one of its examples
+  (a capture group counts only for an example in which that group supplied the value);
 - no example is swallowed by an earlier rule of the same file (first match wins in a file);
 - every maker / brand id a rule names exists in the catalogue;
 - the catalogue loads (links point at known makers, the ownership graph has no cycle);
@@ -30,11 +32,47 @@ def check_example(rule: Rule, example: Example) -> str | None:
     got = rule.extract(example.value)
     if got is None:
         return f"example {example.value!r} does not match rule {rule.id}"
+    if not example.expect:
+        extracts = ", ".join(f"{k} = {v!r}" for k, v in sorted(got.items())) or "nothing"
+        what = f"example {example.value!r} of rule {rule.id}"
+        return f"{what} asserts nothing (it extracts {extracts})"
     wrong = {k: (v, got.get(k)) for k, v in example.expect.items() if got.get(k) != v}
     if wrong:
         parts = ", ".join(f"{k}: expected {v!r}, got {g!r}" for k, (v, g) in wrong.items())
         return f"example {example.value!r} of rule {rule.id}: {parts}"
     return None
+
+
+def _asserted_sources(rule: Rule, example: Example) -> set[str | int]:
+    """The fixed params (by name) and capture groups (by number) whose values ``example`` asserts.
+
+    A name both fixed and captured is credited to the group only when that group took part in
+    the match, the way ``Rule.extract`` lets a non-empty capture override the fixed value.
+    """
+    found = rule.pattern.search(example.value)
+    if found is None:
+        return set()
+    supplier: dict[str, str | int] = {name: name for name in rule.params}
+    for index, name in rule.captures.items():
+        if found.group(index):
+            supplier[name] = index
+    return {supplier[key] for key in example.expect if key in supplier}
+
+
+def unasserted(rule: Rule) -> list[str]:
+    """What ``rule`` extracts that none of its examples asserts (recog's capture-group check)."""
+    asserted = set().union(*(_asserted_sources(rule, ex) for ex in rule.examples))
+    missing = [
+        f"rule {rule.id}: no example asserts {name} = {value!r} (a fixed param)"
+        for name, value in rule.params.items()
+        if name not in asserted
+    ]
+    missing += [
+        f"rule {rule.id}: no example asserts {name} from capture group {index}"
+        for index, name in sorted(rule.captures.items())
+        if index not in asserted
+    ]
+    return missing
 
 
 def _patterns_overlap(a: str, b: str) -> bool:
@@ -70,6 +108,7 @@ def check_file(rule_file: RuleFile) -> list[Problem]:
                         )
                     )
                     break
+        problems.extend(Problem(rule_file.path, rule.line, why) for why in unasserted(rule))
     return problems
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from vendors.catalogue import load_catalogue
 from vendors.fingerprints import DATA_DIR, Example, Rule, load_rules, read_rules
-from vendors.verify import check_example, check_file, check_ids, verify
+from vendors.verify import check_example, check_file, check_ids, unasserted, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules()
@@ -29,6 +29,11 @@ def _examples() -> list[tuple[Rule, Example]]:
 def test_example_matches_its_rule_and_extracts_what_it_claims(rule: Rule, example: Example) -> None:
     assert check_example(rule, example) is None
     assert rule.extract(example.value) is not None
+
+
+@pytest.mark.parametrize("rule", RULES.all_rules(), ids=lambda rule: rule.ref)
+def test_every_param_and_capture_group_of_a_rule_is_asserted(rule: Rule) -> None:
+    assert unasserted(rule) == []
 
 
 def test_the_shipped_data_verifies_clean() -> None:
@@ -86,7 +91,7 @@ weight = "banner"
 source = "test"
 params = { maker = "nobody_we_know" }
 captures = { 1 = "version" }
-examples = [{ value = "Bad/1", version = "2" }]
+examples = [{ value = "Bad/1", maker = "nobody_we_know", version = "2" }]
 
 [[rule]]
 id = "swallowed"
@@ -94,7 +99,8 @@ regex = \'\'\'^Good more\'\'\'
 description = "shadowed by 'good'"
 weight = "banner"
 source = "test"
-examples = [{ value = "Good more" }]
+params = { component = "shadowed" }
+examples = [{ value = "Good more", component = "shadowed" }]
 
 [[rule]]
 id = "groups-mismatch"
@@ -124,9 +130,9 @@ def test_verify_reports_each_broken_entry_with_its_line(tmp_path: Path) -> None:
     )
     assert any(p.startswith(f"{path}:15:") and "nobody_we_know" in p for p in problems)
     assert any(
-        p.startswith(f"{path}:30:") and "swallowed by earlier rule good" in p for p in problems
+        p.startswith(f"{path}:31:") and "swallowed by earlier rule good" in p for p in problems
     )
-    assert any(p.startswith(f"{path}:33:") and "2 capture group(s)" in p for p in problems)
+    assert any(p.startswith(f"{path}:34:") and "2 capture group(s)" in p for p in problems)
     assert len(problems) == 4
 
 
@@ -172,3 +178,40 @@ def test_verify_catches_a_policy_pack_naming_a_maker_the_catalogue_lacks(tmp_pat
     path.write_text(text, encoding="utf-8")
     problems = [str(p) for p in verify(catalogue_path=path)]
     assert any("fcc_covered_list.toml" in p and "kaspersky" in p for p in problems)
+
+
+UNASSERTED = (ROOT / "tests" / "data" / "fingerprints" / "unasserted.toml").read_text(
+    encoding="utf-8"
+)
+
+
+def _verify_one_file(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
+    path = tmp_path / "rules" / "unasserted.toml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    return path, [str(p) for p in verify(path.parent)]
+
+
+def test_verify_reports_an_example_that_asserts_nothing(tmp_path: Path) -> None:
+    path, problems = _verify_one_file(tmp_path, UNASSERTED)
+    assert [p for p in problems if "rule quiet" in p] == [
+        f"{path}:13: example 'Quiet please' of rule quiet asserts nothing "
+        "(it extracts maker = 'hikvision')"
+    ]
+
+
+def test_verify_reports_what_a_rule_extracts_that_no_example_asserts(tmp_path: Path) -> None:
+    path, problems = _verify_one_file(tmp_path, UNASSERTED)
+    assert sorted(p for p in problems if "rule quiet" not in p) == [
+        f"{path}:17: rule loud: no example asserts likely = 'yes' (a fixed param)",
+        f"{path}:17: rule loud: no example asserts revision from capture group 2",
+        f"{path}:27: rule either-form: no example asserts model from capture group 2",
+    ]
+
+
+def test_an_example_of_the_other_form_asserts_the_second_group(tmp_path: Path) -> None:
+    first = '{ value = "Cam X2", maker = "hikvision", model = "X2" }'
+    text = UNASSERTED.replace(first, f'{first}, {{ value = "X3 camera", model = "X3" }}')
+    _, problems = _verify_one_file(tmp_path, text)
+    assert not any("either-form" in p for p in problems)
+    assert any("rule loud" in p for p in problems)
