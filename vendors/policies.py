@@ -42,6 +42,17 @@ CATEGORIES = frozenset(
     }
 )
 CONFIDENCES = frozenset({"H", "M", "L"})
+# Who a pack can bind (its optional ``binds`` key): the kinds of organisation a site may be.
+# (Same values as core.model.Organisation.)  A national government outside a federation (the UK)
+# has no kind of its own: packs for it list both federal_agency and state_body.
+ORGANISATION_KINDS = (
+    "federal_agency",  # federal (national) government body
+    "federal_contractor",
+    "grant_recipient",  # grant or loan recipient
+    "state_body",  # state, provincial or territorial body
+    "municipal_body",  # municipal, parish, county or other local body
+    "private",
+)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -152,6 +163,15 @@ class Reporting:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangelogEntry:
+    """What changed in one version of a pack (``[[changelog]]``, newest first)."""
+
+    version: str
+    date: dt.date
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """One pack as loaded: its metadata, its entries and where it came from."""
 
@@ -166,6 +186,9 @@ class Policy:
     description: str = ""
     milestones: tuple[Milestone, ...] = ()
     reporting: Reporting | None = None
+    # Kinds of organisation the pack binds (ORGANISATION_KINDS); empty: the pack does not say.
+    binds: tuple[str, ...] = ()
+    changelog: tuple[ChangelogEntry, ...] = ()  # newest first
     path: Path | None = None
     origin: str = "builtin"  # "builtin" or "user"
 
@@ -417,18 +440,28 @@ def _build_policy(data: dict[str, Any], loc: _Locator, path: Path, origin: str) 
         for n, raw in enumerate(raw_entries)
     )
     _check_unique([e.id for e in entries], "entry", loc)
+    version = _str(data, "version", loc.key("version"))
+    changelog = _build_changelog(data.get("changelog", []), loc)
+    if changelog and changelog[0].version != version:
+        raise PackError(
+            f"the newest changelog entry is for {changelog[0].version!r}, "
+            f"but the pack's version is {version!r}",
+            loc.header("changelog", 0),
+        )
     return Policy(
         id=policy_id,
         title=_str(data, "title", loc.key("title")),
         jurisdiction=_str(data, "jurisdiction", loc.key("jurisdiction")),
         jurisdictions=tuple(j.lower() for j in jurisdictions),
-        version=_str(data, "version", loc.key("version")),
+        version=version,
         as_of=_date(data, "as_of", loc.key("as_of")),
         citations=tuple(_citation(c, loc.header("citations", n)) for n, c in enumerate(citations)),
         entries=entries,
         description=_str(data, "description", loc.key("description"), default=""),
         milestones=_build_milestones(data.get("milestones", []), loc, entries),
         reporting=_build_reporting(data.get("reporting"), loc),
+        binds=_binds(data, loc),
+        changelog=changelog,
         path=path,
         origin=origin,
     )
@@ -444,13 +477,49 @@ def _check_unique(ids: list[str], what: str, loc: _Locator) -> None:
 
 _PACK_KEYS = {
     "id", "title", "jurisdiction", "jurisdictions", "version", "as_of", "description",
-    "citations", "entries", "milestones", "reporting",
+    "citations", "entries", "milestones", "reporting", "binds", "changelog",
 }  # fmt: skip
 _ENTRY_KEYS = {
     "id", "title", "citation", "effective", "until", "scope", "source", "confidence", "makers",
     "include_affiliates", "categories", "likely_categories", "uses", "jurisdictions",
     "component_flags", "produced_outside", "produced_in", "use_note", "note", "status",
 }  # fmt: skip
+
+
+_CHANGELOG_KEYS = {"version", "date", "changes"}
+
+
+def _binds(data: Mapping[str, Any], loc: _Locator) -> tuple[str, ...]:
+    line = loc.key("binds")
+    kinds = _str_list(data, "binds", line)
+    unknown = sorted(set(kinds) - set(ORGANISATION_KINDS))
+    if unknown:
+        allowed = ", ".join(ORGANISATION_KINDS)
+        raise PackError(
+            f"unknown organisation kind in 'binds': {', '.join(unknown)}; allowed: {allowed}", line
+        )
+    return kinds
+
+
+def _build_changelog(raw: Any, loc: _Locator) -> tuple[ChangelogEntry, ...]:
+    if not isinstance(raw, list):
+        raise PackError("'changelog' must be an array of tables", loc.key("changelog"))
+    out: list[ChangelogEntry] = []
+    for n, item in enumerate(raw):
+        line = loc.header("changelog", n) or loc.key("changelog")
+        if not isinstance(item, dict):
+            raise PackError("a changelog entry must be a table", line)
+        _no_stray_keys(item, _CHANGELOG_KEYS, "changelog entry", line)
+        changes = _str_list(item, "changes", line)
+        if not changes or not all(c for c in changes):
+            raise PackError("a changelog entry needs a non-empty list of 'changes'", line)
+        entry = ChangelogEntry(
+            version=_str(item, "version", line), date=_date(item, "date", line), changes=changes
+        )
+        if out and entry.date > out[-1].date:
+            raise PackError("changelog entries must be newest first", line)
+        out.append(entry)
+    return tuple(out)
 
 
 def _no_stray_keys(data: Mapping[str, Any], allowed: set[str], what: str, line: int | None) -> None:

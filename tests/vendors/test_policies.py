@@ -13,6 +13,7 @@ from vendors.catalogue import load_catalogue
 from vendors.policies import (
     BUILTIN_DIR,
     EXAMPLES_DIR,
+    ORGANISATION_KINDS,
     POLICY_DIR_ENV,
     load_policies,
     pack_files,
@@ -99,9 +100,22 @@ def test_fcc_pack_has_every_shippable_covered_list_row(no_user_packs: Path) -> N
     assert routers and routers.effective == dt.date(2026, 3, 23) and routers.produced_outside
     text = (BUILTIN_DIR / "fcc_covered_list.toml").read_text(encoding="utf-8")
     assert "Digitalsystem" not in text.split("id = ")[1], "the unverified L row must not ship"
-    stop = next(m for m in pack.milestones if m.date == dt.date(2026, 6, 26))
-    assert "keep using" in stop.text
+    # The 26 Jun 2026 notice is known from news reports only: its effect (10 days after Federal
+    # Register publication) is dated at the earliest possible day and marked unverified.
+    stop = pack.milestones[[m.id for m in pack.milestones].index("import-marketing-stop-2026")]
+    assert stop.date == dt.date(2026, 7, 6)
+    assert "keep using" in stop.text and "UNVERIFIED" in stop.text
     assert {"huawei", "zte", "hytera", "hikvision", "dahua"} == set(stop.entries)
+    # FCC 22-84: adopted 11 Nov 2022, released 25 Nov 2022 (interim freeze), rules from 6 Feb 2023.
+    dates = {m.id: m.date for m in pack.milestones}
+    assert dates["fcc-22-84-interim-freeze"] == dt.date(2022, 11, 25)
+    assert dates["fcc-22-84"] == dt.date(2023, 2, 6)
+    assert dates["dc-circuit-remand-2024"] == dt.date(2024, 4, 2)
+    # FCC 22-84 covers Huawei and ZTE video surveillance equipment, not just "likely".
+    for maker in ("huawei", "zte"):
+        entry = pack.entry(maker)
+        assert entry and "video_surveillance" in entry.categories
+        assert "video_surveillance" not in entry.likely_categories
 
 
 def test_malformed_user_pack_names_file_and_line_and_others_still_load(tmp_path: Path) -> None:
@@ -233,3 +247,98 @@ def test_hostile_pack_gives_an_error_not_a_crash(tmp_path: Path, content, messag
     if message:
         assert len(errors) == 1 and message in errors[0].message, result.errors
     assert set(result.ids) >= BUILTIN_IDS
+
+
+# ----------------------------------------------------------------- binds and changelog keys
+
+_BINDS_AND_CHANGELOG = """binds = [{binds}]
+
+[[changelog]]
+version = "2"
+date = 2026-12-04
+changes = ["Second release."]
+
+[[changelog]]
+version = "1"
+date = 2026-01-01
+changes = ["First release."]
+"""
+
+
+def _pack_with(binds: str, version: str = "2") -> str:
+    text = _pack("mine", _entry_block()).replace('version = "1"', f'version = "{version}"')
+    head, rest = text.split("\n[[citations]]", 1)
+    return f"{head}\n{_BINDS_AND_CHANGELOG.format(binds=binds)}\n[[citations]]{rest}"
+
+
+def test_binds_and_changelog_load(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(
+        _pack_with('"federal_agency", "municipal_body"'), encoding="utf-8"
+    )
+    result = load_policies(user_dir=tmp_path)
+    assert result.errors == []
+    pack = result.get("mine")
+    assert pack is not None and pack.binds == ("federal_agency", "municipal_body")
+    assert [(c.version, c.date) for c in pack.changelog] == [
+        ("2", dt.date(2026, 12, 4)),
+        ("1", dt.date(2026, 1, 1)),
+    ]
+    assert pack.changelog[0].changes == ("Second release.",)
+
+
+def test_bad_binds_value_is_an_error_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    text = _pack_with('"federal_agency", "aliens"')
+    path.write_text(text, encoding="utf-8")
+    result = load_policies(user_dir=tmp_path)
+    errors = [e for e in result.errors if e.path == path]
+    binds_line = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("binds"))
+    assert len(errors) == 1 and errors[0].line == binds_line
+    assert "aliens" in errors[0].message and "federal_agency" in errors[0].message
+    assert set(result.ids) >= BUILTIN_IDS
+
+
+def test_changelog_must_describe_the_packs_version(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(_pack_with('"private"', version="3"), encoding="utf-8")
+    errors = [e for e in load_policies(user_dir=tmp_path).errors if e.path == path]
+    assert len(errors) == 1 and "changelog" in errors[0].message and errors[0].line
+
+
+def test_every_builtin_pack_says_whom_it_binds_and_what_changed(no_user_packs: Path) -> None:
+    for pack in load_policies(user_dir=no_user_packs).packs:
+        assert pack.binds and set(pack.binds) <= set(ORGANISATION_KINDS), pack.id
+        assert pack.changelog and pack.changelog[0].version == pack.version, pack.id
+        assert pack.changelog[0].date == pack.as_of, pack.id
+
+
+@pytest.mark.parametrize(
+    ("pack_id", "bound", "not_bound"),
+    [
+        ("ndaa889", {"federal_agency", "federal_contractor", "grant_recipient"}, {"private"}),
+        ("quebec_2023", {"state_body"}, {"municipal_body", "private"}),
+        ("louisiana_procurement", {"state_body", "municipal_body"}, {"private"}),
+        ("uk_sensitive_sites_2022", {"federal_agency", "state_body"}, {"municipal_body"}),
+        ("au_commonwealth_2023", {"federal_agency"}, {"state_body", "municipal_body"}),
+        ("ca_federal_2025", {"federal_agency"}, {"state_body", "municipal_body", "private"}),
+    ],
+)
+def test_who_each_pack_binds(no_user_packs: Path, pack_id, bound, not_bound) -> None:
+    pack = load_policies([pack_id], user_dir=no_user_packs).packs[0]
+    assert bound <= set(pack.binds) and not (not_bound & set(pack.binds))
+
+
+def test_louisiana_dates_follow_sb30_and_sb15(no_user_packs: Path) -> None:
+    pack = load_policies(["louisiana_procurement"], user_dir=no_user_packs).packs[0]
+    schools = pack.entry("schools-2021")
+    assert schools and schools.effective == dt.date(2021, 1, 1)
+    assert schools.until == dt.date(2021, 8, 1)
+    agencies = pack.entry("hytera-hikvision-dahua")
+    assert agencies and agencies.effective == dt.date(2021, 8, 1)
+    assert "parish" in agencies.use_note
+
+
+def test_uk_pack_no_longer_cites_hl9188(no_user_packs: Path) -> None:
+    pack = load_policies(["uk_sensitive_sites_2022"], user_dir=no_user_packs).packs[0]
+    assert not any("HL9188" in c.title or "HL9188" in c.url for c in pack.citations)
+    assert {m.id: m.date for m in pack.milestones}["removal-timeline"] == dt.date(2023, 6, 7)
