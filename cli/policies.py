@@ -102,6 +102,9 @@ def plain_show(policy: Policy) -> list[str]:
         f"  jurisdiction: {policy.jurisdiction} ({', '.join(policy.jurisdictions)})",
         f"  version {policy.version}, as of {policy.as_of.isoformat()}, from {policy.path}",
     ]
+    if policy.binds:
+        lines.append(f"  binds: {', '.join(policy.binds)}")
+    lines.extend(_plain_changes(policy))
     if policy.description:
         lines.append(f"  {policy.description}")
     lines.extend(f"  cite: {_cite(c)}" for c in policy.citations)
@@ -111,6 +114,17 @@ def plain_show(policy: Policy) -> list[str]:
         lines.append(f"  milestone {m.date.isoformat()} {m.title}: {m.text}")
     if policy.reporting:
         lines.extend(_plain_reporting(policy))
+    return lines
+
+
+def _plain_changes(policy: Policy) -> list[str]:
+    """What changed since the previous version (the newest changelog entry)."""
+    if not policy.changelog:
+        return []
+    newest = policy.changelog[0]
+    previous = policy.changelog[1].version if len(policy.changelog) > 1 else "the first release"
+    lines = [f"  changed in {newest.version} ({newest.date.isoformat()}) since {previous}:"]
+    lines.extend(f"    - {change}" for change in newest.changes)
     return lines
 
 
@@ -202,6 +216,8 @@ def _rich_show(policy: Policy) -> None:
     console.print(Text(f"{policy.id}: {policy.title}", style="bold"))
     for line in plain_show(policy)[1:3]:
         console.print(line.strip(), markup=False)
+    for line in _plain_changes(policy):
+        console.print(line, markup=False)
     for c in policy.citations:
         console.print(f"cite: {_cite(c)}", markup=False)
     for entry in policy.entries:

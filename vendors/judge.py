@@ -626,7 +626,7 @@ def not_binding(policy: Policy, site: SiteProfile) -> str | None:
             f"Not applicable: {policy.title} applies in {', '.join(policy.jurisdictions)}; "
             f"the site is in {where}"
         )
-    binds = tuple(getattr(policy, "binds", ()))
+    binds = policy.binds
     if site.organisation and binds and site.organisation.value not in binds:
         whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
         org = ORGANISATION_LABELS.get(site.organisation.value, site.organisation.value)
@@ -648,8 +648,8 @@ def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
     if (why := not_binding(policy, site)) is not None:
         return Verdict(policy.id, VerdictStatus.NOT_APPLICABLE, None, (why,), policy.citations)
     facts = replace(facts, notes=list(facts.notes))  # notes are per policy; the rest is shared
-    binds = tuple(getattr(policy, "binds", ()))
-    if binds and site.organisation is None:
+    binds = policy.binds
+    if binds and site.organisation is None and set(binds) != set(ORGANISATION_LABELS):
         whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
         facts.notes.append(
             f"{policy.title} binds {whom}; the site did not say who runs it, so it is judged "

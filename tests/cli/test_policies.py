@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vendors.policies import EXAMPLES_DIR, POLICY_DIR_ENV
+from vendors.policies import EXAMPLES_DIR, POLICY_DIR_ENV, load_policies
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,8 @@ def test_list_prints_every_pack_with_its_entry_count_and_date(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr
     lines = {line.split("\t")[0]: line for line in run.stdout.splitlines()}
     assert "ndaa889" in lines and "fcc_covered_list" in lines and "quebec_2023" in lines
-    assert "\t3 entries\tus\tas of 2026-11-29" in lines["ndaa889"]
+    pack = next(p for p in load_policies().packs if p.id == "ndaa889")
+    assert f"\t{len(pack.entries)} entries\tus\tas of {pack.as_of.isoformat()}" in lines["ndaa889"]
     assert "\x1b[" not in run.stdout, "plain text when not a terminal"
     assert f"your own packs go in: {tmp_path}" in run.stdout
 
@@ -62,3 +63,14 @@ def test_show_unknown_pack_says_which_exist(tmp_path: Path) -> None:
     run = camaudit("show", "nope", user_dir=tmp_path)
     assert run.returncode == 1
     assert "no policy pack named 'nope'" in run.stderr and "ndaa889" in run.stderr
+
+
+def test_show_says_whom_a_pack_binds_and_what_changed_since_the_last_version(
+    tmp_path: Path,
+) -> None:
+    pack = next(p for p in load_policies().packs if p.id == "quebec_2023")
+    out = camaudit("policies", "show", "quebec_2023", user_dir=tmp_path).stdout
+    assert "binds: state_body" in out
+    newest, previous = pack.changelog[0], pack.changelog[1].version
+    assert f"changed in {newest.version} ({newest.date.isoformat()}) since {previous}:" in out
+    assert all(change in out for change in newest.changes)

@@ -382,7 +382,7 @@ CASES = [
         site(U.PUBLIC_SAFETY),
         S.COVERED,
         "dahua",
-        ("Since 2026-06-26", "Owners may keep using"),
+        ("Since 2026-07-06", "UNVERIFIED", "Owners may keep using"),
     ),
     Case(
         "FCC: dahua camera before the 2026 import stop",
@@ -391,7 +391,7 @@ CASES = [
         site(U.PUBLIC_SAFETY, on=dt.date(2026, 1, 5)),
         S.COVERED,
         "dahua",
-        ("From 2026-06-26",),
+        ("From 2026-07-06",),
     ),
     Case(
         "FCC: hikvision before the list existed",
@@ -419,10 +419,11 @@ CASES = [
         S.NOT_COVERED,
     ),
     Case("FCC: huawei router", "fcc_covered_list", HUAWEI_ROUTER, site(), S.COVERED, "huawei"),
-    # Lorex: Dahua-owned 2018-2023, then sold to Skywatch; some lines still Dahua-made.
+    # Lorex: Dahua-owned from 2018; sale approved 23 Nov 2022, completion date not public (the
+    # link runs to the end of 2023); some lines still Dahua-made.
     Case("lorex brand only, before the sale", "ndaa889", LOREX_BRAND_ONLY,
          site(U.PUBLIC_SAFETY, on=BEFORE_SALE), S.COVERED, "f3B-hytera-hikvision-dahua",
-         ("Lorex is a subsidiary of Dahua Technology (2018-01-01 to 2023-01-01)",)),
+         ("Lorex is a subsidiary of Dahua Technology (2018-01-01 to 2024-01-01)",)),
     Case("lorex brand only, after the sale", "ndaa889", LOREX_BRAND_ONLY, site(U.PUBLIC_SAFETY),
          S.UNKNOWN, None,
          ("that link does not hold on 2026-11-29, so the brand alone does not tie",
@@ -432,7 +433,7 @@ CASES = [
          ("subsidiary of Dahua Technology",)),
     Case("lorex company evidence, after the sale: who built it?", "ndaa889", LOREX_COMPANY,
          site(U.PUBLIC_SAFETY), S.UNKNOWN, None,
-         ("Lorex Technology was a subsidiary of Dahua Technology (2018-01-01 to 2023-01-01); "
+         ("Lorex Technology was a subsidiary of Dahua Technology (2018-01-01 to 2024-01-01); "
           "that link does not hold on 2026-11-29", "sells devices others build")),
     Case("lorex with Dahua-made evidence, after the sale", "ndaa889", LOREX_DAHUA_MADE,
          site(U.PUBLIC_SAFETY), S.LIKELY_COVERED, "f3B-hytera-hikvision-dahua",
