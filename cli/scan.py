@@ -16,11 +16,12 @@ import ipaddress
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from cli.common import add_site_args, site_from_args
+from core import presentation
 from core.model import Device, Scan, ScanStatus, utcnow
 from discovery.base import DiscoveryError
 from discovery.credentials import CredentialStore, load_credentials
@@ -30,6 +31,7 @@ from discovery.request import ScanRequest
 from discovery.scan import ScanHooks, scan
 from discovery.targets import default_targets, interface_addresses, parse_targets
 from vendors.assess import Assessor, UnknownPolicyError
+from vendors.catalogue import display_names
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -187,15 +189,20 @@ def _store_sink(args: argparse.Namespace, record: Scan) -> Sink | None:
 def verdict_summary(dev: Device) -> str:
     """The policies that flag a device (those matter), else how the rest came out."""
     flagged = [
-        f"{p}: {v.status.value}" for p, v in sorted(dev.verdicts.items()) if v.status.flagged
+        f"{p}: {presentation.label(v.status)}"
+        for p, v in sorted(dev.verdicts.items())
+        if v.status in presentation.FLAGGED
     ]
     if flagged:
         return ", ".join(flagged)
-    statuses = sorted({v.status.value for v in dev.verdicts.values()})
-    return f"{len(dev.verdicts)} policies: {'/'.join(statuses)}" if statuses else ""
+    statuses = sorted({v.status for v in dev.verdicts.values()}, key=presentation.rank)
+    labels = "/".join(presentation.label(s) for s in statuses)
+    return f"{len(dev.verdicts)} policies: {labels}" if statuses else ""
 
 
-def device_row(dev: Device) -> list[str]:
+def device_row(dev: Device, names: Mapping[str, str] | None = None) -> list[str]:
+    """One table row; brand and maker by their display names (``names``: the catalogue's)."""
+    names = display_names() if names is None else names
     ident = dev.identity
     model = (ident.model if ident else None) or dev.text(
         "onvif.model",
@@ -215,8 +222,8 @@ def device_row(dev: Device) -> list[str]:
     return [
         dev.ip or "",
         dev.mac or "",
-        (ident.brand if ident else None) or "",
-        (ident.maker if ident else None) or "",
+        presentation.display_name(ident.brand if ident else None, names),
+        presentation.display_name(ident.maker if ident else None, names),
         model,
         firmware,
         verdicts,
@@ -237,10 +244,11 @@ def print_table(devices: Sequence[Device], out: TextIO) -> None:
     from rich.console import Console  # noqa: PLC0415  (rich only when printing)
     from rich.table import Table  # noqa: PLC0415
 
+    names = display_names()
     table = Table(*HEADERS, title=f"{len(devices)} device(s)")
     for dev in sorted(devices, key=_ip_key):
-        flagged = any(v.status.flagged for v in dev.verdicts.values())
-        table.add_row(*device_row(dev), style="bold red" if flagged else None)
+        flagged = any(v.status in presentation.FLAGGED for v in dev.verdicts.values())
+        table.add_row(*device_row(dev, names), style="bold red" if flagged else None)
     Console(file=out, width=None if out.isatty() else 160).print(table)
 
 

@@ -170,6 +170,8 @@ def sweep_plan(ctx: ProbeContext) -> list[tuple[str, str]]:
     own = {str(a.ip) for a in interface_addresses(ctx.interface)}
     plan: list[tuple[str, str]] = []
     for net in ctx.networks:
+        if not isinstance(net, ipaddress.IPv4Network):
+            continue  # IPv6 has no ARP: its MACs come from the neighbour table
         source = _source_ip(ctx.interface, net)
         if source is None:
             continue  # not on this link: ARP cannot reach it (the port probe will)

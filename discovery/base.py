@@ -22,6 +22,10 @@ from typing import Protocol
 from core.model import Observation, Problem
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+"""A scan target: IPv4 networks are swept, IPv6 prefixes listened on (discovery/targets.py)."""
+
+
 class DiscoveryError(Exception):
     """Root of every error discovery raises on purpose."""
 
@@ -72,7 +76,7 @@ class ProbeContext:
     """What a probe is told: where to look, how fast, with which credentials."""
 
     interface: str | None
-    networks: Sequence[ipaddress.IPv4Network]
+    networks: Sequence[Network]
     hosts: Sequence[str] = ()  # live hosts known so far (unicast probes use them)
     timeout: float = 2.0  # per-request timeout, seconds
     concurrency: int = 64

@@ -1,23 +1,44 @@
 """ONVIF device service: read-only identity through onvif-zeep-async.
 
-Home Assistant's habits (STYLE.md): :func:`make_client` is the only place that builds an
-``ONVIFCamera`` (tests patch that seam); every capability fails on its own; errors are
-sorted into ``bad_credentials``, ``not_onvif``, ``unreachable`` and ``protocol``.
+Home Assistant's habits (STYLE.md): :func:`make_client` is the only place that builds the
+library's client (tests patch that seam); every capability fails on its own; errors are
+sorted into ``needs_credentials``, ``bad_credentials``, ``not_onvif``, ``unreachable`` and
+``protocol``.
 
-Steps per device: ``GetSystemDateAndTime`` without auth (is there an ONVIF service on this
-port?), then ``GetDeviceInformation``, ``GetNetworkInterfaces`` (the MAC, even across a
-router) and ``GetScopes`` -- with the user's credentials for this device when given, else
-anonymously (some OEM firmware answers GetDeviceInformation without auth; a refusal then
-is not an error).  Only operations in :data:`READ_ONLY_OPERATIONS` can be called.
+Steps per device service URL (the XAddrs the device advertised by WS-Discovery first, with
+their real scheme, port and path; then ``/onvif/device_service`` on open ONVIF ports):
+
+1. ``GetSystemDateAndTime`` without auth: is there an ONVIF service here, and what is the
+   device's clock?  The ONVIF Core spec lets anyone read the clock, but some firmware refuses
+   every call without a WS-Security UsernameToken ("Sender not authorized"); when the user
+   gave credentials for this device the call is repeated with them.
+2. With credentials, the client is rebuilt with the device's clock offset: a UsernameToken
+   carries its creation time, and devices refuse one whose time is far from their own clock.
+3. ``GetDeviceInformation``, ``GetNetworkInterfaces`` (the MAC, even across a router) and
+   ``GetScopes``: with the credentials when given, else anonymously (some OEM firmware
+   answers GetDeviceInformation without auth; a refusal then is not an error).
+
+Authentication: the library puts a WS-Security UsernameToken (PasswordDigest) on every call
+made with credentials; a device that also asks for HTTP Digest (a 401 challenge) gets it
+from aiohttp's ``DigestAuthMiddleware``.  HTTP Basic is never answered.  Errors:
+``bad_credentials`` only when credentials were sent and refused, ``needs_credentials`` when
+none were given and the device refuses.  Only :data:`READ_ONLY_OPERATIONS` can be called.
+
+The device service URL: the library's ``ONVIFCamera`` always addresses
+``http://host:port/onvif/device_service`` (its ``get_definition`` fixes the path), so
+:class:`DeviceClient` builds the library's exported ``ONVIFService`` directly on the XAddr.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import ipaddress
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from core.model import Observation, Problem, normalize_mac
@@ -27,8 +48,17 @@ from discovery.ports import guard_send, per_host, progress_callback
 READ_ONLY_OPERATIONS = frozenset(
     {"GetSystemDateAndTime", "GetDeviceInformation", "GetNetworkInterfaces", "GetScopes"}
 )
-# Fault texts devices use for "your credentials are wrong / missing".
-_AUTH_MARKERS = ("notauthorized", "not authorized", "unauthorized", "authority failure")
+DEVICE_PATH = "/onvif/device_service"
+# Fault texts and subcodes devices use for "your credentials are wrong / missing"
+# (ONVIF ter:NotAuthorized, WS-Security wsse:FailedAuthentication / InvalidSecurity[Token]).
+_AUTH_MARKERS = (
+    "notauthorized",
+    "not authorized",
+    "unauthorized",
+    "authority failure",
+    "failedauthentication",
+    "invalidsecurity",
+)
 
 
 class OnvifFailure(Exception):
@@ -58,12 +88,64 @@ def _import_onvif() -> Any:
     return onvif
 
 
-def make_client(host: str, port: int, credential: Credential | None) -> Any:
-    """The one place that builds an ONVIF client (no WSDL cache on disk, no clock games)."""
-    onvif = _import_onvif()
-    user = credential.username if credential else None
-    password = credential.password if credential else None
-    return onvif.ONVIFCamera(host, port, user, password, no_cache=True, adjust_time=False)
+class DeviceClient:
+    """The library's device-management service at one URL, for one credential (or none).
+
+    :meth:`service` (re)builds it, with the device's clock offset once that is known; each
+    build closes the previous one.  No WSDL cache on disk.
+    """
+
+    def __init__(self, url: str, credential: Credential | None) -> None:
+        self.url, self.credential = url, credential
+        self._current: Any = None
+        self._digest_session: Any = None
+
+    async def service(self, clock_offset: dt.timedelta | None = None) -> Any:
+        await self.close()
+        onvif = _import_onvif()
+        definition = onvif.SERVICES["devicemgmt"]
+        user = self.credential.username if self.credential else None
+        password = self.credential.password if self.credential else None
+        self._current = onvif.ONVIFService(
+            self.url,
+            user,
+            password,
+            str(Path(onvif.__file__).parent / "wsdl" / definition["wsdl"]),
+            encrypt=True,  # PasswordDigest, never the password in clear text
+            no_cache=True,
+            dt_diff=clock_offset,
+            binding_name=f"{{{definition['ns']}}}{definition['binding']}",
+        )
+        await self._current.setup()
+        if self.credential is not None:
+            self._answer_digest(self.credential)
+        return self._current
+
+    def _answer_digest(self, credential: Credential) -> None:
+        """Give the service's HTTP session a Digest middleware (the library has none)."""
+        import aiohttp  # noqa: PLC0415
+
+        transport = self._current.transport
+        self._digest_session = aiohttp.ClientSession(
+            connector=transport.session.connector,
+            connector_owner=False,
+            timeout=transport.session.timeout,
+            middlewares=(aiohttp.DigestAuthMiddleware(credential.username, credential.password),),
+        )
+        transport.session = self._digest_session
+
+    async def close(self) -> None:
+        current, session = self._current, self._digest_session
+        self._current = self._digest_session = None
+        if session is not None:
+            await session.close()
+        if current is not None:
+            await current.close()
+
+
+def make_client(url: str, credential: Credential | None) -> DeviceClient:
+    """The one place that builds an ONVIF client (tests patch this seam)."""
+    return DeviceClient(url, credential)
 
 
 def _library_errors() -> Any:
@@ -97,7 +179,7 @@ def classify(exc: BaseException, *, authenticated: bool) -> OnvifFailure:
     if isinstance(cause, TimeoutError | onvif_errors.ONVIFTimeoutError):
         return OnvifFailure("unreachable", "no answer in time")
     if isinstance(cause, onvif_errors.ONVIFAuthError) or (
-        isinstance(cause, zeep_errors.Fault | onvif_errors.ONVIFError) and _says_unauthorized(text)
+        isinstance(cause, zeep_errors.Fault | onvif_errors.ONVIFError) and _refusal(cause, text)
     ):
         return OnvifFailure(refused, f"device refused: {text}")
     if isinstance(cause, AttributeError) and "getroottree" in text:
@@ -115,8 +197,11 @@ def classify(exc: BaseException, *, authenticated: bool) -> OnvifFailure:
     return OnvifFailure("protocol", f"{type(cause).__name__}: {text}")
 
 
-def _says_unauthorized(text: str) -> bool:
-    return any(m in text.lower() for m in _AUTH_MARKERS)
+def _refusal(fault: BaseException, text: str) -> bool:
+    """A fault whose reason or subcodes (``ter:NotAuthorized``...) say "not authorized"."""
+    subcodes = getattr(fault, "subcodes", None) or []
+    words = [text, *(getattr(code, "localname", str(code)) for code in subcodes)]
+    return any(m in word.lower() for word in words for m in _AUTH_MARKERS)
 
 
 def _transport(cause: BaseException, text: str, refused: str) -> OnvifFailure:
@@ -157,8 +242,7 @@ def device_info_fields(info: Any) -> dict[str, str]:
     }
     out: dict[str, str] = {}
     for attr, name in names.items():
-        value = info.get(attr) if isinstance(info, Mapping) else getattr(info, attr, None)
-        if text := _text(value):
+        if text := _text(_get(info, attr)):
             out[name] = text
     return out
 
@@ -191,6 +275,20 @@ def scope_values(scopes: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def clock_offset(system_date: Any, now: dt.datetime) -> dt.timedelta | None:
+    """The device's UTC clock minus ``now``, from GetSystemDateAndTime; None when the reply
+    has no usable ``UTCDateTime`` (local time alone would be off by the time zone)."""
+    utc = _get(system_date, "UTCDateTime")
+    parts = [_get(utc, "Date", k) for k in ("Year", "Month", "Day")]
+    parts += [_get(utc, "Time", k) for k in ("Hour", "Minute", "Second")]
+    try:
+        year, month, day, hour, minute, second = (int(p) for p in parts)
+        device = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return device - now
+
+
 async def _identity(
     devicemgmt: Any, auth: bool, timeout: float
 ) -> tuple[dict[str, Any], list[OnvifFailure]]:
@@ -213,15 +311,37 @@ async def _identity(
     return fields, failures
 
 
-async def probe_endpoint(
-    ip: str, port: int, credential: Credential | None, timeout: float
-) -> tuple[dict[str, Any], list[OnvifFailure]]:
-    """Everything ONVIF on one ip:port; raises OnvifFailure if it is no ONVIF service."""
-    cam = make_client(ip, port, credential)
+async def _device_time(devicemgmt: Any, credential: Credential | None, timeout: float) -> Any:
+    """GetSystemDateAndTime anonymously; if refused and credentials exist, with them."""
     try:
-        devicemgmt = await cam.create_devicemgmt_service()
-        await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
-        fields: dict[str, Any] = {"onvif.xaddr": f"http://{ip}:{port}/onvif/device_service"}
+        return await _call(devicemgmt, "GetSystemDateAndTime", auth=False, timeout=timeout)
+    except OnvifFailure as failure:
+        if failure.kind != "needs_credentials" or credential is None:
+            raise
+    try:
+        return await _call(devicemgmt, "GetSystemDateAndTime", auth=True, timeout=timeout)
+    except OnvifFailure as failure:
+        if failure.kind != "bad_credentials":
+            raise
+        raise OnvifFailure(
+            "bad_credentials",
+            f"GetSystemDateAndTime: {failure} (the device tells its time only to "
+            "authenticated clients, so a clock difference cannot be ruled out)",
+        ) from None
+
+
+async def probe_endpoint(
+    url: str, credential: Credential | None, timeout: float
+) -> tuple[dict[str, Any], list[OnvifFailure]]:
+    """Everything ONVIF at one device service URL; raises OnvifFailure if there is none."""
+    client = make_client(url, credential)
+    try:
+        devicemgmt = await client.service()
+        system_date = await _device_time(devicemgmt, credential, timeout)
+        offset = clock_offset(system_date, dt.datetime.now(dt.UTC))
+        if credential is not None and offset is not None:
+            devicemgmt = await client.service(offset)
+        fields: dict[str, Any] = {"onvif.xaddr": url}
         more, failures = await _identity(devicemgmt, credential is not None, timeout)
         fields.update(more)
         return fields, failures
@@ -231,7 +351,7 @@ async def probe_endpoint(
         raise classify(exc, authenticated=credential is not None) from None
     finally:
         # Shielded: a cancelled scan still closes the client's HTTP sessions.
-        closing = asyncio.ensure_future(cam.close())
+        closing = asyncio.ensure_future(client.close())
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.shield(closing)
 
@@ -244,39 +364,59 @@ async def warm_up() -> None:
     Ctrl-C) waits.  Building a service sends nothing.
     """
     await asyncio.to_thread(_import_onvif)
-    cam = make_client("127.0.0.1", 9, None)
+    client = make_client(f"http://127.0.0.1:9{DEVICE_PATH}", None)
     try:
-        await cam.create_devicemgmt_service()
+        await client.service()
     finally:
-        await cam.close()
+        await client.close()
 
 
-def candidate_ports(
-    open_ports: Iterable[int], xaddrs: Iterable[str], wanted: Iterable[int]
-) -> list[int]:
-    """Ports to try: those in WS-Discovery XAddrs for this host first, then open ONVIF ports."""
-    order: list[int] = []
-    for url in xaddrs:
-        parsed = urllib.parse.urlsplit(url)
-        with contextlib.suppress(ValueError):
-            port = parsed.port or (443 if parsed.scheme == "https" else 80)
-            if parsed.scheme == "http" and port not in order:
-                order.append(port)
+def device_url(xaddr: str, ip: str) -> str | None:
+    """An advertised XAddr rebuilt from its parts when it is an http(s) URL on ``ip`` itself.
+
+    XAddrs are device-controlled text: ``http://198.18.0.5:80@elsewhere/`` names another
+    host, and credentials must go only to the device they were given for.
+    """
+    try:
+        parts = urllib.parse.urlsplit(xaddr.strip())
+        host, port = parts.hostname, parts.port
+        same = host is not None and ipaddress.ip_address(host) == ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not same or parts.username is not None:
+        return None
+    port = port or (443 if parts.scheme == "https" else 80)
+    literal = f"[{ip}]" if ":" in ip else ip
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{literal}:{port}{parts.path or DEVICE_PATH}{query}"[:500]
+
+
+def candidate_urls(
+    ip: str, open_ports: Iterable[int], xaddrs: Iterable[str], wanted: Iterable[int]
+) -> list[str]:
+    """Device service URLs to try: this host's advertised XAddrs first (their real scheme,
+    port and path), then ``/onvif/device_service`` on open ONVIF ports no XAddr named."""
+    urls: list[str] = []
+    for xaddr in xaddrs:
+        if (url := device_url(xaddr, ip)) and url not in urls:
+            urls.append(url)
+    named = {urllib.parse.urlsplit(u).port for u in urls}
     opened = set(open_ports)
-    order += [p for p in wanted if p in opened and p not in order]
-    return order
+    literal = f"[{ip}]" if ":" in ip else ip
+    urls += [f"http://{literal}:{p}{DEVICE_PATH}" for p in wanted if p in opened and p not in named]
+    return urls
 
 
 async def probe_host(
-    ip: str, ports: list[int], advertised: bool, ctx: ProbeContext
+    ip: str, urls: list[str], advertised: bool, ctx: ProbeContext
 ) -> list[Observation | Problem]:
     credential = ctx.credentials(ip)
     last: OnvifFailure | None = None
-    for port in ports:
+    for url in urls:
         try:
-            fields, failures = await probe_endpoint(ip, port, credential, ctx.timeout)
+            fields, failures = await probe_endpoint(url, credential, ctx.timeout)
         except OnvifFailure as failure:
-            last = failure
+            last = OnvifFailure(failure.kind, f"{url} {failure}")
             if failure.kind == "bad_credentials":
                 break
             continue
@@ -285,7 +425,7 @@ async def probe_host(
         ]
         for f in failures:
             if f.kind != "needs_credentials":  # anonymous refusal: expected, not an error
-                out.append(Problem("onvif", f.kind, f"{ip}:{port} {f}", ip=ip))
+                out.append(Problem("onvif", f.kind, f"{url} {f}", ip=ip))
         return out
     if last is None or (last.kind == "not_onvif" and not advertised):
         return []  # a web server that is not ONVIF, on a device that never claimed to be
@@ -297,7 +437,8 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     open_ports, xaddrs = ctx.hints.open_ports, ctx.hints.onvif_xaddrs
     wanted = ctx.service_ports.onvif
     plan = {
-        ip: candidate_ports(open_ports.get(ip, ()), xaddrs.get(ip, ()), wanted) for ip in ctx.hosts
+        ip: candidate_urls(ip, open_ports.get(ip, ()), xaddrs.get(ip, ()), wanted)
+        for ip in ctx.hosts
     }
     plan = {ip: p for ip, p in plan.items() if p}
     if not plan:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.model import Scan, SiteProfile
-from discovery.base import Credential
+from discovery.base import Credential, Network
 from discovery.methods import SCAN_METHODS
 
 CredentialLookup = Callable[[str], Credential | None]
@@ -50,8 +50,8 @@ class ScanRequest:
     credentials: CredentialLookup | None = field(default=None, repr=False, compare=False)
     origin: str = "cli"  # who asked: cli, gui, bench, test
 
-    def networks(self) -> list[ipaddress.IPv4Network]:
-        return [ipaddress.IPv4Network(t, strict=False) for t in self.targets]
+    def networks(self) -> list[Network]:
+        return [ipaddress.ip_network(t, strict=False) for t in self.targets]
 
     def credential_lookup(self) -> CredentialLookup:
         return self.credentials or _no_credentials

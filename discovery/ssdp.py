@@ -20,7 +20,7 @@ import aiohttp
 
 from core.model import Observation, Problem
 from discovery import udp, xmlsafe
-from discovery.base import ParseError, ProbeContext
+from discovery.base import Network, ParseError, ProbeContext
 
 PORT = 1900
 GROUP = "239.255.255.250"
@@ -126,7 +126,7 @@ def parse_description(data: bytes) -> dict[str, str]:
     return fields
 
 
-def fetchable(location: str, replier: str, networks: Sequence[ipaddress.IPv4Network]) -> bool:
+def fetchable(location: str, replier: str, networks: Sequence[Network]) -> bool:
     """Only fetch plain-HTTP(S) URLs that point back at the replying host, inside scope."""
     try:
         parts = urlsplit(location)

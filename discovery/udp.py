@@ -24,7 +24,7 @@ import psutil
 
 from core.model import Observation, Problem
 from core.netguard import check_send_allowed
-from discovery.base import ParseError, ProbeContext
+from discovery.base import Network, ParseError, ProbeContext
 
 RCVBUF_BYTES = 4 * 1024 * 1024
 MAX_DATAGRAM = 65535
@@ -50,7 +50,7 @@ def interface_ipv4(name: str | None) -> str | None:
     return None
 
 
-def in_scope(ip: str, networks: Sequence[ipaddress.IPv4Network]) -> bool:
+def in_scope(ip: str, networks: Sequence[Network]) -> bool:
     """True when ``ip`` lies in one of the scan's networks (or no networks were given)."""
     if not networks:
         return True

@@ -1,24 +1,48 @@
-"""WS-Discovery (UDP 3702): our own Probe client, ProbeMatch and Hello parsing.
+"""WS-Discovery (UDP 3702): our own Probe client; ProbeMatch, Hello and Bye parsing.
 
 Why not the ``wsdiscovery`` package: in the lab it lost 124-155 of 200 replies (its reader
 polls and parses with minidom while the 208 kB buffer overflows).
 This client sends one typed Probe (``dn:NetworkVideoTransmitter``) and one untyped Probe
 (so printers, PCs and NAS boxes answer too and can be classified as non-cameras), both
-multicast and unicast to each known host, reads with a 4 MB buffer, keeps only replies whose
-RelatesTo names one of our MessageIDs, and deduplicates by EndpointReference.  Hello
-messages heard on the group during the window are recorded as ``method="hello"``.
+multicast and unicast to each known host, reads with a 4 MB buffer, and deduplicates by
+EndpointReference.  Hello and Bye messages heard on the group during the window are
+recorded as ``method="hello"`` / ``method="bye"``.
 
-Scopes arrive percent-encoded (``name/HIKVISION%20DS-2CD2143G0-I``); ``wsd.scopes`` holds
-them decoded, as DESIGN.md's vocabulary says.
+Parsing (``parse_message``, bytes in, never a socket) is as lenient as the firmware we have
+replies from (``tests/data/interop/``):
+
+- Elements are matched by **local name only**, never by namespace URI or prefix.  WS-Discovery
+  2005/04 and OASIS 2009/01, WS-Addressing 2004/08 and 2005/08, SOAP 1.1 and 1.2 all use the
+  same local names, and replies exist whose URIs are simply wrong (Microsoft's published
+  WSDAPI samples declare ``https://schemas.xmlsoap.org/...``).  Safety never rested on
+  namespaces: ``xmlsafe`` refuses DTDs and entities and bounds the document, and every list
+  and value here is capped (:data:`MAX_ITEMS`, :data:`MAX_VALUE_CHARS`).
+- A Body may hold ``ProbeMatches`` wrappers, bare ``ProbeMatch`` elements (firmware that drops
+  the wrapper), ``Hello`` or ``Bye``, several of each; other messages (Probe, Resolve,
+  faults) are no endpoints and give ``[]``.
+- ``Types``, ``Scopes`` and ``XAddrs`` are split on any whitespace (newlines and tabs too);
+  XAddrs are kept as sent (http and https, IPv4 and bracketed IPv6 literals with a zone).
+  Types keep the prefix the device wrote (``dn:``, ``tdn:``...): consumers match the local
+  part.  Scopes arrive percent-encoded (``name/HIKVISION%20DS-2CD2143G0-I``); ``wsd.scopes``
+  holds them decoded, as DESIGN.md's vocabulary says.
+
+What counts as a reply to us (:func:`accept`): a ProbeMatch that arrives on the socket our
+Probe left from, within the window, is ours whatever its RelatesTo says: nothing else is sent
+to that ephemeral port, and firmware that omits RelatesTo or echoes a wrong MessageID is still
+answering the Probe that reached it.  Its ``wsd.relates_to`` evidence says how it matched:
+``matched``, ``missing`` or ``different``.  On the group socket (port 3702, where Hello and Bye
+arrive) a ProbeMatch is an answer to somebody else's Probe unless its RelatesTo names one of
+our MessageIDs, and is dropped.  Hello and Bye are kept wherever they are heard.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -31,8 +55,10 @@ GROUP = "239.255.255.250"
 SOURCE = "wsd"
 NS_DISCOVERY = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
-MAX_ITEMS = 64  # scopes/types/xaddrs per reply
+MAX_ITEMS = 64  # endpoints per message; scopes/types/xaddrs per endpoint
 MAX_VALUE_CHARS = 512
+ENDPOINT_KINDS = ("ProbeMatch", "Hello", "Bye")
+_METHODS = {"ProbeMatch": "probe", "Hello": "hello", "Bye": "bye"}
 
 _PROBE = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -48,28 +74,34 @@ _PROBE = (
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One endpoint from a ProbeMatch or Hello."""
+    """One endpoint from a ProbeMatch, Hello or Bye."""
 
-    kind: str  # "ProbeMatch" or "Hello"
+    kind: str  # "ProbeMatch", "Hello" or "Bye"
     relates_to: str
     endpoint: str
     types: tuple[str, ...]
     scopes: tuple[str, ...]  # percent-decoded
     xaddrs: tuple[str, ...]
 
-    def observation(self, source_ip: str | None) -> Observation:
+    def observation(self, source_ip: str | None, relates: str = "") -> Observation:
+        """The evidence; ``relates`` is :func:`accept`'s verdict on a ProbeMatch's RelatesTo."""
         fields: dict[str, str | tuple[str, ...]] = {
             "wsd.types": self.types,
             "wsd.scopes": self.scopes,
             "wsd.xaddrs": self.xaddrs,
         }
+        if self.kind == "Bye":  # a Bye need carry nothing but its endpoint
+            fields = {k: v for k, v in fields.items() if v}
         if self.endpoint:
             fields["wsd.endpoint"] = self.endpoint
+        if relates:
+            fields["wsd.relates_to"] = relates
         if ip := source_ip or _xaddr_host(self.xaddrs):
             fields["ip"] = ip
-        return Observation(
-            source=SOURCE, fields=fields, method="hello" if self.kind == "Hello" else "probe"
-        )
+        return Observation(source=SOURCE, fields=fields, method=_METHODS[self.kind])
+
+
+# ---------------------------------------------------------------- pure parsing
 
 
 def probe_message(message_id: str, types: str = "") -> bytes:
@@ -79,45 +111,79 @@ def probe_message(message_id: str, types: str = "") -> bytes:
 
 
 def parse_message(data: bytes) -> list[Match]:
-    """ProbeMatches or Hello -> its endpoints; [] for Probe/Bye/Resolve (not replies).
+    """ProbeMatch(es), Hello or Bye -> its endpoints; [] for Probe, Resolve and faults.
 
-    Raises ParseError when the datagram is not a WS-Discovery SOAP message.
+    Raises ParseError when the datagram is not a SOAP message.
     """
     root = xmlsafe.parse(data)
     if xmlsafe.localname(root.tag) != "Envelope":
         raise ParseError(f"not a SOAP envelope (root <{xmlsafe.localname(root.tag)}>)")
-    body = xmlsafe.find_local(root, "Body")
+    body = _child(root, "Body")
     if body is None or len(body) == 0:
         raise ParseError("SOAP envelope without a Body")
-    action = xmlsafe.localname(body[0].tag)
-    if action not in ("ProbeMatches", "Hello"):
-        return []
-    relates_to = xmlsafe.text_of(root, "RelatesTo") or ""
-    items = list(xmlsafe.iter_local(body, "ProbeMatch")) if action == "ProbeMatches" else [body[0]]
-    kind = "Hello" if action == "Hello" else "ProbeMatch"
-    return [_match(item, kind, relates_to) for item in items[:MAX_ITEMS]]
+    header = _child(root, "Header")
+    relates_to = _text(_child(header, "RelatesTo")) if header is not None else ""
+    endpoints = itertools.islice(_endpoints(body), MAX_ITEMS)
+    return [_match(element, kind, relates_to) for kind, element in endpoints]
+
+
+def _endpoints(body: xmlsafe.Element) -> Iterator[tuple[str, xmlsafe.Element]]:
+    """(kind, element) for each endpoint in the Body, wrapped in ProbeMatches or not."""
+    for child in body:
+        name = xmlsafe.localname(child.tag)
+        if name == "ProbeMatches":
+            yield from (("ProbeMatch", m) for m in _children(child, "ProbeMatch"))
+        elif name in ENDPOINT_KINDS:
+            yield name, child
+
+
+def _children(element: xmlsafe.Element, name: str) -> Iterator[xmlsafe.Element]:
+    return (child for child in element if xmlsafe.localname(child.tag) == name)
+
+
+def _child(element: xmlsafe.Element | None, name: str) -> xmlsafe.Element | None:
+    return None if element is None else next(_children(element, name), None)
+
+
+def _text(element: xmlsafe.Element | None) -> str:
+    return (element.text or "").strip()[:MAX_VALUE_CHARS] if element is not None else ""
 
 
 def _match(element: xmlsafe.Element, kind: str, relates_to: str) -> Match:
-    reference = xmlsafe.find_local(element, "EndpointReference")
-    endpoint = xmlsafe.text_of(reference, "Address") if reference is not None else None
     return Match(
         kind=kind,
         relates_to=relates_to,
-        endpoint=(endpoint or "")[:MAX_VALUE_CHARS],
-        types=_tokens(xmlsafe.text_of(element, "Types")),
-        scopes=tuple(decode_scope(s) for s in _tokens(xmlsafe.text_of(element, "Scopes"))),
-        xaddrs=_tokens(xmlsafe.text_of(element, "XAddrs")),
+        endpoint=_text(_child(_child(element, "EndpointReference"), "Address")),
+        types=_tokens(_child(element, "Types")),
+        scopes=tuple(decode_scope(s) for s in _tokens(_child(element, "Scopes"))),
+        xaddrs=_tokens(_child(element, "XAddrs")),
     )
 
 
-def _tokens(text: str | None) -> tuple[str, ...]:
-    return tuple(t[:MAX_VALUE_CHARS] for t in (text or "").split()[:MAX_ITEMS])
+def _tokens(element: xmlsafe.Element | None) -> tuple[str, ...]:
+    text = (element.text or "") if element is not None else ""
+    words = itertools.islice(text.split(), MAX_ITEMS)
+    return tuple(word[:MAX_VALUE_CHARS] for word in words)
 
 
 def decode_scope(scope: str) -> str:
     """``onvif://www.onvif.org/name/HIKVISION%20DS-2CD`` -> ``.../name/HIKVISION DS-2CD``."""
     return unquote(scope, errors="replace")
+
+
+def accept(match: Match, our_ids: Collection[str], on_probe_socket: bool) -> str | None:
+    """Whether to keep ``match`` (module docstring: what counts as ours).
+
+    Returns None to drop it; for a kept ProbeMatch, how its RelatesTo matched
+    (``matched``, ``missing``, ``different``); "" for Hello and Bye.
+    """
+    if match.kind != "ProbeMatch":
+        return ""
+    if match.relates_to in our_ids:
+        return "matched"
+    if not on_probe_socket:
+        return None  # heard on the group: an answer to somebody else's Probe
+    return "different" if match.relates_to else "missing"
 
 
 def _xaddr_host(xaddrs: tuple[str, ...]) -> str | None:
@@ -127,6 +193,16 @@ def _xaddr_host(xaddrs: tuple[str, ...]) -> str | None:
             if host and ":" not in host:
                 return host
     return None
+
+
+# ---------------------------------------------------------------- sockets
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard(udp.Datagram):
+    """A datagram, and whether it came to the socket our Probe left from."""
+
+    on_probe_socket: bool = False
 
 
 def _sends(ctx: ProbeContext, ids: dict[str, str]) -> Iterator[tuple[bytes, udp.Address]]:
@@ -139,14 +215,16 @@ def _sends(ctx: ProbeContext, ids: dict[str, str]) -> Iterator[tuple[bytes, udp.
 
 
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
-    """Probe (typed and untyped), yield one Observation per endpoint and per Hello heard."""
+    """Probe (typed and untyped), yield one Observation per endpoint and per Hello/Bye heard."""
     typed, untyped = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
     ids = {typed: "dn:NetworkVideoTransmitter", untyped: ""}
     sock = udp.open_socket(ctx, 0)
     hello = _hello_socket(ctx)
-    streams = [udp.exchange(sock, _sends(ctx, ids), ctx.timeout, ctx.rate, "WS-Discovery Probe")]
+    exchange = udp.exchange(sock, _sends(ctx, ids), ctx.timeout, ctx.rate, "WS-Discovery Probe")
+    streams = [(True, exchange)]
     if hello is not None:
-        streams.append(udp.exchange(hello, [], ctx.timeout, ctx.rate, "WS-Discovery listen"))
+        listen = udp.exchange(hello, [], ctx.timeout, ctx.rate, "WS-Discovery listen")
+        streams.append((False, listen))
     seen: set[str] = set()
     stream = _merge(streams)
     async for item in udp.parsed(
@@ -156,13 +234,13 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
             yield item
             continue
         datagram, matches = item
+        on_probe_socket = isinstance(datagram, _Heard) and datagram.on_probe_socket
         for match in matches:
-            if match.kind == "ProbeMatch" and match.relates_to not in ids:
-                continue  # an answer to somebody else's probe
+            relates = accept(match, ids, on_probe_socket)
             key = f"{match.kind}:{match.endpoint or datagram.ip}"
-            if key not in seen:
+            if relates is not None and key not in seen:
                 seen.add(key)
-                yield match.observation(datagram.ip)
+                yield match.observation(datagram.ip, relates)
 
 
 def _hello_socket(ctx: ProbeContext) -> socket.socket | None:
@@ -178,22 +256,23 @@ def _hello_socket(ctx: ProbeContext) -> socket.socket | None:
 
 
 async def _merge(
-    streams: list[AsyncIterator[udp.Datagram]],
+    streams: list[tuple[bool, AsyncIterator[udp.Datagram]]],
 ) -> AsyncIterator[udp.Datagram]:
-    """Interleave datagrams from several exchanges (probe replies and Hello listening);
-    an exchange's error (e.g. the network guard refusing to send) is raised here."""
+    """Interleave datagrams from several exchanges (probe replies and Hello listening), each
+    marked with whether it came to the probe socket; an exchange's error (e.g. the network
+    guard refusing to send) is raised here."""
     queue: asyncio.Queue[udp.Datagram | BaseException | None] = asyncio.Queue()
 
-    async def pump(stream: AsyncIterator[udp.Datagram]) -> None:
+    async def pump(on_probe_socket: bool, stream: AsyncIterator[udp.Datagram]) -> None:
         try:
             async for item in stream:
-                queue.put_nowait(item)
+                queue.put_nowait(_Heard(item.data, item.ip, item.port, on_probe_socket))
         except Exception as exc:  # handed to the consumer, which re-raises it
             queue.put_nowait(exc)
         finally:
             queue.put_nowait(None)
 
-    tasks = [asyncio.create_task(pump(s)) for s in streams]
+    tasks = [asyncio.create_task(pump(*s)) for s in streams]
     try:
         remaining = len(tasks)
         while remaining:

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import PySide6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from discovery.scan import ScanEvent
-from gui.screen_check import display_problem
 from gui.main_window import AppContext, MainWindow, ScanFactory
-from gui.scan_panel import ScanRequest
-from gui.scan_process import ScanJob, scan_in_process
+from gui.scan_process import scan_in_process
+from gui.screen_check import display_problem
 from inventory.store import default_db_path
 from vendors.catalogue import display_names
 from vendors.policies import load_policies
 from vendors.versions import data_versions
+
+# PySide6 6.12 can abort while garbage-collecting during interpreter finalization after a
+# multiprocessing child has run ("bool_dealloc ... refcount error in a C extension"), turning
+# a clean exit into status 250.  On that version only, the app skips finalization; every
+# other version exits normally.
+SKIP_FINALIZATION = PySide6.__version_info__[:2] == (6, 12)
 
 SCREENSHOT_SIZE = (1400, 850)
 
@@ -39,34 +43,15 @@ class LaunchOptions:
     settings_scope: str = "camaudit"
 
 
-def load_names() -> dict[str, str]:
-    return display_names()
-
-
 def load_policy_choices() -> list[tuple[str, str]]:
     return [(p.id, p.title) for p in load_policies().packs]
 
 
 def make_scan_factory(db: Path | None) -> ScanFactory:
     """The function the window calls to scan: the scan runs in a child process
-    (gui/scan_process.py) with the store as its sink; events come back to the window."""
-    versions = data_versions()
-
-    def factory(request: ScanRequest) -> AsyncIterator[ScanEvent]:
-        job = ScanJob(
-            interface=request.interface,
-            targets=request.targets,
-            methods=request.methods,
-            site_use=request.site_use,
-            jurisdictions=request.jurisdictions,
-            policies=request.policies,
-            credentials=request.credentials,
-            db=db or default_db_path(),
-            data_versions=versions,
-        )
-        return scan_in_process(job, request.stop)
-
-    return factory
+    (gui/scan_process.py) that stores it in ``db``; its events come back to the window."""
+    path = db or default_db_path()
+    return lambda request, stop: scan_in_process(request, stop, path)
 
 
 def build_context(options: LaunchOptions) -> AppContext:
@@ -75,7 +60,7 @@ def build_context(options: LaunchOptions) -> AppContext:
         scan_factory=make_scan_factory(options.db),
         preset_interface=options.interface,
         preset_targets=options.targets,
-        maker_names=load_names(),
+        maker_names=display_names(),
         data_versions=data_versions(),
         settings_scope=options.settings_scope,
         db_path=options.db or default_db_path(),
@@ -99,14 +84,12 @@ def run_app(options: LaunchOptions) -> int:
     if options.scan_now or options.screenshot:
         QTimer.singleShot(300, window.start_scan)
     code = int(app.exec())
-    # Everything is saved by now (settings synced on close, the scan process wrote the
-    # store).  Skip interpreter finalization: PySide6 6.12 can abort while garbage-collecting
-    # at exit after a multiprocessing child ("bool_dealloc ... refcount error in a C
-    # extension"), which would turn a clean exit into status 250.
     window.settings.sync()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    if SKIP_FINALIZATION:  # everything is saved by now: settings synced, the scan stored
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _finish(window: MainWindow, options: LaunchOptions) -> None:

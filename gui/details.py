@@ -12,38 +12,14 @@ from collections.abc import Mapping
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from core.model import Device, Identity, Reason, Relationship, Verdict
-from gui import badges
-from gui.device_model import SEVERITY
+from core import presentation
+from core.model import Device, Identity, Reason, Verdict
 
 
 def _e(value: object) -> str:
     if isinstance(value, tuple):
         value = ", ".join(str(v) for v in value)
     return html.escape("" if value is None else str(value))
-
-
-def _name(names: Mapping[str, str], slug: str | None) -> str:
-    if not slug:
-        return "an unidentified maker"
-    return names.get(slug, slug)
-
-
-def relationship_sentence(identity: Identity, names: Mapping[str, str] | None = None) -> str:
-    """'Sold as Annke, made by Hikvision (OEM)' and its siblings, in plain words."""
-    names = names or {}
-    brand, maker = _name(names, identity.brand), _name(names, identity.maker)
-    if identity.maker is None:
-        if identity.brand:
-            return f"Sold as {brand}; who made it could not be established"
-        return "Maker unknown: not enough evidence"
-    if identity.relationship is Relationship.OEM:
-        return f"Sold as {brand}, made by {maker} (OEM rebrand)"
-    if identity.relationship is Relationship.SUBSIDIARY:
-        return f"Sold as {brand}, a brand of {maker}'s group (subsidiary)"
-    if identity.brand and identity.brand != identity.maker:
-        return f"Sold as {brand}, made by {maker}"
-    return f"Made and sold by {maker}"
 
 
 def identity_html(dev: Device, names: Mapping[str, str] | None = None) -> str:
@@ -57,7 +33,8 @@ def identity_html(dev: Device, names: Mapping[str, str] | None = None) -> str:
         rows.append(("MAC from", dev.mac_method))
     parts = []
     if ident:
-        parts.append(f"<h2>{_e(relationship_sentence(ident, names))}</h2>")
+        who = presentation.identity_sentence(ident.maker, ident.brand, ident.relationship, names)
+        parts.append(f"<h2>{_e(who)}</h2>")
         rows += [("Model", ident.model), ("Firmware", ident.firmware), ("Serial", ident.serial),
                  ("Confidence", f"{ident.confidence:.0%}"),
                  ("Components", ", ".join(ident.component_flags))]  # fmt: skip
@@ -93,8 +70,9 @@ def verdicts_html(verdicts: Mapping[str, Verdict]) -> str:
     if not verdicts:
         return "<h3>Verdicts</h3><p>No policy applied.</p>"
     out = ["<h3>Verdicts</h3>"]
-    for policy, v in sorted(verdicts.items(), key=lambda kv: (SEVERITY[kv[1].status], kv[0])):
-        st = badges.style(v.status)
+    ranked = sorted(verdicts.items(), key=lambda kv: (presentation.rank(kv[1].status), kv[0]))
+    for policy, v in ranked:
+        st = presentation.style(v.status)
         out.append(
             f"<p><b>{_e(policy)}</b>: <span style='background:{st.colour};color:{st.text_colour}'>"
             f"&nbsp;{_e(st.label)}&nbsp;</span><br><i>{_e(st.explanation)}</i></p><ul>"

@@ -23,20 +23,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from core import presentation
 from core.model import Device, VerdictStatus
 from gui import badges
 
 Index = QModelIndex | QPersistentModelIndex
-
-# Severity order used for sorting and for a device's "worst" verdict.
-SEVERITY: dict[VerdictStatus, int] = {
-    VerdictStatus.COVERED: 0,
-    VerdictStatus.COVERED_FOR_USE: 1,
-    VerdictStatus.LIKELY_COVERED: 2,
-    VerdictStatus.COMPONENT_RISK: 3,
-    VerdictStatus.UNKNOWN: 4,
-    VerdictStatus.NOT_COVERED: 5,
-}
 
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 1  # the Device object of a row
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2  # the device key
@@ -79,7 +70,7 @@ Names = Mapping[str, str]
 def _identity_attr(name: str) -> Callable[[Device, Names], str]:
     def get(dev: Device, names: Names) -> str:
         value = _text(getattr(dev.identity, name, None)) if dev.identity else ""
-        return names.get(value, value) if name in ("brand", "maker") else value
+        return presentation.display_name(value, names) if name in ("brand", "maker") else value
 
     return get
 
@@ -278,7 +269,7 @@ class DeviceTableModel(QAbstractTableModel):
         verdict = dev.verdicts.get(policy)
         if verdict is None:
             return None
-        st = badges.style(verdict.status)
+        st = presentation.style(verdict.status)
         if role == Qt.ItemDataRole.DisplayRole:
             return st.label
         if role == Qt.ItemDataRole.DecorationRole:
@@ -301,7 +292,8 @@ class DeviceTableModel(QAbstractTableModel):
 
             def by_verdict(d: Device) -> Any:
                 v = d.verdicts.get(policy)
-                return SEVERITY[v.status] if v else 9
+                # Most severe first; a device with no verdict under this policy sorts last.
+                return presentation.rank(v.status) if v else len(presentation.STATUS_ORDER)
 
             return by_verdict
         if kind == "confidence":

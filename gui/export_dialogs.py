@@ -2,18 +2,16 @@
 
 The dialog collects the format, the file and, for the PDF, who the report is for and who signs
 it.  The work is inventory's (``report_data_from_store`` and the ``write_*`` functions, the
-same ones ``camaudit report`` uses); a worker thread hands it to a child process
-(gui/export_job.py) with its own Store connection, and the outcome comes back to the GUI
-thread through a queue and a timer.
+same ones ``camaudit report`` uses); a job on a :class:`gui.worker.Worker` hands it to a
+child process (gui/export_job.py) with its own Store connection, and the outcome comes back
+to the GUI thread the way every worker's does.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
 from gui.disposition_editor import login_name
 from gui.export_job import ExportJob, run_export_in_process
 from gui.util import named
+from gui.worker import Worker
 from inventory.report_data import ReportMeta
 from inventory.settings import SettingsError, load_report_settings
 
@@ -44,56 +43,6 @@ FORMATS: dict[str, tuple[str, str]] = {  # id -> (label, file filter)
     "pdf": ("PDF report with sign-off", "PDF files (*.pdf)"),
 }
 ERROR_STYLE = "color: #b00020"
-
-
-class ExportRunner(QObject):
-    """Runs one ExportJob at a time on a worker thread.
-
-    The worker never touches Qt: it leaves its result in a queue that a GUI-thread timer
-    collects (as gui/controller.py does; PySide6 mishandles objects emitted from foreign
-    threads).
-
-    Signals:
-        finished(bool, str): the export ended (True on success) with a message naming the file.
-    """
-
-    finished = Signal(bool, str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: threading.Thread | None = None
-        self._results: queue.SimpleQueue[tuple[bool, str]] = queue.SimpleQueue()
-        self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._collect)
-        # Busy until the result has reached the GUI thread, not merely until the worker ends:
-        # a second export cannot start between the two.
-        self.busy = False
-
-    def _collect(self) -> None:
-        try:
-            ok, message = self._results.get_nowait()
-        except queue.Empty:
-            return
-        self._timer.stop()
-        self.busy = False
-        self.finished.emit(ok, message)
-
-    def start(self, job: ExportJob) -> None:
-        self.busy = True
-        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
-        self._thread.start()
-        self._timer.start()
-
-    def _run(self, job: ExportJob) -> None:
-        try:
-            self._results.put((True, run_export_in_process(job)))
-        except Exception as exc:  # any failure is the user's message, never a crash
-            self._results.put((False, f"Could not write {job.path}: {exc}"))
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 class ExportDialog(QDialog):
@@ -126,7 +75,9 @@ class ExportDialog(QDialog):
         self.close_button = named(QPushButton("Close", self), "exportClose")
         self.message = named(QLabel(self), "exportMessage")
         self.message.setWordWrap(True)
-        self.runner = ExportRunner(self)
+        # Busy until the outcome has reached the GUI thread, not merely until the job ends:
+        # a second export cannot start between the two.
+        self.worker = Worker(self, name="camaudit-export")
         self.file_dialog: QFileDialog | None = None
         self._layout()
         self._prefill()
@@ -135,7 +86,6 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(lambda _i: self._update_report_fields())
         self.export_button.clicked.connect(self.choose_and_export)
         self.close_button.clicked.connect(self.reject)
-        self.runner.finished.connect(self._finished)
 
     def _layout(self) -> None:
         self.report_box = QGroupBox("Report title and sign-off (PDF)", self)
@@ -204,14 +154,20 @@ class ExportDialog(QDialog):
         fmt = fmt or self.selected_format()
         if fmt not in FORMATS:
             return self._say(False, f"Unknown format {fmt!r}.")
-        if self.runner.busy:
+        if self.worker.busy:
             return self._say(False, "An export is still running; wait for it to finish.")
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
         self._remember(path)
         self.export_button.setEnabled(False)
         self._say(True, f"Writing {path} …")
-        self.runner.start(self._job(path, fmt))
+        job = self._job(path, fmt)
+        self.worker.submit(
+            lambda _put: run_export_in_process(job),
+            done=lambda message: self._finished(True, message),
+            # any failure is the user's message, never a crash
+            failed=lambda exc: self._finished(False, f"Could not write {job.path}: {exc}"),
+        )
         return True
 
     def _job(self, path: Path, fmt: str) -> ExportJob:

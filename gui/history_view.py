@@ -1,13 +1,18 @@
 """History: the scans kept in the inventory, and what changed between two of them.
 
 ``diff_html`` is a pure function (ScanDiff in, escaped HTML out) so the summary tab reuses it
-for "changes since the previous scan" and tests read it without widgets.
+for "changes since the previous scan" and tests read it without widgets.  Reading the store
+(the scan list, scans to compare or open) happens on a worker (gui/worker.py) with a Store
+connection of its own, through the plain functions below: the view updates when the result
+arrives, and the GUI thread never waits for SQLite.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model import Device
+from core import presentation
+from core.model import Device, Scan
 from gui.history_model import ScanListModel
 from gui.util import named
+from gui.worker import Worker
 from inventory.history import ChangeKind, DeviceChange, ScanDiff, diff_scans
-from inventory.store import Store, StoreError
+from inventory.store import ScanSummary, Store
 
 _KIND_WORDS = {
     ChangeKind.IP: "IP address",
@@ -45,10 +52,8 @@ def _device_line(dev: Device, names: Mapping[str, str]) -> str:
     ident = dev.identity
     who = ""
     if ident and (ident.brand or ident.maker):
-        brand = names.get(ident.brand or "", ident.brand or "")
-        maker = names.get(ident.maker or "", ident.maker or "")
-        who = brand if brand == maker or not maker else f"{brand} (made by {maker})"
-        who = " " + who + (f" {ident.model}" if ident.model else "")
+        who = presentation.identity_sentence(ident.maker, ident.brand, ident.relationship, names)
+        who = f": {who}" + (f", {ident.model}" if ident.model else "")
     return f"<li><b>{_e(dev.ip or '-')}</b>{_e(who)} <small>{_e(dev.key)}</small></li>"
 
 
@@ -56,9 +61,12 @@ def _change_line(change: DeviceChange) -> str:
     what = _KIND_WORDS[change.kind]
     if change.policy:
         what += f" ({change.policy})"
+    before, after = change.before, change.after
+    if change.kind is ChangeKind.VERDICT:  # statuses read as on every other view
+        before, after = (presentation.label(s) if s else "" for s in (before, after))
     return (
         f"<li><small>{_e(change.key)}</small>: {_e(what)} "
-        f"<b>{_e(change.before or '-')}</b> &rarr; <b>{_e(change.after or '-')}</b></li>"
+        f"<b>{_e(before or '-')}</b> &rarr; <b>{_e(after or '-')}</b></li>"
     )
 
 
@@ -80,18 +88,58 @@ def diff_html(diff: ScanDiff, names: Mapping[str, str] | None = None) -> str:
     return "".join(parts)
 
 
+# -- loads (any thread; each opens its own Store: one connection per thread) ---------------
+@dataclass(frozen=True, slots=True)
+class OpenedScan:
+    """A stored scan with what changed since the previous complete scan of the same targets."""
+
+    scan: Scan
+    changes: ScanDiff | None
+
+    def changes_html(self, names: Mapping[str, str]) -> str:
+        return diff_html(self.changes, names) if self.changes else ""
+
+
+def load_scan_list(db: Path) -> list[ScanSummary]:
+    with Store(db) as store:
+        return store.list_scans()
+
+
+def load_opened(db: Path, scan_id: int) -> OpenedScan:
+    with Store(db) as store:
+        scan = store.load_scan(scan_id)
+        previous = store.previous_scan(scan_id, same_targets=True)
+        before = store.load_scan(previous) if previous is not None else None
+    return OpenedScan(scan, diff_scans(before, scan) if before is not None else None)
+
+
+def load_diff(db: Path, older: int, newer: int) -> ScanDiff:
+    with Store(db) as store:
+        return diff_scans(store.load_scan(older), store.load_scan(newer))
+
+
 class HistoryView(QWidget):
     """The scan list with Open and Diff buttons, and the diff below it.
 
     Signals:
         open_requested(int): the user asked to open a scan (double-click or Open).
+        list_loaded(): the scan list has been (re-)read from the store.
+        diff_loaded(): the diff of the two selected scans is shown.
     """
 
     open_requested = Signal(int)
+    list_loaded = Signal()
+    diff_loaded = Signal()
 
-    def __init__(self, store: Store | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        parent: QWidget | None = None,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
+        self.worker = worker or Worker(self, name="camaudit-history")
         self.names: dict[str, str] = {}
         self.model = ScanListModel(self)
         self.table = named(QTableView(self), "historyTable")
@@ -143,10 +191,25 @@ class HistoryView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the scan list (after a scan finished, or on Refresh)."""
-        self.model.set_scans(self.store.list_scans() if self.store else [])
-        self.message.setText("" if self.store else "No inventory database open.")
+        """Re-read the scan list (after a scan finished, or on Refresh), on the worker."""
+        if self.store is None:
+            self._show_scans(None, [])
+            self.message.setText("No inventory database open.")
+            return
+        db = self.store.path
+        self.worker.submit(
+            lambda _put: load_scan_list(db),
+            done=lambda scans: self._show_scans(db, scans),
+            failed=self._say("Cannot read the scan list"),
+        )
+
+    def _show_scans(self, db: Path | None, scans: list[ScanSummary]) -> None:
+        if db is not None and (self.store is None or self.store.path != db):
+            return  # the store changed while the list loaded
+        self.model.set_scans(scans)
+        self.message.setText("")
         self._update_buttons()
+        self.list_loaded.emit()
 
     def selected_scan_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
@@ -167,13 +230,21 @@ class HistoryView(QWidget):
             self.message.setText("Select exactly two scans to compare.")
             return
         older, newer = sorted(ids)
-        try:
-            diff = diff_scans(self.store.load_scan(older), self.store.load_scan(newer))
-        except StoreError as exc:
-            self.message.setText(f"Cannot compare: {exc}")
-            return
+        db = self.store.path
+        self.message.setText(f"Comparing scan {older} with scan {newer}…")
+        self.worker.submit(
+            lambda _put: load_diff(db, older, newer),
+            done=self._show_diff,
+            failed=self._say("Cannot compare"),
+        )
+
+    def _show_diff(self, diff: ScanDiff) -> None:
         self.message.setText("")
         self.diff_view.setHtml(diff_html(diff, self.names))
+        self.diff_loaded.emit()
+
+    def _say(self, what: str) -> Callable[[BaseException], None]:
+        return lambda exc: self.message.setText(f"{what}: {exc}")
 
     def diff_text(self) -> str:
         return self.diff_view.toPlainText()

@@ -1,12 +1,15 @@
 """The main window: scan panel, live device table, details, summary and history.
 
 The window wires widgets to the objects that do the work (ScanController, the store,
-exporters); it holds no business logic of its own.
+exporters); it holds no business logic of its own.  Scan events are matched by their class
+(discovery.events, and gui.scan_process.ScanStored for the id the scan is stored under);
+stored scans are loaded on a worker (gui/worker.py), never on the GUI thread.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__
+from core import __version__, presentation
 from core.model import Device, Relationship, VerdictStatus
+from discovery.events import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
+from discovery.request import ScanRequest
+from discovery.stop import StopSignal
+from discovery.targets import TargetError
 from gui import badges
 from gui.controller import ScanController
 from gui.credentials_dialog import CredentialsBook, CredentialsDialog
@@ -41,15 +48,19 @@ from gui.details import DeviceDetails
 from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
 from gui.disposition_editor import DispositionEditor
 from gui.export_dialogs import ExportDialog
-from gui.history_view import HistoryView, diff_html
-from gui.scan_panel import ScanPanel, ScanRequest
+from gui.history_view import HistoryView, OpenedScan, load_opened
+from gui.scan_panel import ScanPanel
+from gui.scan_process import ScanStored
 from gui.summary import SummaryView
 from gui.util import named
-from inventory.history import diff_scans
+from gui.worker import Worker
 from inventory.store import Store, StoreError
 
+log = logging.getLogger(__name__)
+
 MAX_COLUMN_WIDTH = 200
-ScanFactory = Callable[[ScanRequest], AsyncIterator[object]]
+ScanFactory = Callable[[ScanRequest, StopSignal], AsyncIterator[object]]
+"""Runs a scan (request, its stop signal) and yields its events (gui.app: a child process)."""
 
 
 @dataclass
@@ -71,9 +82,13 @@ class MainWindow(QMainWindow):
 
     Signals:
         scan_finished(bool): a scan ended (True when cancelled); the table is final.
+        scan_opened(int): a stored scan (History: Open) is in the table.
+        changes_loaded(int): what changed since the previous scan is known for this scan.
     """
 
     scan_finished = Signal(bool)
+    scan_opened = Signal(int)
+    changes_loaded = Signal(int)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +97,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = QSettings(context.settings_scope, "camaudit")
         self.controller = ScanController(self)
+        self.loader = Worker(self, name="camaudit-history")
         self.credentials = CredentialsBook(self.settings)
         self.model = DeviceTableModel(self)
         self.model.set_policies([pid for pid, _ in context.policies])
@@ -92,9 +108,10 @@ class MainWindow(QMainWindow):
         self.details = DeviceDetails(self)
         self.details.names = dict(context.maker_names)
         self.store = self._open_store(context.db_path)
-        self.current_scan_id: int | None = None
+        self.current_scan_id: int | None = None  # the scan in the table, once it is stored
+        self._stored_scan_id: int | None = None  # the running scan's, from its process
         self.disposition_editor = DispositionEditor(self.settings, self.store, self)
-        self.history = HistoryView(self.store, self)
+        self.history = HistoryView(self.store, self, worker=self.loader)
         self.history.names = dict(context.maker_names)
         self.table = named(QTableView(self), "deviceTable")
         self.filter_text = named(QLineEdit(self), "filterText")
@@ -105,9 +122,10 @@ class MainWindow(QMainWindow):
         self.phase_label = named(QLabel("Ready"), "phaseLabel")
         self.progress = named(QProgressBar(self), "progress")
         self.found_label = named(QLabel("0 devices"), "foundLabel")
+        self.scan_label = named(QLabel(""), "scanLabel")
         self.problems_label = named(QLabel(""), "problemsLabel")
         self.elapsed_label = named(QLabel(""), "elapsedLabel")
-        self.errors: list[object] = []
+        self.errors: list[DeviceError] = []
         self._summary_dirty = True
         self._last_diff = ""
         self._shown_versions: dict[str, str] = {}  # data versions of a scan opened from History
@@ -135,7 +153,7 @@ class MainWindow(QMainWindow):
         self.filter_text.setClearButtonEnabled(True)
         self.filter_verdict.addItem("All verdicts", None)
         for status in VerdictStatus:
-            self.filter_verdict.addItem(badges.icon(status), badges.style(status).label, status)
+            self.filter_verdict.addItem(badges.icon(status), presentation.label(status), status)
         self.filter_maker.addItem("All makers", "")
         bar = QHBoxLayout()
         for w in (self.filter_text, self.filter_verdict, self.filter_maker):
@@ -170,6 +188,7 @@ class MainWindow(QMainWindow):
             self.phase_label,
             self.progress,
             self.found_label,
+            self.scan_label,
             self.problems_label,
             self.elapsed_label,
         )
@@ -230,14 +249,24 @@ class MainWindow(QMainWindow):
         if self.context.scan_factory is None:
             QMessageBox.warning(self, "camaudit", "Scanning is not available in this build.")
             return
-        request = dataclasses.replace(self.panel.request(), credentials=self.credentials.store())
-        if not request.targets:
-            QMessageBox.warning(self, "camaudit", "Choose an interface or enter targets.")
+        try:
+            request = self.panel.request()
+        except TargetError as exc:
+            QMessageBox.warning(self, "camaudit", str(exc))
             return
+        request = dataclasses.replace(request, credentials=self.credentials.store())
+        self._reset_for_scan(request)
+        stop, factory = StopSignal(), self.context.scan_factory
+        self.controller.start(lambda: factory(request, stop), stop)
+
+    def _reset_for_scan(self, request: ScanRequest) -> None:
         self.model.set_policies(list(request.policies))
         self.summary.policy.clear()
         self.model.clear()
         self.errors.clear()
+        self.current_scan_id = self._stored_scan_id = None
+        self._shown_versions, self._last_diff = {}, ""
+        self.scan_label.setText("")
         self.problems_label.setText("")
         self.details.show_device(None)
         self.panel.set_running(True)
@@ -245,8 +274,6 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self._started = time.monotonic()
         self._tick.start()
-        factory = self.context.scan_factory
-        self.controller.start(lambda: factory(request), on_cancel=request.stop.set)
 
     def edit_credentials(self) -> None:
         CredentialsDialog(self.credentials, self).exec()
@@ -258,18 +285,30 @@ class MainWindow(QMainWindow):
 
     def _on_events(self, batch: list[object]) -> None:
         for event in batch:
-            kind = type(event).__name__
-            if kind in ("DeviceFound", "DeviceUpdated"):
-                self._on_device(event.device, getattr(event, "replaces", ()))  # type: ignore[attr-defined]
-            elif kind == "Progress":
-                self._on_progress(event)
-            elif kind == "DeviceError":
-                self.errors.append(event)
-                device = getattr(event, "device", None)
-                if isinstance(device, Device):
-                    self._on_device(device)
+            self._on_event(event)
         self.found_label.setText(f"{self.model.rowCount()} devices")
         self._show_problems()
+
+    def _on_event(self, event: object) -> None:
+        match event:
+            case DeviceFound(device=device):
+                self._on_device(device)
+            case DeviceUpdated(device=device, replaces=replaces):
+                self._on_device(device, replaces)
+            case Progress():
+                self._on_progress(event)
+            case DeviceError(device=device):
+                self.errors.append(event)
+                if device is not None:
+                    self._on_device(device)
+            case ScanStored(scan_id=scan_id, db=db):
+                self._stored_scan_id = scan_id
+                self.scan_label.setText(f"Scan {scan_id}")
+                self.scan_label.setToolTip(f"Saved as scan {scan_id} in {db}")
+            case Finished():
+                pass  # the controller's finished signal follows: the window ends the scan there
+            case _:
+                log.warning("ignored a scan event of unknown type %r", type(event))
 
     def _show_problems(self) -> None:
         """A count in the status bar; the tooltip lists them (each device's are in details)."""
@@ -277,13 +316,9 @@ class MainWindow(QMainWindow):
             return
         lines = []
         for event in self.errors[-30:]:
-            err = getattr(event, "error", None)
-            dev = getattr(event, "device", None)
-            where = (
-                (dev.ip if isinstance(dev, Device) else None) or getattr(err, "ip", "") or "scan"
-            )
-            lines.append(f"{where}: {getattr(err, 'source', '')} {getattr(err, 'kind', '')}: "
-                         f"{getattr(err, 'message', '')}")  # fmt: skip
+            err, dev = event.error, event.device
+            where = (dev.ip if dev is not None else None) or err.ip or "scan"
+            lines.append(f"{where}: {err.source} {err.kind}: {err.message}")
         self.problems_label.setText(f"⚠ {len(self.errors)} problems")
         self.problems_label.setToolTip("\n".join(lines))
 
@@ -296,13 +331,12 @@ class MainWindow(QMainWindow):
         if current.isValid() and current.data(DEVICE_ROLE) is device:
             self.details.show_device(device)
 
-    def _on_progress(self, event: object) -> None:
-        phase = str(getattr(event, "phase", ""))
-        done, total = getattr(event, "done", 0), getattr(event, "total", 0)
-        self.phase_label.setText(phase.capitalize() or "Scanning")
-        if total:
-            self.progress.setRange(0, int(total))
-            self.progress.setValue(int(done))
+    def _on_progress(self, event: Progress) -> None:
+        self.phase_label.setText(event.phase.capitalize() or "Scanning")
+        if event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+        self.progress.setFormat(f"%v/%m, {event.devices} devices")
 
     def _on_finished(self, cancelled: bool) -> None:
         self._tick.stop()
@@ -310,6 +344,7 @@ class MainWindow(QMainWindow):
         self.panel.set_running(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
+        self.progress.setFormat("%p%")
         n = self.model.rowCount()
         if cancelled:
             self.phase_label.setText(f"Cancelled: kept {n} devices")
@@ -318,7 +353,7 @@ class MainWindow(QMainWindow):
         else:
             self.phase_label.setText("Finished")
         self.fit_columns()
-        self.after_scan_saved()
+        self.after_scan_saved(self._stored_scan_id)
         self._summary_dirty = True
         if self.tabs.currentWidget() is self.summary:
             self.refresh_summary()
@@ -344,26 +379,38 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
             return None
 
-    def after_scan_saved(self) -> None:
-        """The scan process saved the scan: show its history, decisions and changes."""
-        if self.store is None:
+    def after_scan_saved(self, scan_id: int | None) -> None:
+        """The scan process saved the scan under ``scan_id``: make it the current scan, and
+        show its history, decisions and (once loaded) the changes since the previous one."""
+        if self.store is None or scan_id is None:
             return
-        self.current_scan_id = self.store.latest_scan()
+        self.current_scan_id = scan_id
         self._shown_versions = {}
         self.history.refresh()
         self.reload_dispositions()
-        self._last_diff = self.diff_against_previous()
+        self._load(scan_id, self._show_changes)
 
-    def diff_against_previous(self) -> str:
-        if self.store is None or self.current_scan_id is None:
-            return ""
-        previous = self.store.previous_scan(self.current_scan_id, same_targets=True)
-        if previous is None:
-            return ""
-        diff = diff_scans(
-            self.store.load_scan(previous), self.store.load_scan(self.current_scan_id)
+    def _load(self, scan_id: int, then: Callable[[OpenedScan], None]) -> None:
+        """Load a stored scan and its changes on the worker; ``then`` gets them here."""
+        assert self.store is not None
+        db = self.store.path
+        self.loader.submit(
+            lambda _put: load_opened(db, scan_id),
+            done=then,
+            failed=lambda exc: self._load_failed(scan_id, exc),
         )
-        return diff_html(diff, self.context.maker_names)
+
+    def _load_failed(self, scan_id: int, exc: BaseException) -> None:
+        self.statusBar().showMessage(f"Scan {scan_id} cannot be read: {exc}", 10_000)
+
+    def _show_changes(self, opened: OpenedScan) -> None:
+        if opened.scan.id != self.current_scan_id:
+            return  # another scan is shown by now
+        self._last_diff = opened.changes_html(self.context.maker_names)
+        self._summary_dirty = True
+        if self.tabs.currentWidget() is self.summary:
+            self.refresh_summary()
+        self.changes_loaded.emit(opened.scan.id)
 
     def reload_dispositions(self) -> None:
         if self.store is not None:
@@ -371,23 +418,31 @@ class MainWindow(QMainWindow):
             self.model.set_dispositions({k: d.describe() for k, d in current.items()})
 
     def open_scan(self, scan_id: int) -> None:
-        """Show a stored scan in the device table (History: Open)."""
+        """Show a stored scan in the device table (History: Open); it loads on the worker."""
         if self.store is None or self.controller.running:
             return
-        scan = self.store.load_scan(scan_id)
+        self.phase_label.setText(f"Opening scan {scan_id}…")
+        self._load(scan_id, self._show_opened)
+
+    def _show_opened(self, opened: OpenedScan) -> None:
+        scan = opened.scan
+        if self.controller.running or scan.id is None:
+            return  # a scan started meanwhile: its table wins
         self.model.set_policies(list(scan.policies) or self.model.policies)
         self.model.set_devices(scan.devices)
-        self.current_scan_id = scan_id
+        self.current_scan_id = scan.id
         self._shown_versions = dict(scan.data_versions)
-        self._last_diff = self.diff_against_previous()
+        self._last_diff = opened.changes_html(self.context.maker_names)
         self.reload_dispositions()
         self.fit_columns()
         self.phase_label.setText(
-            f"Scan {scan_id} of {scan.started_at:%Y-%m-%d %H:%M} ({scan.status})"
+            f"Scan {scan.id} of {scan.started_at:%Y-%m-%d %H:%M} ({scan.status})"
         )
+        self.scan_label.setText(f"Scan {scan.id}")
         self.found_label.setText(f"{self.model.rowCount()} devices")
         self._summary_dirty = True
         self.tabs.setCurrentIndex(0)
+        self.scan_opened.emit(scan.id)
 
     def open_export(self, fmt: str) -> ExportDialog | None:
         """Export (Ctrl+E) or the PDF report (Ctrl+P) of the scan in the table."""

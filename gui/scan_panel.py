@@ -1,15 +1,14 @@
 """The scan panel: where to look, how, in which context, under which policies.
 
-It only collects choices into a :class:`ScanRequest`; starting the scan is the main
-window's job.
+It only collects choices into a :class:`discovery.request.ScanRequest` (the one the command
+line builds too); starting the scan is the main window's job.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psutil
 from PySide6.QtCore import Qt, Signal
@@ -30,23 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model import SiteUse
-from discovery.credentials import CredentialStore
+from core.model import SiteProfile, SiteUse
+from discovery.methods import BY_NAME, SCAN_METHODS
+from discovery.request import ScanRequest
+from discovery.targets import TargetError, parse_targets
 from gui.util import named
-
-# (method id, one-line explanation shown beside its checkbox)
-METHODS: tuple[tuple[str, str], ...] = (
-    ("arp", "ARP sweep: every host on this segment, with its MAC (needs raw sockets)"),
-    ("wsd", "ONVIF WS-Discovery: cameras announcing themselves (multicast)"),
-    ("sadp", "Hikvision SADP: finds Hikvision and OEM units even with ONVIF off"),
-    ("dhip", "Dahua DHIP: Dahua and OEM units self-report model, serial, MAC"),
-    ("mdns", "mDNS / DNS-SD: services such as _axis-video or Hikvision _CGI"),
-    ("ssdp", "SSDP / UPnP: device descriptions with manufacturer and model"),
-    ("ports", "TCP port check of camera ports (80, 443, 554, 8000, 37777, ...)"),
-    ("http", "HTTP banners, titles, realms; vendor info pages with credentials"),
-    ("rtsp", "RTSP OPTIONS/DESCRIBE banners (no credentials)"),
-    ("onvif", "ONVIF device queries (identity needs credentials)"),
-)
 
 # Checked at first start (US federal rules); the user's later choice is remembered.
 DEFAULT_POLICIES = ("ndaa889", "fcc_covered_list")
@@ -73,19 +60,6 @@ JURISDICTIONS: tuple[tuple[str, str], ...] = (
 class InterfaceChoice:
     name: str
     network: str  # CIDR of the interface's own subnet, "" if none
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    interface: str | None
-    targets: tuple[str, ...]
-    methods: tuple[str, ...]
-    site_use: SiteUse
-    jurisdictions: tuple[str, ...]
-    policies: tuple[str, ...]
-    credentials: CredentialStore | None = field(default=None, repr=False)
-    stop: threading.Event = field(default_factory=threading.Event, compare=False)
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def list_interfaces() -> list[InterfaceChoice]:
@@ -137,7 +111,8 @@ class ScanPanel(QWidget):
         where.addRow("Interface", self.interface)
         where.addRow("Targets", self.targets)
         methods = QGridLayout()
-        for row, (method, explanation) in enumerate(METHODS):
+        for row, method in enumerate(SCAN_METHODS):
+            explanation = BY_NAME[method].explanation
             box = named(QCheckBox(method), f"method_{method}")
             box.setChecked(True)
             box.setToolTip(explanation)
@@ -225,15 +200,23 @@ class ScanPanel(QWidget):
         return self._checked(self.policies)
 
     def request(self) -> ScanRequest:
+        """The scan the panel describes (no credentials: the window adds them).
+
+        Raises TargetError, saying why, for targets that may not or cannot be scanned."""
         choice = self.interface.currentData()
-        targets = tuple(t.strip() for t in self.targets.text().split(",") if t.strip())
-        if not targets and isinstance(choice, InterfaceChoice) and choice.network:
-            targets = (choice.network,)
+        given = [t for t in self.targets.text().replace(",", " ").split() if t]
+        if not given and isinstance(choice, InterfaceChoice) and choice.network:
+            given = [choice.network]
+        if not given:
+            raise TargetError("Choose an interface or enter targets.")
         return ScanRequest(
+            targets=tuple(str(net) for net in parse_targets(given)),
             interface=choice.name if isinstance(choice, InterfaceChoice) else None,
-            targets=targets,
             methods=tuple(m for m, box in self.method_boxes.items() if box.isChecked()),
-            site_use=SiteUse(self.site_use.currentData()),
-            jurisdictions=self._checked(self.jurisdictions),
+            site=SiteProfile(
+                uses=(SiteUse(self.site_use.currentData()),),
+                jurisdictions=self._checked(self.jurisdictions),
+            ),
             policies=self._checked(self.policies),
+            origin="gui",
         )

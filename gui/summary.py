@@ -18,21 +18,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QTextBrowser, QWidget
 
+from core import presentation
 from core.model import Device, VerdictStatus
-from gui import badges
 from gui.util import named
 
 TOP_MAKERS = 10
 
 
 def verdict_counts(devices: Iterable[Device], policy: str) -> dict[VerdictStatus, int]:
+    """Devices per verdict under ``policy``, every verdict listed, most severe first."""
     counts = Counter(d.verdicts[policy].status for d in devices if policy in d.verdicts)
-    return {status: counts.get(status, 0) for status in VerdictStatus}
+    return {s: counts.get(s, 0) for s in sorted(VerdictStatus, key=presentation.rank)}
 
 
 def maker_counts(devices: Iterable[Device], names: Mapping[str, str]) -> list[tuple[str, int]]:
     counts = Counter(
-        names.get(d.identity.maker, d.identity.maker)
+        presentation.display_name(d.identity.maker, names)
         if d.identity and d.identity.maker
         else "Unidentified"
         for d in devices
@@ -111,9 +112,10 @@ class SummaryView(QWidget):
         counts = verdict_counts(self._devices, policy) if policy else {}
         series = QBarSeries()
         for status, n in counts.items():
-            bar = QBarSet(badges.style(status).label)
+            st = presentation.style(status)
+            bar = QBarSet(st.label)
             bar.append(n)
-            bar.setColor(QColor(badges.style(status).colour))
+            bar.setColor(QColor(st.colour))
             series.append(bar)
         chart = QChart()
         chart.setTitle(f"Devices by verdict ({policy or 'no policy'})")

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core import presentation
 from inventory.export_common import (
     EVIDENCE_HEADER,
     VERDICT_PREFIX,
@@ -25,15 +26,6 @@ from inventory.export_common import (
     table,
 )
 
-STATUS_FILL = {
-    "covered": "F4B6B6",
-    "covered_for_use": "F4B6B6",
-    "likely_covered": "F9D3A5",
-    "component_risk": "FBE9A0",
-    "unknown": "DADADA",
-    "not_judged": "EDEDED",
-    "not_covered": "C9E7C4",
-}
 HEADER_FILL = "1F3A5F"
 MAX_WIDTH = 60
 
@@ -69,8 +61,11 @@ def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None
 
 
 def _colour_verdicts(ws: Any, head: Sequence[str], nrows: int) -> None:
-
-    fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILL.items()}
+    """Each verdict cell on its status's light fill (core.presentation), black text."""
+    fills = {
+        s: PatternFill("solid", fgColor=presentation.style(s).fill)
+        for s in presentation.STATUS_ORDER
+    }
     for col, title in enumerate(head, start=1):
         if not title.startswith(VERDICT_PREFIX):
             continue

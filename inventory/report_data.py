@@ -15,7 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.model import SERIAL_FIELDS, Device, Scan, VerdictStatus, utcnow
+from core.model import SERIAL_FIELDS, Device, Scan, utcnow
+from core.presentation import FLAGGED, NOT_JUDGED, STATUS_ORDER, rank, worst
+from discovery.methods import ALL_METHODS
 from inventory.dispositions import Disposition
 from inventory.history import firmware_of
 from inventory.redact import redact_options, scrub_text
@@ -24,39 +26,9 @@ if TYPE_CHECKING:
     from inventory.store import Store
 
 REPORT_FORMAT = "camaudit-report/1"
-UNJUDGED = "not_judged"
-
-# Most severe first: a device's headline status is the worst over its policies.
-SEVERITY: tuple[str, ...] = (
-    VerdictStatus.COVERED.value,
-    VerdictStatus.COVERED_FOR_USE.value,
-    VerdictStatus.LIKELY_COVERED.value,
-    VerdictStatus.COMPONENT_RISK.value,
-    VerdictStatus.UNKNOWN.value,
-    UNJUDGED,
-    VerdictStatus.NOT_COVERED.value,
-)
-# Headline statuses the report lists one by one as findings.
-FINDING_STATUSES = frozenset(SEVERITY[:6])
-# Statuses that trigger the FAR 52.204-25(d) reporting reminder.
-REPORTABLE = frozenset(s.value for s in VerdictStatus if s.flagged)
-
-# Every discovery method camaudit has; the sign-off scope names the ones a scan did not run.
-KNOWN_METHODS = (
-    "arp",
-    "neighbours",
-    "ports",
-    "wsd",
-    "onvif",
-    "mdns",
-    "ssdp",
-    "sadp",
-    "dhip",
-    "http",
-    "rtsp",
-    "pcap",
-    "csv",
-)
+# Headline statuses the report lists one by one as findings: every status more severe than
+# "not covered", a device no policy judged included.
+FINDING_STATUSES = frozenset(STATUS_ORDER[: rank(NOT_JUDGED) + 1])
 
 FAR_REMINDER = (
     "FAR 52.204-25(d): a contractor that identifies covered telecommunications equipment or "
@@ -104,11 +76,7 @@ class ReportMeta:
 
 def headline_status(dev: Device) -> str:
     """The most severe verdict over all policies (``not_judged`` when none was made)."""
-    statuses = {v.status.value for v in dev.verdicts.values()}
-    for status in SEVERITY:
-        if status in statuses:
-            return status
-    return UNJUDGED
+    return worst(v.status for v in dev.verdicts.values())
 
 
 def _text(value: Any) -> str:
@@ -199,7 +167,7 @@ def _counts(records: list[dict[str, Any]], policies: Iterable[str]) -> dict[str,
         by_policy[policy] = dict(sorted(per.items()))
     return {
         "devices": len(records),
-        "by_status": {s: by_status.get(s, 0) for s in SEVERITY},
+        "by_status": {s: by_status.get(s, 0) for s in STATUS_ORDER},
         "by_maker": dict(sorted(by_maker.items(), key=lambda kv: (-kv[1], kv[0]))),
         "by_policy": by_policy,
     }
@@ -218,7 +186,8 @@ def _policies(scan: Scan, records: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def _scope(scan: Scan) -> dict[str, Any]:
-    not_run = [m for m in KNOWN_METHODS if m not in scan.methods]
+    # Every way camaudit can learn about devices: the scope names the ones this scan did not use.
+    not_run = [m for m in ALL_METHODS if m not in scan.methods]
     return {
         "examined": [
             "network addresses: " + (", ".join(scan.targets) or "none given"),
@@ -265,7 +234,7 @@ def build_report_data(
     records = [
         device_record(d, dispositions.get(d.key), first_seen.get(d.key)) for d in scan.devices
     ]
-    records.sort(key=lambda r: (SEVERITY.index(r["status"]), _ip_sort(r["ip"]), r["key"]))
+    records.sort(key=lambda r: (rank(r["status"]), _ip_sort(r["ip"]), r["key"]))
     counts = _counts(records, [p["id"] for p in _policies(scan, records)])
     return {
         "format": REPORT_FORMAT,
@@ -273,7 +242,7 @@ def build_report_data(
         "scan": _scan_part(scan),
         "counts": counts,
         "policies": _policies(scan, records),
-        "far_reminder": FAR_REMINDER if any(r["status"] in REPORTABLE for r in records) else None,
+        "far_reminder": FAR_REMINDER if any(r["status"] in FLAGGED for r in records) else None,
         "scope": _scope(scan),
         "devices": records,
     }

@@ -47,7 +47,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from core import __version__
+from core import __version__, presentation
 from inventory.canonical import HASH_LABEL, sha256_hex
 from inventory.export_common import disposition_text
 from inventory.report_data import FINDING_STATUSES
@@ -60,26 +60,7 @@ FONT_PATHS = {
     "Body": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "Body-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 }
-STATUS_COLOUR = {
-    "covered": "#b3261e",
-    "covered_for_use": "#b3261e",
-    "likely_covered": "#c86400",
-    "component_risk": "#9a7b00",
-    "unknown": "#5f6368",
-    "not_judged": "#80868b",
-    "not_covered": "#1e7e34",
-}
-STATUS_LABEL = {
-    "covered": "Covered",
-    "covered_for_use": "Covered for this use",
-    "likely_covered": "Likely covered",
-    "component_risk": "Component risk",
-    "unknown": "Unknown",
-    "not_judged": "Not judged",
-    "not_covered": "Not covered",
-}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 APPENDIX_CELL = 120  # the inventory table stays compact; findings and the JSON have it all
 MAX_CELL = 400  # characters of one device value shown in a table cell (the JSON has it all)
 
@@ -90,30 +71,9 @@ class PdfOptions:
     names: Mapping[str, str] | None = None  # catalogue id -> display name
 
 
-def display(ident: str | None, names: Mapping[str, str] | None = None) -> str:
-    if not ident:
-        return ""
-    if names and ident in names:
-        return names[ident]
-    # Catalogue ids are slugs (``hikvision``, ``tp_link``): title-case those, show the rest as is.
-    return ident.replace("_", " ").title() if _SLUG.match(ident) else ident
-
-
-def identity_sentence(rec: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
-    """ "Sold as Annke, made by Hikvision" and its variants, in the user's words."""
-    maker, brand = display(rec["maker"], names), display(rec["brand"], names)
-    relationship = rec["relationship"]
-    if not maker:
-        return f"Sold as {brand}; maker not identified" if brand else "Maker not identified"
-    if not brand:
-        return f"Made by {maker} (brand not identified)"
-    if relationship == "oem":
-        return f"Sold as {brand}, made by {maker}"
-    if relationship == "subsidiary":
-        return f"Sold as {brand}, a {maker} subsidiary"
-    if brand == maker:
-        return f"Made and sold by {maker}"
-    return f"Sold as {brand}, maker {maker}"
+def identity_line(rec: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """A device record's identity sentence (core.presentation, as on screen)."""
+    return presentation.identity_sentence(rec["maker"], rec["brand"], rec["relationship"], names)
 
 
 class Markup(str):
@@ -122,10 +82,11 @@ class Markup(str):
 
 @dataclass(frozen=True, slots=True)
 class Coloured:
-    """A short plain cell drawn in one colour (a verdict), cheaper than a styled Paragraph."""
+    """A short plain cell drawn as a badge (a verdict), cheaper than a styled Paragraph."""
 
     text: str
-    colour: str
+    colour: str  # the text's
+    background: str
 
 
 def plain(value: Any, limit: int = MAX_CELL) -> str:
@@ -242,9 +203,11 @@ def _p(text: str, style: str = "body") -> Any:
 
 
 def _status(status: str) -> Markup:
-    colour = STATUS_COLOUR.get(status, "#000000")
+    """A verdict inside paragraph text: its label on its badge colour, as on screen."""
+    st = presentation.style(status)
     return Markup(
-        f'<font color="{colour}"><b>{escape(STATUS_LABEL.get(status, status))}</b></font>'
+        f'<font color="{st.text_colour}" backColor="{st.colour}"><b>&nbsp;{escape(st.label)}'
+        "&nbsp;</b></font>"
     )
 
 
@@ -258,26 +221,29 @@ def _fits(text: str, width: float, bold: bool) -> bool:
 
 def _cell(
     value: Any, width: float, bold: bool = False, limit: int = MAX_CELL
-) -> tuple[Any, str | None]:
+) -> tuple[Any, list[tuple[str, str]]]:
     """A table cell: a plain string when it fits on one line, else a wrapping Paragraph.
 
     Plain cells cost a tenth of a Paragraph to lay out, which keeps a 2,000-device report fast.
-    Returns the cell and, for Coloured cells, the colour for a TEXTCOLOR command.
+    Returns the cell and, for Coloured cells, the (TEXTCOLOR / BACKGROUND, colour) commands.
     """
     if isinstance(value, Markup):
-        return _p(f"<b>{value}</b>" if bold else value, "cell"), None
+        return _p(f"<b>{value}</b>" if bold else value, "cell"), []
+    commands: list[tuple[str, str]] = []
     colour = None
     if isinstance(value, Coloured):
-        value, colour = value.text, value.colour
+        colour = value.colour
+        commands.append(("BACKGROUND", value.background))
+        value = value.text
     text = plain(value, limit)
     if not _needs_fallback(text) and _fits(text, width, bold):
-        return text, colour
+        return text, commands + ([("TEXTCOLOR", colour)] if colour else [])
     markup: str = _markup(text)
     if bold:
         markup = f"<b>{markup}</b>"
     if colour:
         markup = f'<font color="{colour}">{markup}</font>'
-    return _p(markup, "cell"), None
+    return _p(markup, "cell"), commands
 
 
 def _grid(
@@ -313,9 +279,8 @@ def _grid(
         out = []
         for c, value in enumerate(row):
             bold = (header and r == 0) or (bold_first_col and c == 0)
-            cell, colour = _cell(value, widths[c], bold, limit)
-            if colour:
-                style.append(("TEXTCOLOR", (c, r), (c, r), colors.HexColor(colour)))
+            cell, commands = _cell(value, widths[c], bold, limit)
+            style += [(cmd, (c, r), (c, r), colors.HexColor(hue)) for cmd, hue in commands]
             out.append(cell)
         cells.append(out)
     cls = LongTable if long else Table
@@ -331,7 +296,9 @@ def _kv(pairs: Sequence[tuple[str, Any]], width: float) -> Any:
 
 
 def _verdict_cell(status: str) -> Coloured:
-    return Coloured(STATUS_LABEL.get(status, status), STATUS_COLOUR.get(status, "#000000"))
+    """A verdict in a table: its label on its badge colour, as on screen."""
+    st = presentation.style(status)
+    return Coloured(st.label, st.text_colour, st.colour)
 
 
 # -- sections ------------------------------------------------------------------------------
@@ -399,7 +366,7 @@ def _bar_chart(counts: Mapping[str, int], width: float) -> Any:
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 30, 35, width - 40, 105
     chart.data = [list(counts.values())]
-    chart.categoryAxis.categoryNames = [STATUS_LABEL[s] for s in counts]
+    chart.categoryAxis.categoryNames = [presentation.label(s) for s in counts]
     chart.categoryAxis.labels.fontName = body
     chart.categoryAxis.labels.fontSize = 6.5
     chart.categoryAxis.labels.angle = 20
@@ -413,7 +380,7 @@ def _bar_chart(counts: Mapping[str, int], width: float) -> Any:
     chart.valueAxis.labels.fontSize = 7
     chart.bars.strokeColor = None
     for i, status in enumerate(counts):
-        chart.bars[(0, i)].fillColor = colors.HexColor(STATUS_COLOUR[status])
+        chart.bars[(0, i)].fillColor = colors.HexColor(presentation.style(status).colour)
     drawing.add(chart)
     return drawing
 
@@ -453,7 +420,10 @@ def _pie_chart(makers: Sequence[tuple[str, int]], width: float) -> Any:
 
 def _top_makers(by_maker: Mapping[str, int], names: Mapping[str, str] | None) -> list[Any]:
     items = list(by_maker.items())
-    top = [(display(m, names) if m != "unknown" else "Not identified", n) for m, n in items[:8]]
+    top = [
+        (presentation.display_name(m, names) if m != "unknown" else "Not identified", n)
+        for m, n in items[:8]
+    ]
     rest = sum(n for _, n in items[8:])
     return top + ([("Other makers", rest)] if rest else [])
 
@@ -509,7 +479,7 @@ def _citation(c: Mapping[str, Any]) -> Markup:
 def _finding(rec: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
 
     title = (
-        f"{clean(rec['ip'] or rec['key'])}: {clean(identity_sentence(rec, names))}"
+        f"{clean(rec['ip'] or rec['key'])}: {clean(identity_line(rec, names))}"
         f" &nbsp; {_status(rec['status'])}"
     )
     mac = (rec["mac"] or "not seen") + (f" ({rec['mac_method']})" if rec["mac_method"] else "")
@@ -585,7 +555,10 @@ _VERDICT_SHARE = 1.0 - sum(f for _, f in _APPENDIX)
 def _appendix_row(
     rec: Mapping[str, Any], policies: Sequence[str], names: Mapping[str, str] | None
 ) -> list[Any]:
-    brand, maker = display(rec["brand"], names), display(rec["maker"], names)
+    brand, maker = (
+        presentation.display_name(rec["brand"], names),
+        presentation.display_name(rec["maker"], names),
+    )
     who = (brand or "?") + ("" if brand == maker else f" / {maker or '?'}")
     verdicts = [
         _verdict_cell(rec["verdicts"][p]["status"]) if p in rec["verdicts"] else "-"

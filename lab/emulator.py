@@ -103,6 +103,10 @@ class Emulator:
             tcp_socket=lambda port: self.tcp_socket(entry, port),
             udp_socket=lambda port, group: self.udp_socket(entry, port, group),
             in_namespace=lambda: self.switch.inside(entry.netns),
+            ip6=entry.ip6,
+            ll6=entry.ll6,
+            workdir=str(self.state.device_dir(entry.name)),
+            logfile=str(self.state.thirdparty_log(entry.name)),
         )
 
     async def start_device(self, entry: DeviceEntry, gate: asyncio.Semaphore) -> None:

@@ -9,8 +9,15 @@ Topology (the one that worked in the lab)::
 Nothing in the lab is linked to the machine's own namespace and no namespace has a default
 route; the machine's namespace also gets ``blackhole <subnet>`` while the lab is up, so a
 stray packet for the lab's addresses is dropped instead of leaving on the real interface.
-Every host has ``addrgenmode none`` (no IPv6 link-local address, hence no 2 s DAD wait)
-and ``224.0.0.0/4 dev eth0`` (multicast fails with ENETUNREACH without a route).
+Every host has ``addrgenmode none`` (no automatic IPv6 link-local address, hence no 2 s
+DAD wait) and ``224.0.0.0/4 dev eth0`` (multicast fails with ENETUNREACH without a route).
+
+IPv6 is there only when a device's profile asks for it (``[network] ipv6 = true``; with
+``ipv4 = false`` the device is IPv6-only): the scanner and those devices then get an EUI-64
+link-local address and one in the lab's ULA /64 (inside ``fdca:a0d1:7000::/40``, derived
+from the IPv4 subnet so parallel labs never share one), both ``nodad`` so they are usable
+at once (lab-facts: DAD keeps an address tentative for about 2 s).  The machine's namespace
+gets ``blackhole`` routes for both subnets.
 
 Speed: one ``ip -b -`` creates all namespaces, one all veth pairs (created directly in
 their namespaces), one configures the bridge, and one per host addresses it (those run in
@@ -42,6 +49,8 @@ from lab import state as lab_state
 from lab.state import DeviceEntry, LabState, StateError
 
 LAB_RANGE = ipaddress.IPv4Network("198.18.0.0/15")  # RFC 2544 benchmarking range
+# Unique local addresses (RFC 4193) with a fixed global ID: each lab's /64 sits inside it.
+LAB_RANGE6 = ipaddress.IPv6Network("fdca:a0d1:7000::/40")
 NETNS_DIR = Path("/run/netns")
 SCANNER_MAC = "02:ca:00:00:00:01"  # locally administered: no vendor owns the scanner
 CLONE_NEWNET = 0x40000000
@@ -67,6 +76,28 @@ class DevicePlan(Protocol):
     def mac(self) -> str: ...
     @property
     def profile(self) -> Mapping[str, Any]: ...
+
+
+def families(spec: DevicePlan) -> tuple[bool, bool]:
+    """(IPv4, IPv6) for a device: its profile's ``[network]`` table, IPv4-only by default."""
+    table = spec.profile.get("network", {})
+    table = table if isinstance(table, Mapping) else {}
+    return bool(table.get("ipv4", True)), bool(table.get("ipv6", False))
+
+
+def subnet6_for(subnet: ipaddress.IPv4Network) -> ipaddress.IPv6Network:
+    """The lab's ULA /64: the IPv4 subnet's offset in 198.18.0.0/15 is its subnet ID."""
+    offset = int(subnet.network_address) - int(LAB_RANGE.network_address)
+    base = int(LAB_RANGE6.network_address) + (offset << 64)
+    return ipaddress.IPv6Network((base, 64))
+
+
+def link_local(mac: str) -> str:
+    """The EUI-64 link-local address a host with this MAC forms (RFC 4291 appendix A)."""
+    octets = bytearray(bytes.fromhex(mac.replace(":", "")))
+    octets[0] ^= 0x02
+    eui = bytes(octets[:3]) + b"\xff\xfe" + bytes(octets[3:])
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + eui))
 
 
 # --- namespaces from Python (setns) --------------------------------------------------------
@@ -167,23 +198,33 @@ def choose_subnet(n_devices: int, taken: Iterable[ipaddress.IPv4Network]) -> ipa
 
 
 def plan(devices: Sequence[DevicePlan], prefix: str, subnet: ipaddress.IPv4Network) -> LabState:
-    """Place devices: the scanner gets the first address, devices the following ones."""
+    """Place devices: the scanner gets the first address, devices the following ones.
+
+    An IPv6-only device takes no IPv4 address; IPv6 devices get ``<ULA /64>::<n + 1>``
+    (the scanner ``::1``) and their EUI-64 link-local address.
+    """
     _check_devices(devices)
     bridge, scanner = names(prefix)
     hosts = subnet.hosts()
     scanner_ip = str(next(hosts))
-    entries = [
-        DeviceEntry(
-            name=spec.name,
-            netns=f"{prefix}-{spec.name}",
-            ip=str(next(hosts)),
-            mac=spec.mac.lower(),
-            profile_id=spec.profile_id,
-            services=tuple(_services(spec)),
-            index=index,
+    ipv6 = any(families(spec)[1] for spec in devices)
+    net6 = subnet6_for(subnet) if ipv6 else None
+    entries = []
+    for index, spec in enumerate(devices):
+        has4, has6 = families(spec)
+        entries.append(
+            DeviceEntry(
+                name=spec.name,
+                netns=f"{prefix}-{spec.name}",
+                ip=str(next(hosts)) if has4 else "",
+                mac=spec.mac.lower(),
+                profile_id=spec.profile_id,
+                services=tuple(_services(spec)),
+                index=index,
+                ip6=str(net6.network_address + index + 2) if net6 and has6 else "",
+                ll6=link_local(spec.mac.lower()) if has6 else "",
+            )
         )
-        for index, spec in enumerate(devices)
-    ]
     return LabState(
         prefix=prefix,
         subnet=str(subnet),
@@ -194,6 +235,9 @@ def plan(devices: Sequence[DevicePlan], prefix: str, subnet: ipaddress.IPv4Netwo
         devices=entries,
         owner_pid=os.getpid(),
         created=time.time(),
+        subnet6=str(net6) if net6 else "",
+        scanner_ip6=str(net6.network_address + 1) if net6 else "",
+        scanner_ll6=link_local(SCANNER_MAC) if net6 else "",
     )
 
 
@@ -280,10 +324,19 @@ def build(state: LabState) -> None:
     _ip_batch([f"netns add {ns}" for ns in state.namespaces])
     _ip_batch(_veth_lines(state))
     _ip_batch(_bridge_lines(state), netns=state.bridge_ns)
-    hosts = {state.scanner_ns: state.scanner_ip}
-    hosts.update({d.netns: d.ip for d in state.devices})
-    _ip_batches_parallel({ns: _host_lines(ip, state.prefixlen) for ns, ip in hosts.items()})
+    batches = {
+        state.scanner_ns: _host_lines(
+            state.scanner_ip, state.prefixlen, state.scanner_ip6, state.scanner_ll6
+        )
+    }
+    batches.update(
+        {d.netns: _host_lines(d.ip, state.prefixlen, d.ip6, d.ll6) for d in state.devices}
+    )
+    _ip_batches_parallel(batches)
     _ip_batch([f"route add blackhole {state.subnet}"])
+    if state.subnet6:
+        # force: a machine whose own namespace has IPv6 disabled has nothing to protect.
+        _ip_batch([f"route add blackhole {state.subnet6}"], force=True)
 
 
 def _veth_lines(state: LabState) -> list[str]:
@@ -322,14 +375,17 @@ def _bridge_lines(state: LabState) -> list[str]:
     return lines
 
 
-def _host_lines(ip: str, prefixlen: int) -> list[str]:
-    return [
-        "link set dev lo up",
-        "link set dev eth0 addrgenmode none",
-        f"addr add {ip}/{prefixlen} brd + dev eth0",
-        "link set dev eth0 up",
-        "route add 224.0.0.0/4 dev eth0",
-    ]
+def _host_lines(ip: str, prefixlen: int, ip6: str = "", ll6: str = "") -> list[str]:
+    lines = ["link set dev lo up", "link set dev eth0 addrgenmode none"]
+    if ip:
+        lines.append(f"addr add {ip}/{prefixlen} brd + dev eth0")
+    if ip6:
+        # nodad: usable at once, not "tentative" for the ~2 s DAD takes (lab-facts gotcha 5).
+        lines += [f"addr add {ll6}/64 dev eth0 nodad", f"addr add {ip6}/64 dev eth0 nodad"]
+    lines.append("link set dev eth0 up")
+    if ip:
+        lines.append("route add 224.0.0.0/4 dev eth0")
+    return lines
 
 
 # --- the emulator process --------------------------------------------------------------------
@@ -485,25 +541,56 @@ def lab_namespaces(prefix: str) -> list[str]:
 
 
 def blackhole_routes() -> list[str]:
-    """Blackhole routes inside 198.18.0.0/15 in this (the machine's) namespace."""
+    """Blackhole routes inside the lab ranges (198.18.0.0/15 and the ULA /40) in this (the
+    machine's) namespace."""
     out = []
-    for route in _ip_json("-4", "route", "show", "type", "blackhole"):
-        dst = route.get("dst", "")
-        with contextlib.suppress(ValueError):
-            net = ipaddress.IPv4Network(dst, strict=False)
-            if net.subnet_of(LAB_RANGE):
-                out.append(str(net))
+    for family, lab_range in (("-4", LAB_RANGE), ("-6", LAB_RANGE6)):
+        for route in _ip_json(family, "route", "show", "type", "blackhole"):
+            dst = route.get("dst", "")
+            with contextlib.suppress(ValueError, TypeError):
+                net = ipaddress.ip_network(dst, strict=False)
+                if net.version == lab_range.version and net.subnet_of(lab_range):  # type: ignore[arg-type]
+                    out.append(str(net))
     return out
 
 
-def teardown(prefix: str, subnet: str | None = None) -> None:
-    """Remove everything of lab ``prefix``: emulator, namespaces, route, state directory."""
+def _ns_inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def namespace_pids(namespaces: Iterable[str]) -> list[int]:
+    """Processes living in these namespaces (third-party device programs), never this one.
+
+    Found by namespace, not by name, so a program the emulator started is found even when
+    the emulator crashed and its state directory is gone.
+    """
+    inodes = {i for ns in namespaces if (i := _ns_inode(netns_path(ns))) is not None}
+    found = []
+    for entry in Path("/proc").iterdir():
+        mine = entry.name.isdigit() and int(entry.name) != os.getpid()
+        if mine and _ns_inode(entry / "ns" / "net") in inodes:
+            found.append(int(entry.name))
+    return found
+
+
+def teardown(prefix: str, subnet: str | None = None, subnet6: str | None = None) -> None:
+    """Remove everything of lab ``prefix``: emulator, device programs, namespaces, routes,
+    state directory."""
     _kill(emulator_pids(prefix))
     namespaces = lab_namespaces(prefix)
+    scanner = names(prefix)[1]
+    # The scanner's namespace is the user's (`lab exec` shells, scans): only device and
+    # bridge namespaces hold programs the lab started.
+    _kill(namespace_pids(ns for ns in namespaces if ns != scanner))
     if namespaces:
         _ip_batch([f"netns del {ns}" for ns in namespaces], force=True)
-    if subnet and subnet in blackhole_routes():
-        _ip_batch([f"route del blackhole {subnet}"], force=True)
+    routes = blackhole_routes()
+    stale = [net for net in (subnet, subnet6) if net and net in routes]
+    if stale:
+        _ip_batch([f"route del blackhole {net}" for net in stale], force=True)
     shutil.rmtree(lab_state.run_dir() / prefix, ignore_errors=True)
 
 
@@ -532,7 +619,7 @@ def cleanup_stale() -> list[str]:
         if st is not None and is_live(st):
             live[prefix] = st
             continue
-        teardown(prefix, st.subnet if st else None)
+        teardown(prefix, st.subnet if st else None, st.subnet6 if st else None)
         cleaned.append(prefix)
     cleaned += _cleanup_orphans(live)
     return cleaned
@@ -548,7 +635,7 @@ def _cleanup_orphans(live: dict[str, LabState]) -> list[str]:
     for prefix in sorted(orphan_prefixes):
         teardown(prefix)
     _kill(p for p in emulator_pids() if not any(p == st.emulator_pid for st in live.values()))
-    live_subnets = {st.subnet for st in live.values()}
+    live_subnets = {net for st in live.values() for net in (st.subnet, st.subnet6) if net}
     stray = [r for r in blackhole_routes() if r not in live_subnets]
     if stray:
         _ip_batch([f"route del blackhole {r}" for r in stray], force=True)
@@ -592,7 +679,7 @@ def up(
     lab_state.check_prefix(prefix)
     with lab_state.locked():
         cleanup_stale()
-        teardown(prefix, _subnet_of(prefix))
+        teardown(prefix, *_subnets_of(prefix))
         taken = [ipaddress.ip_network(s.subnet) for s in lab_state.load_all()]
         taken += [ipaddress.ip_network(r) for r in _routes_in_lab_range()]
         subnet = choose_subnet(len(devices), [t for t in taken if t.version == 4])
@@ -605,7 +692,7 @@ def up(
         try:
             return _build_and_start(state, ready_timeout)
         except BaseException:
-            teardown(prefix, state.subnet)
+            teardown(prefix, state.subnet, state.subnet6)
             raise
 
 
@@ -624,11 +711,12 @@ def _build_and_start(state: LabState, ready_timeout: float) -> LabState:
     return state
 
 
-def _subnet_of(prefix: str) -> str | None:
+def _subnets_of(prefix: str) -> tuple[str | None, str | None]:
     try:
-        return lab_state.load(prefix).subnet
+        state = lab_state.load(prefix)
     except StateError:
-        return None
+        return None, None
+    return state.subnet, state.subnet6
 
 
 def _routes_in_lab_range() -> list[str]:
@@ -656,7 +744,7 @@ def down(prefix: str | None = None, everything: bool = False) -> list[str]:
         targets = lab_state.prefixes() if everything else [prefix or lab_state.DEFAULT_PREFIX]
         for target in targets:
             if target in lab_state.prefixes() or lab_namespaces(target):
-                teardown(target, _subnet_of(target))
+                teardown(target, *_subnets_of(target))
                 removed.append(target)
         removed += [p for p in cleanup_stale() if p not in removed]
     return removed

@@ -14,8 +14,10 @@ The mix file (``default_mix.toml``) lists ``[[device]]`` entries with ``profile`
 
 Profile layout (validated by :func:`load_profile`; ``python -m lab.profile`` checks them all):
 
-* ``id`` (= file name), ``title``, ``category`` (``realistic`` | ``hostile``), ``source``
-  (where every string comes from).
+* ``id`` (= file name), ``title``, ``category`` (``realistic`` | ``hostile`` |
+  ``thirdparty``), ``source`` (where every string comes from).  A ``thirdparty`` device runs
+  a program we did not write (``[services.thirdparty]``, see lab/services/thirdparty.py);
+  it is in a lab only when a mix file names it.
 * ``[mac]``: ``oui = "AA:BB:CC"`` (+ ``registrant``, the IEEE org name the test suite checks
   against pymanuf), or ``mode = "random"`` (locally administered), or ``mode = "shared"``
   with ``group`` (devices of one group share one MAC on purpose).
@@ -24,6 +26,9 @@ Profile layout (validated by :func:`load_profile`; ``python -m lab.profile`` che
 * ``[credentials]``: ``user``, ``password`` (lab-only secrets; never recorded).
 * ``[services.<name>]``: one table per service module in ``lab/services/`` (its docstring
   lists its keys); a service runs iff its table is present.
+* ``[network]``: ``ipv4`` (default true), ``ipv6`` (default false); see lab/netns.py.  Only
+  IPv4-only realistic profiles are cycled into ``--devices N`` labs (the scale labs that the
+  benchmarks compare with nmap's IPv4 tools).
 * ``[expect]``: see :attr:`Profile.expect`.
 """
 
@@ -43,9 +48,21 @@ PROFILE_DIR = Path(__file__).with_name("profiles")
 DEFAULT_MIX = PROFILE_DIR / "default_mix.toml"
 
 SERVICES = frozenset(
-    {"wsd", "onvif", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip", "tarpit", "garbage"}
+    {
+        "wsd",
+        "onvif",
+        "http",
+        "rtsp",
+        "mdns",
+        "ssdp",
+        "sadp",
+        "dhip",
+        "tarpit",
+        "garbage",
+        "thirdparty",
+    }
 )
-CATEGORIES = frozenset({"realistic", "hostile"})
+CATEGORIES = frozenset({"realistic", "hostile", "thirdparty"})
 KINDS = frozenset({"camera", "nvr", "other"})
 PROBES = frozenset({"arp", "wsd", "onvif", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip"})
 _OUI = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){2}$")
@@ -70,6 +87,11 @@ class Profile:
     @property
     def realistic(self) -> bool:
         return self.category == "realistic"
+
+    @property
+    def ipv4_only(self) -> bool:
+        network = self.data.get("network", {})
+        return bool(network.get("ipv4", True)) and not network.get("ipv6", False)
 
     @property
     def expect(self) -> Mapping[str, Any]:
@@ -131,6 +153,7 @@ def _problems(data: Mapping[str, Any], stem: str) -> Iterator[str]:
     yield from _mac_problems(data.get("mac"))
     yield from _service_problems(data.get("services"))
     yield from _expect_problems(data.get("expect"))
+    yield from _network_problems(data.get("network", {}))
     if not isinstance(data.get("identity", {}), Mapping):
         yield "[identity] must be a table"
 
@@ -157,6 +180,17 @@ def _service_problems(services: Any) -> Iterator[str]:
             yield f"unknown service {name!r} (known: {', '.join(sorted(SERVICES))})"
         elif not isinstance(table, Mapping):
             yield f"[services.{name}] must be a table"
+
+
+def _network_problems(network: Any) -> Iterator[str]:
+    if not isinstance(network, Mapping):
+        yield "[network] must be a table"
+        return
+    for key, value in network.items():
+        if key not in ("ipv4", "ipv6") or not isinstance(value, bool):
+            yield f"network.{key}: only ipv4 / ipv6 = true or false, got {value!r}"
+    if not network.get("ipv4", True) and not network.get("ipv6", False):
+        yield "[network]: a device needs IPv4 or IPv6"
 
 
 def _expect_problems(expect: Any) -> Iterator[str]:
@@ -208,7 +242,7 @@ def build_mix(n: int | None = None, mix_file: Path | None = None) -> list[Device
     """
     profiles = load_profiles()
     if mix_file is None and n is not None:
-        ids = _cycle([p.id for p in profiles.values() if p.realistic], n)
+        ids = _cycle([p.id for p in profiles.values() if p.realistic and p.ipv4_only], n)
     else:
         ids = _read_mix(mix_file or DEFAULT_MIX, profiles)
         if n is not None:

@@ -59,6 +59,8 @@ class DeviceEntry:
     profile_id: str
     services: tuple[str, ...]
     index: int
+    ip6: str = ""  # the lab's ULA address (IPv6 devices only; "" otherwise)
+    ll6: str = ""  # link-local IPv6 (EUI-64 from the MAC), without the %eth0 zone
 
 
 @dataclass
@@ -77,6 +79,11 @@ class LabState:
     build_seconds: float = 0.0
     version: int = STATE_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # IPv6, only when a device asks for it ([network] in its profile): the lab's ULA /64
+    # and the scanner's addresses on it ("" in an IPv4-only lab).
+    subnet6: str = ""
+    scanner_ip6: str = ""
+    scanner_ll6: str = ""
 
     # --- paths ---------------------------------------------------------------------------
     @property
@@ -106,6 +113,22 @@ class LabState:
     @property
     def prefixlen(self) -> int:
         return int(self.subnet.split("/")[1])
+
+    @property
+    def ipv6(self) -> bool:
+        return bool(self.subnet6)
+
+    def thirdparty_log(self, device: str) -> Path:
+        """stdout and stderr of a third-party device's program (lab/services/thirdparty.py)."""
+        return self.directory / f"thirdparty-{device}.log"
+
+    def device_dir(self, device: str) -> Path:
+        """Files a third-party program reads (its configuration) and writes (its state)."""
+        return self.directory / "devices" / device
+
+    @property
+    def device_namespaces(self) -> list[str]:
+        return [d.netns for d in self.devices]
 
     @property
     def namespaces(self) -> list[str]:

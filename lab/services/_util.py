@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import socket
+import struct
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +35,9 @@ def runtime(ctx: DeviceContext, value: Any) -> Any:
         value,
         {
             "ip": ctx.ip,
+            "ip6": ctx.ip6,
+            "ll6": ctx.ll6,
+            "dir": ctx.workdir,
             "name": ctx.name,
             "mac": ctx.mac,
             "mac_dash": ctx.mac.replace(":", "-"),
@@ -76,3 +81,27 @@ def local_name(tag: str) -> str:
 
 def as_bool(value: Any, default: bool) -> bool:
     return value if isinstance(value, bool) else default
+
+
+def udp6_socket(ctx: DeviceContext, port: int, group: str) -> socket.socket:
+    """An IPv6 UDP socket of the device on ``port``, joined to ``group`` on its eth0.
+
+    IPv6 multicast names the interface by index (IPV6_JOIN_GROUP, IPV6_MULTICAST_IF), and
+    that index is the device namespace's, so it is looked up inside it.
+    """
+    with ctx.in_namespace():
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        index = socket.if_nametoindex("eth0")
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(("::", port))
+        mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", index)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock

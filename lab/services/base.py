@@ -50,6 +50,10 @@ class DeviceContext:
     # Unsolicited multicast (WS-Discovery Hello, SSDP NOTIFY).  Loopback unit tests in the
     # root namespace turn it off: there a multicast send would reach the real network.
     announce: bool = True
+    ip6: str = ""  # the device's ULA address when its profile asks for IPv6 ("" otherwise)
+    ll6: str = ""  # its link-local address, without the zone (the interface is eth0)
+    workdir: str = ""  # a directory of its own (third-party programs' files)
+    logfile: str = ""  # where a third-party program's output goes
 
     def service(self, name: str) -> Mapping[str, Any]:
         """The ``[services.<name>]`` table of this device's profile (empty if absent)."""

@@ -2,10 +2,12 @@
 
 ``[[services.mdns.service]]`` entries: ``type`` (e.g. ``_CGI._tcp.local.``,
 ``_axis-video._tcp.local.``, ``_ipp._tcp.local.``), ``name`` (instance name), ``port``,
-``txt`` (key -> value), optional ``host`` (default ``<device name>.local.``).  Zeroconf opens
-its own sockets, so it is constructed inside ``ctx.in_namespace()``.  Registration runs in
-the background (probing and announcing take about 1.7 s per service), so start() returns
-at once.  mDNS queries are answered by zeroconf itself and are not recorded.
+``txt`` (key -> value), optional ``host`` (default ``<device name>.local.``).  A device with
+IPv6 answers on FF02::FB too and publishes AAAA records for its ULA and link-local
+addresses.  Zeroconf opens its own sockets, so it is constructed inside
+``ctx.in_namespace()``.  Registration runs in the background (probing and announcing take
+about 1.7 s per service), so start() returns at once.  mDNS queries are answered by
+zeroconf itself and are not recorded.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def service_infos(ctx: DeviceContext) -> list[ServiceInfo]:
             ServiceInfo(
                 type_,
                 f"{entry['name']}.{type_}",
-                addresses=[socket.inet_aton(ctx.ip)],
+                parsed_addresses=[a for a in (ctx.ip, ctx.ip6, ctx.ll6) if a],
                 port=int(entry.get("port", 80)),
                 properties=txt,
                 server=str(entry.get("host", f"{ctx.name}.local.")),
@@ -66,9 +68,19 @@ async def _register(zc: AsyncZeroconf, info: ServiceInfo) -> None:
     await announced
 
 
+def _zeroconf(ctx: DeviceContext) -> AsyncZeroconf:
+    """Zeroconf on the device's interface only, for the address families it has."""
+    if not ctx.ip6:
+        return AsyncZeroconf(interfaces=[ctx.ip], ip_version=IPVersion.V4Only)
+    index = socket.if_nametoindex("eth0")  # IPv6 multicast names interfaces by index
+    if not ctx.ip:
+        return AsyncZeroconf(interfaces=[index], ip_version=IPVersion.V6Only)
+    return AsyncZeroconf(interfaces=[ctx.ip, index], ip_version=IPVersion.All)
+
+
 async def start(ctx: DeviceContext) -> None:
     with ctx.in_namespace():
-        zc = AsyncZeroconf(interfaces=[ctx.ip], ip_version=IPVersion.V4Only)
+        zc = _zeroconf(ctx)
     infos = service_infos(ctx)
     tasks: list[asyncio.Future[Any]] = []
     for info in infos:

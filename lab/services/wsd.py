@@ -11,6 +11,9 @@ Profile table ``[services.wsd]``: ``types`` (list of QNames), ``scopes`` (list, 
 form), ``xaddrs`` (default ``<base url>/onvif/device_service``), ``versions``, ``hello``,
 ``raw_reply`` (hostile: a reply template sent instead of the ProbeMatch; ``${relates_to}``,
 ``${message_id}`` and ``${ip}`` are filled in).
+
+A device with IPv6 (``[network] ipv6``) also listens on ``[FF02::C]:3702``; an IPv6-only
+device's default XAddr names its ULA address in brackets.
 """
 
 from __future__ import annotations
@@ -27,11 +30,20 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from lab.services import _httpd
-from lab.services._util import MAX_DATAGRAM, as_bool, device_uuid, local_name, runtime, x
+from lab.services._util import (
+    MAX_DATAGRAM,
+    as_bool,
+    device_uuid,
+    local_name,
+    runtime,
+    udp6_socket,
+    x,
+)
 from lab.services.base import DeviceContext, udp_endpoint
 
 PORT = 3702
 GROUP = "239.255.255.250"
+GROUP6 = "ff02::c"
 NS_2005 = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 NS_2009 = "http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01"
 ADDRESSING = {
@@ -161,9 +173,8 @@ class Responder:
 
     def endpoint_body(self) -> str:
         scopes = " ".join(str(runtime(self.ctx, s)) for s in self.conf.get("scopes", []))
-        xaddrs = runtime(
-            self.ctx, self.conf.get("xaddrs", f"{_httpd.base_url(self.ctx)}/onvif/device_service")
-        )
+        base = _httpd.base_url(self.ctx) if self.ctx.ip else f"http://[{self.ctx.ip6}]"
+        xaddrs = runtime(self.ctx, self.conf.get("xaddrs", f"{base}/onvif/device_service"))
         return (
             f"<wsa:EndpointReference><wsa:Address>urn:uuid:{device_uuid(self.ctx)}</wsa:Address>"
             f"</wsa:EndpointReference><d:Types>{x(' '.join(self.types))}</d:Types>"
@@ -189,8 +200,18 @@ class Responder:
 
 async def start(ctx: DeviceContext) -> None:
     responder = Responder(ctx)
-    sock = ctx.udp_socket(PORT, GROUP)
-    transport, _ = await udp_endpoint(asyncio.get_running_loop(), sock, responder.on_datagram)
-    ctx.closers.append(transport)
-    if ctx.announce and as_bool(responder.conf.get("hello"), default=True):
-        transport.sendto(responder.hello(), (GROUP, PORT))
+    hello = ctx.announce and as_bool(responder.conf.get("hello"), default=True)
+    loop = asyncio.get_running_loop()
+    if ctx.ip:
+        sock = ctx.udp_socket(PORT, GROUP)
+        transport, _ = await udp_endpoint(loop, sock, responder.on_datagram)
+        ctx.closers.append(transport)
+        if hello:
+            transport.sendto(responder.hello(), (GROUP, PORT))
+    if ctx.ip6:
+        transport6, _ = await udp_endpoint(
+            loop, udp6_socket(ctx, PORT, GROUP6), responder.on_datagram
+        )
+        ctx.closers.append(transport6)
+        if hello:
+            transport6.sendto(responder.hello(), (GROUP6, PORT))

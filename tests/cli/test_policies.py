@@ -69,7 +69,7 @@ def test_show_says_whom_a_pack_binds_and_what_changed_since_the_last_version(
     tmp_path: Path,
 ) -> None:
     pack = next(p for p in load_policies().packs if p.id == "quebec_2023")
-    out = camaudit("policies", "show", "quebec_2023", user_dir=tmp_path).stdout
+    out = camaudit("show", "quebec_2023", user_dir=tmp_path).stdout
     assert "binds: state_body" in out
     newest, previous = pack.changelog[0], pack.changelog[1].version
     assert f"changed in {newest.version} ({newest.date.isoformat()}) since {previous}:" in out

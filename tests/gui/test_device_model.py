@@ -54,7 +54,7 @@ def test_sort_by_ip_is_numeric_and_keeps_rows_whole() -> None:
     model.sort(0, Qt.SortOrder.AscendingOrder)
     ips = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
     assert ips == ["198.18.0.9", "198.18.0.10", "198.18.0.11", "198.18.0.12"]
-    assert model.data(model.index(1, 2)) == "annke"  # the brand moved with its row
+    assert model.data(model.index(1, 2)) == "Annke"  # the brand moved with its row
 
 
 def test_sort_by_verdict_puts_covered_first() -> None:

@@ -67,7 +67,7 @@ def test_rows_appear_live_and_details_explain(qtbot) -> None:
     assert window.proxy.rowCount() == 1
     window.table.setCurrentIndex(window.proxy.index(0, 0))
     text = window.details.text()
-    assert "Sold as annke, made by Hikvision (OEM rebrand)" in text
+    assert "Sold as Annke, made by Hikvision (OEM rebrand)" in text
     assert "oui:44:19:b6" in text
 
 

@@ -162,8 +162,8 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     fills = {
         ws.cell(r, verdict_col).value: ws.cell(r, verdict_col).fill.fgColor.rgb for r in range(2, 9)
     }
-    assert fills["covered"].endswith("F4B6B6")
-    assert fills["not_covered"].endswith("C9E7C4")
+    assert fills["covered"].endswith("F4C7C3")  # core.presentation's light fills
+    assert fills["not_covered"].endswith("D4EDD6")
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows() if r[0].value}
     assert summary["Organisation"] == "Acme" and summary["Devices"] == 7
     assert summary["covered"] == 1 and summary["hikvision"] == 2

@@ -15,7 +15,7 @@ from inventory.canonical import sha256_hex
 from inventory.dispositions import make_disposition
 from inventory.export_json import write_json
 from inventory.report_data import ReportMeta, build_report_data
-from inventory.report_pdf import identity_sentence, write_pdf
+from inventory.report_pdf import identity_line, write_pdf
 from inventory.report_verify import verify_with_json
 from tests.inventory.factories import T0, device, fleet, scan
 
@@ -89,7 +89,7 @@ def test_a_finding_shows_identity_evidence_citation_and_disposition(
 ) -> None:
     pdf, _ = small
     text = " ".join(" ".join(_pages(pdf)).split())
-    assert "198.18.0.2: Sold as Annke, made by Hikvision Likely covered" in text
+    assert "198.18.0.2: Sold as Annke, made by Hikvision (OEM rebrand) Likely covered" in text
     assert "mac 02:00:00:00:00:01 oui:02:00:00 0.60 hikvision" in text
     assert "FCC Covered List, 47 CFR 1.50002 (2021-03-12)" in text
     assert "scheduled_for_removal 2026-12-31: replace with Axis (bob, 2026-11-02)" in text
@@ -116,7 +116,7 @@ def test_sign_off_states_the_reasonable_inquiry_scope(
     pdf, _ = small
     last = " ".join(_pages(pdf)[-1].split())
     assert "FAR 4.2101" in last and "Not examined" in last
-    assert "methods not run: neighbours, ports, mdns" in last
+    assert "methods not run: sadp, dhip, ssdp, mdns, ports, neighbours, rtsp, pcap" in last
     assert "J. Smith" in last and "Compliance officer" in last and "Signature" in last
 
 
@@ -183,18 +183,19 @@ def test_inventory_table_splits_across_pages_with_its_header(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("maker", "brand", "relationship", "sentence"),
     [
-        ("hikvision", "annke", "oem", "Sold as Annke, made by Hikvision"),
+        ("hikvision", "annke", "oem", "Sold as Annke, made by Hikvision (OEM rebrand)"),
         ("hikvision", "hikvision", "own_brand", "Made and sold by Hikvision"),
-        ("hikvision", "ezviz", "subsidiary", "Sold as Ezviz, a Hikvision subsidiary"),
+        ("hikvision", "ezviz", "subsidiary", "Sold as Ezviz, a brand of Hikvision's group"),
         ("dahua", None, "unknown", "Made by Dahua (brand not identified)"),
-        (None, "lorex", "unknown", "Sold as Lorex; maker not identified"),
+        (None, "lorex", "unknown", "Sold as Lorex; who made it could not be established"),
         (None, None, "unknown", "Maker not identified"),
     ],
 )
-def test_identity_sentence(maker: Any, brand: Any, relationship: str, sentence: str) -> None:
+def test_identity_line(maker: Any, brand: Any, relationship: str, sentence: str) -> None:
+    """A record's identity reads in core.presentation's words, ids by their display names."""
     rec = {"maker": maker, "brand": brand, "relationship": relationship}
-    assert identity_sentence(rec) == sentence
-    assert identity_sentence(rec, {"ezviz": "EZVIZ"}).replace("EZVIZ", "Ezviz") == sentence
+    assert identity_line(rec).startswith(sentence)
+    assert identity_line(rec, {"ezviz": "EZVIZ"}).replace("EZVIZ", "Ezviz").startswith(sentence)
 
 
 def test_report_without_any_finding_or_policy(tmp_path: Path) -> None:
