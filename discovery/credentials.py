@@ -6,10 +6,16 @@ A credentials file is TOML::
     target = "198.18.0.0/24"      # or one IP
     username = "admin"
     password = "..."              # or: keyring = true
+    allow_basic_over_http = true  # optional, default false: see below
 
 With ``keyring = true`` the password is read from the OS keyring, service ``camaudit``,
 user name ``<username>@<target>`` (set it with
 ``keyring set camaudit admin@198.18.0.0/24``).  The most specific target wins.
+
+HTTP Basic sends the password readably (Base64) to anyone on the path, so camaudit answers
+a Basic challenge only over TLS, unless the entry says ``allow_basic_over_http = true``: a
+user's explicit choice for the devices of that entry (some cameras' web servers know only
+Basic on plain HTTP).  Which targets allow it is recorded with the scan (never the secret).
 Passwords are never logged, never stored with a scan and never put in an event or an
 export: :class:`discovery.base.Credential` hides its password from ``repr``, and nothing
 here formats one into a message.
@@ -37,6 +43,7 @@ class CredentialsError(DiscoveryError):
 class CredentialEntry:
     network: ipaddress.IPv4Network
     credential: Credential
+    allow_basic_over_http: bool = False
 
 
 def keyring_user(username: str, target: str) -> str:
@@ -83,7 +90,10 @@ def _entry(raw: Any, index: int) -> CredentialEntry:
         raise CredentialsError(
             f"{where} ({username}@{target}) needs 'password' or 'keyring = true'"
         )
-    return CredentialEntry(network, Credential(username, password))
+    basic = raw.get("allow_basic_over_http", False)
+    if not isinstance(basic, bool):
+        raise CredentialsError(f"{where}: 'allow_basic_over_http' must be true or false")
+    return CredentialEntry(network, Credential(username, password), basic)
 
 
 class CredentialStore:
@@ -93,14 +103,20 @@ class CredentialStore:
         self._entries = sorted(entries or [], key=lambda e: -e.network.prefixlen)
 
     def __call__(self, ip: str) -> Credential | None:
+        entry = self._entry_for(ip)
+        return entry.credential if entry else None
+
+    def allows_basic_over_http(self, ip: str) -> bool:
+        """Whether the user allowed HTTP Basic without TLS for ``ip`` (its entry says so)."""
+        entry = self._entry_for(ip)
+        return entry.allow_basic_over_http if entry else False
+
+    def _entry_for(self, ip: str) -> CredentialEntry | None:
         try:
             addr = ipaddress.IPv4Address(ip)
         except ValueError:
             return None
-        for entry in self._entries:
-            if addr in entry.network:
-                return entry.credential
-        return None
+        return next((e for e in self._entries if addr in e.network), None)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -111,6 +127,11 @@ class CredentialStore:
     @property
     def targets(self) -> list[str]:
         return [str(e.network) for e in self._entries]
+
+    @property
+    def basic_over_http_targets(self) -> list[str]:
+        """The targets whose entry allows HTTP Basic without TLS (for the scan record)."""
+        return [str(e.network) for e in self._entries if e.allow_basic_over_http]
 
 
 def parse_credentials(text: str) -> CredentialStore:

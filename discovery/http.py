@@ -458,27 +458,39 @@ async def _exchange(target: Target, raw: bytes, method: str, limit: int) -> Resp
                 await writer.wait_closed()
 
 
-async def authed_get(target: Target, path: str, cred: Credential, timeout: float) -> Response:
-    """GET with the user's credential for this device: Digest, or Basic over TLS only."""
+async def authed_get(
+    target: Target, path: str, cred: Credential, timeout: float, *, basic_over_http: bool = False
+) -> Response:
+    """GET with the user's credential for this device: Digest, or Basic over TLS (or over
+    plain HTTP when the user allowed it for this device: ``basic_over_http``)."""
     first = await request(target, "GET", path, timeout=timeout)
     if first.status != 401:
         return first
     challenges = [parse_challenge(v) for v in first.headers_named("WWW-Authenticate")]
     digest = next((p for s, p in challenges if s == "digest"), None)
+    basic = any(s == "basic" for s, _ in challenges)
     if digest is not None:
         auth = digest_authorization(digest, "GET", path, cred, os.urandom(8).hex())
-    elif any(s == "basic" for s, _ in challenges) and target.tls:
+    elif basic and (target.tls or basic_over_http):
         auth = "Basic " + base64.b64encode(f"{cred.username}:{cred.password}".encode()).decode()
     else:
-        raise HttpError(
-            "auth_unsupported",
-            f"{path} asks for {', '.join(s for s, _ in challenges) or 'no'} authentication; "
-            "camaudit sends passwords only by Digest, or Basic over TLS",
-        )
+        raise HttpError("auth_unsupported", _refusal(path, challenges, basic))
     second = await request(target, "GET", path, timeout=timeout, headers={"Authorization": auth})
     if second.status == 401:
         raise HttpError("bad_credentials", f"{path}: the device rejected the credentials")
     return second
+
+
+def _refusal(path: str, challenges: list[tuple[str, dict[str, str]]], basic: bool) -> str:
+    if basic:
+        return (
+            f"{path} asks for HTTP Basic on plain HTTP, which would send the password "
+            "readable to anyone on the network, so camaudit did not send it; to allow it for "
+            "this device, add 'allow_basic_over_http = true' to its [[credential]] entry "
+            "in the credentials file"
+        )
+    schemes = ", ".join(s for s, _ in challenges) or "no"
+    return f"{path} asks for {schemes} authentication; camaudit sends passwords only by Digest"
 
 
 # ---------------------------------------------------------------- the probe
@@ -532,18 +544,22 @@ async def rpc2_challenge(target: Target, timeout: float) -> dict[str, str]:
         return {}  # not a Dahua: nothing to record
 
 
-async def isapi_info(target: Target, cred: Credential, timeout: float) -> dict[str, str]:
-    resp = await authed_get(target, ISAPI_DEVICE_INFO, cred, timeout)
+async def isapi_info(
+    target: Target, cred: Credential, timeout: float, basic: bool = False
+) -> dict[str, str]:
+    resp = await authed_get(target, ISAPI_DEVICE_INFO, cred, timeout, basic_over_http=basic)
     if resp.status != 200:
         return {}
     return parse_isapi_device_info(resp.body)
 
 
-async def magicbox_info(target: Target, cred: Credential, timeout: float) -> dict[str, str]:
+async def magicbox_info(
+    target: Target, cred: Credential, timeout: float, basic: bool = False
+) -> dict[str, str]:
     fields: dict[str, str] = {}
     for action in MAGICBOX_ACTIONS:
         path = f"/cgi-bin/magicBox.cgi?action={action}"
-        resp = await authed_get(target, path, cred, timeout)
+        resp = await authed_get(target, path, cred, timeout, basic_over_http=basic)
         if resp.status != 200:
             if action == MAGICBOX_ACTIONS[0]:
                 return {}  # no magicBox here: do not knock on the other five doors
@@ -594,21 +610,28 @@ async def probe_host(
             pass  # a device that will not take a POST simply is not a Dahua
     cred = ctx.credentials(ip)
     if cred is not None:
-        out += await _with_credentials(ip, first, cred, ctx.timeout)
+        out += await _with_credentials(ip, first, cred, ctx.timeout, basic_allowed(ctx, ip))
     return out
 
 
+def basic_allowed(ctx: ProbeContext, ip: str) -> bool:
+    """The user's per-device opt-in to HTTP Basic without TLS (a ``CredentialStore``'s
+    ``allows_basic_over_http``; any other credentials lookup never allows it)."""
+    allows = getattr(ctx.credentials, "allows_basic_over_http", None)
+    return bool(allows(ip)) if callable(allows) else False
+
+
 async def _with_credentials(
-    ip: str, target: Target, cred: Credential, timeout: float
+    ip: str, target: Target, cred: Credential, timeout: float, basic: bool = False
 ) -> list[Observation | Problem]:
     out: list[Observation | Problem] = []
     for what, step in (("ISAPI deviceInfo", isapi_info), ("magicBox", magicbox_info)):
         try:
-            fields = await step(target, cred, timeout)
+            fields = await step(target, cred, timeout, basic)
         except (HttpError, ParseError) as exc:
             out.append(_error(ip, target.port, exc, what))
-            if isinstance(exc, HttpError) and exc.kind == "bad_credentials":
-                break  # one refusal is enough: never hammer a device with a wrong password
+            if isinstance(exc, HttpError) and exc.kind in ("bad_credentials", "auth_unsupported"):
+                break  # one refusal is enough: never hammer a device, nor repeat the reason
             continue
         if fields:
             out.append(Observation(source="http", fields={"ip": ip, **fields}, method=what))

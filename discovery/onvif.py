@@ -379,16 +379,20 @@ def device_url(xaddr: str, ip: str) -> str | None:
     """
     try:
         parts = urllib.parse.urlsplit(xaddr.strip())
-        host, port = parts.hostname, parts.port
-        same = host is not None and ipaddress.ip_address(host) == ipaddress.ip_address(ip)
+        host, port = urllib.parse.unquote(parts.hostname or ""), parts.port
+        same = ipaddress.ip_address(host) == ipaddress.ip_address(ip)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not same or parts.username is not None:
         return None
     port = port or (443 if parts.scheme == "https" else 80)
-    literal = f"[{ip}]" if ":" in ip else ip
     query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{literal}:{port}{parts.path or DEVICE_PATH}{query}"[:500]
+    return f"{parts.scheme}://{_literal(ip)}:{port}{parts.path or DEVICE_PATH}{query}"[:500]
+
+
+def _literal(ip: str) -> str:
+    """``ip`` as a URL host: IPv6 in brackets, its zone's ``%`` written ``%25`` (RFC 6874)."""
+    return f"[{ip.replace('%', '%25')}]" if ":" in ip else ip
 
 
 def candidate_urls(
@@ -402,8 +406,8 @@ def candidate_urls(
             urls.append(url)
     named = {urllib.parse.urlsplit(u).port for u in urls}
     opened = set(open_ports)
-    literal = f"[{ip}]" if ":" in ip else ip
-    urls += [f"http://{literal}:{p}{DEVICE_PATH}" for p in wanted if p in opened and p not in named]
+    host = _literal(ip)
+    urls += [f"http://{host}:{p}{DEVICE_PATH}" for p in wanted if p in opened and p not in named]
     return urls
 
 

@@ -65,6 +65,7 @@ class ScanRequest:
             "concurrency": self.concurrency,
             "ports": list(self.ports),
             "credentials_for": list(getattr(self.credentials, "targets", [])),
+            "basic_over_http_for": list(getattr(self.credentials, "basic_over_http_targets", [])),
             "started_from": self.origin,
         }
         return Scan(

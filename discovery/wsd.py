@@ -42,7 +42,7 @@ import contextlib
 import itertools
 import socket
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -52,6 +52,7 @@ from discovery.base import ParseError, ProbeContext
 
 PORT = 3702
 GROUP = "239.255.255.250"
+GROUP6 = "ff02::c"  # WS-Discovery's IPv6 link-local group
 SOURCE = "wsd"
 NS_DISCOVERY = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -64,7 +65,8 @@ _PROBE = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
     f' xmlns:a="{NS_ADDRESSING}" xmlns:d="{NS_DISCOVERY}"'
-    ' xmlns:dn="http://www.onvif.org/ver10/network/wsdl">'
+    ' xmlns:dn="http://www.onvif.org/ver10/network/wsdl"'
+    ' xmlns:wsdp="http://schemas.xmlsoap.org/ws/2006/02/devprof">'
     "<s:Header><a:MessageID>{message_id}</a:MessageID>"
     "<a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To>"
     f"<a:Action>{NS_DISCOVERY}/Probe</a:Action></s:Header>"
@@ -205,26 +207,50 @@ class _Heard(udp.Datagram):
     on_probe_socket: bool = False
 
 
-def _sends(ctx: ProbeContext, ids: dict[str, str]) -> Iterator[tuple[bytes, udp.Address]]:
+def _sends(
+    ctx: ProbeContext, ids: dict[str, str], group: str = GROUP
+) -> Iterator[tuple[bytes, udp.Address]]:
+    """The Probes to ``group`` and to each known host of the group's address family."""
     messages = [probe_message(mid, types) for mid, types in ids.items()]
     for message in messages:
-        yield message, (GROUP, PORT)
+        yield message, (group, PORT)
+    ipv6 = ":" in group
     for host in ctx.hosts:
-        for message in messages:
-            yield message, (host, PORT)
+        if (":" in host) == ipv6:
+            for message in messages:
+                yield message, (host, PORT)
+
+
+def _streams(
+    ctx: ProbeContext, ids: dict[str, str]
+) -> list[tuple[bool, AsyncIterator[udp.Datagram]]]:
+    """(on the probe socket?, datagrams) for IPv4 and, when the scan has IPv6, IPv6."""
+    sockets = [(udp.open_socket(ctx, 0), _hello_socket(ctx), GROUP)]
+    index = udp.ipv6_wanted(ctx)
+    if index is not None:
+        hello6 = _hello_socket(ctx, lambda: udp.open_socket6(ctx, index, PORT, GROUP6))
+        sockets.append((udp.open_socket6(ctx, index), hello6, GROUP6))
+    streams: list[tuple[bool, AsyncIterator[udp.Datagram]]] = []
+    for sock, hello, group in sockets:
+        sends = _sends(ctx, ids, group)
+        probes = udp.exchange(sock, sends, ctx.timeout, ctx.rate, "WS-Discovery Probe")
+        streams.append((True, probes))
+        if hello is not None:
+            listen = udp.exchange(hello, [], ctx.timeout, ctx.rate, "WS-Discovery listen")
+            streams.append((False, listen))
+    return streams
 
 
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
-    """Probe (typed and untyped), yield one Observation per endpoint and per Hello/Bye heard."""
-    typed, untyped = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
-    ids = {typed: "dn:NetworkVideoTransmitter", untyped: ""}
-    sock = udp.open_socket(ctx, 0)
-    hello = _hello_socket(ctx)
-    exchange = udp.exchange(sock, _sends(ctx, ids), ctx.timeout, ctx.rate, "WS-Discovery Probe")
-    streams = [(True, exchange)]
-    if hello is not None:
-        listen = udp.exchange(hello, [], ctx.timeout, ctx.rate, "WS-Discovery listen")
-        streams.append((False, listen))
+    """Probe (ONVIF-typed, wsdp:Device-typed and untyped; over IPv4, and IPv6 when the scan
+    has an IPv6 target), yield one Observation per endpoint and family and per Hello/Bye.
+
+    The ``wsdp:Device`` Probe is what Windows sends: wsdd and WSDAPI hosts (NAS boxes,
+    printers, PCs) answer nothing else, not even an untyped Probe.
+    """
+    kinds = ("dn:NetworkVideoTransmitter", "wsdp:Device", "")
+    ids = {f"uuid:{uuid.uuid4()}": types for types in kinds}
+    streams = _streams(ctx, ids)
     seen: set[str] = set()
     stream = _merge(streams)
     async for item in udp.parsed(
@@ -237,16 +263,20 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
         on_probe_socket = isinstance(datagram, _Heard) and datagram.on_probe_socket
         for match in matches:
             relates = accept(match, ids, on_probe_socket)
-            key = f"{match.kind}:{match.endpoint or datagram.ip}"
+            # Per family: a dual-stack device answers on both, and both addresses are its.
+            key = f"{match.kind}:{match.endpoint or datagram.ip}:{':' in datagram.ip}"
             if relates is not None and key not in seen:
                 seen.add(key)
                 yield match.observation(datagram.ip, relates)
 
 
-def _hello_socket(ctx: ProbeContext) -> socket.socket | None:
-    """A socket on 3702 joined to the group, to hear Hello; None when the port is taken."""
+def _hello_socket(
+    ctx: ProbeContext, opener: Callable[[], socket.socket] | None = None
+) -> socket.socket | None:
+    """A socket on 3702 joined to the group, to hear Hello; None when the port is taken.
+    ``opener`` opens it (default: IPv4, the 239.255.255.250 group)."""
     try:
-        sock = udp.open_socket(ctx, PORT, GROUP)
+        sock = opener() if opener else udp.open_socket(ctx, PORT, GROUP)
     except OSError:
         return None
     if sock.getsockname()[1] != PORT:

@@ -105,3 +105,44 @@ def test_keyring_entries_read_the_os_keyring(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         keyring.set_keyring(previous)
     assert credentials.KEYRING_SERVICE == "camaudit"
+
+
+BASIC = f"""
+[[credential]]
+target = "198.18.0.0/24"
+username = "viewer"
+password = "{SECRET}-subnet"
+allow_basic_over_http = true
+
+[[credential]]
+target = "198.18.0.7"
+username = "admin"
+password = "{SECRET}"
+"""
+
+
+def test_basic_over_http_is_off_unless_the_entry_allows_it() -> None:
+    assert parse_credentials(FILE).basic_over_http_targets == []
+    store = parse_credentials(BASIC)
+    assert store.allows_basic_over_http("198.18.0.8")
+    assert not store.allows_basic_over_http("198.18.0.7")  # its own, more specific entry
+    assert not store.allows_basic_over_http("198.18.1.1")
+    assert not store.allows_basic_over_http("not an ip")
+    assert store.basic_over_http_targets == ["198.18.0.0/24"]
+
+
+def test_basic_over_http_must_be_a_boolean() -> None:
+    text = BASIC.replace("allow_basic_over_http = true", 'allow_basic_over_http = "yes"')
+    with pytest.raises(CredentialsError, match="true or false") as info:
+        parse_credentials(text)
+    assert SECRET not in str(info.value)
+
+
+def test_the_scan_record_names_basic_targets_and_no_secret() -> None:
+    from discovery.request import ScanRequest
+
+    record = ScanRequest(targets=("198.18.0.0/24",), credentials=parse_credentials(BASIC)).record()
+    assert record.options["basic_over_http_for"] == ["198.18.0.0/24"]
+    assert record.options["credentials_for"] == ["198.18.0.7/32", "198.18.0.0/24"]
+    assert SECRET not in repr(record)
+    assert ScanRequest(targets=("198.18.0.0/24",)).record().options["basic_over_http_for"] == []

@@ -4,6 +4,7 @@ replies) and the bounded client against loopback servers that misbehave on purpo
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import ssl
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from core.model import Observation, Problem
 from discovery import http
 from discovery.base import Credential, ParseError, ProbeContext, ScanHints, ServicePorts
+from discovery.credentials import CredentialStore, parse_credentials
 from tests.discovery.tcp_fakes import sync
 
 # The RPC2_Login challenge Greenbone's Dahua detection relies on.
@@ -376,16 +378,57 @@ async def test_credentials_go_only_to_the_device_they_were_given_for() -> None:
     assert ISAPI_PASSWORD not in repr(items)
 
 
-@sync
-async def test_basic_auth_is_never_sent_in_clear_text() -> None:
-    async def basic_only(method, path, headers, body, writer) -> None:
+async def basic_only(method, path, headers, body, writer) -> None:
+    expected = "Basic " + base64.b64encode(f"{ISAPI_USER}:{ISAPI_PASSWORD}".encode()).decode()
+    if path == http.ISAPI_DEVICE_INFO and headers.get("authorization") == expected:
+        writer.write(reply("200 OK", {"Content-Type": "application/xml"}, ISAPI_REPLY))
+    else:
         writer.write(reply("401 Unauthorized", {"WWW-Authenticate": 'Basic realm="cam"'}))
-        await writer.drain()
+    await writer.drain()
 
+
+def store(allow: bool) -> CredentialStore:
+    flag = "allow_basic_over_http = true\n" if allow else ""
+    return parse_credentials(
+        f'[[credential]]\ntarget = "127.0.0.1"\nusername = "{ISAPI_USER}"\n'
+        f'password = "{ISAPI_PASSWORD}"\n{flag}'
+    )
+
+
+@sync
+async def test_basic_auth_is_never_sent_in_clear_text_by_default() -> None:
+    for credentials in (store(allow=False), lambda ip: Credential(ISAPI_USER, ISAPI_PASSWORD)):
+        async with FakeCamera(basic_only) as cam:
+            items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=credentials))
+        assert not any("authorization" in h for _, _, h in cam.requests)
+        problems = [i for i in items if isinstance(i, Problem)]
+        assert [p.kind for p in problems] == ["auth_unsupported"]  # once, not per endpoint
+        assert "plain HTTP" in problems[0].message
+        assert "allow_basic_over_http = true" in problems[0].message
+        assert ISAPI_PASSWORD not in repr(items)
+
+
+@sync
+async def test_basic_over_http_when_the_user_allows_it_for_that_device() -> None:
     async with FakeCamera(basic_only) as cam:
-        cred = Credential("u", "p")
-        items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=lambda ip: cred))
-    assert not any("authorization" in h for _, _, h in cam.requests)
+        items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=store(True)))
+    fields = {k: v for i in items if isinstance(i, Observation) for k, v in i.fields.items()}
+    assert fields["isapi.model"] == "DS-2CD2143G0-I"
+    assert any(h.get("authorization", "").startswith("Basic ") for _, _, h in cam.requests)
+
+
+@sync
+async def test_the_basic_opt_in_is_per_device() -> None:
+    text = (
+        f'[[credential]]\ntarget = "127.0.0.0/8"\nusername = "{ISAPI_USER}"\n'
+        f'password = "{ISAPI_PASSWORD}"\nallow_basic_over_http = true\n'
+        f'[[credential]]\ntarget = "127.0.0.1"\nusername = "{ISAPI_USER}"\n'
+        f'password = "{ISAPI_PASSWORD}"\n'
+    )
+    async with FakeCamera(basic_only) as cam:
+        ctx = ctx_for(cam.ip, cam.port, credentials=parse_credentials(text))
+        items = await collect(http.probe, ctx)
+    assert not any("authorization" in h for _, _, h in cam.requests)  # its own entry says no
     assert {i.kind for i in items if isinstance(i, Problem)} == {"auth_unsupported"}
 
 

@@ -9,6 +9,7 @@ emulated cameras is in tests/lab/test_probe_tcp.py.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,13 +39,15 @@ NOT_AUTHORIZED = Fault("Sender not Authorized")
 
 
 class ScriptedDevice:
-    """Stands in for ONVIFCamera: answers each operation from a script, records every call."""
+    """Stands in for the device client: answers each operation from a script, records calls."""
 
     def __init__(self, script: dict[str, Any], calls: list[str]) -> None:
         self.script, self.calls, self.closed = script, calls, False
+        self.offsets: list[Any] = []
 
-    async def create_devicemgmt_service(self) -> Any:
+    async def service(self, clock_offset: Any = None) -> Any:
         device = self
+        self.offsets.append(clock_offset)
 
         class Service:
             def __getattr__(self, name: str) -> Any:
@@ -76,11 +79,11 @@ FULL = {
 @pytest.fixture
 def device(monkeypatch: pytest.MonkeyPatch):
     calls: list[str] = []
-    made: list[tuple[str, int, Credential | None]] = []
+    made: list[tuple[str, Credential | None]] = []
 
     def install(script: dict[str, Any]) -> list[str]:
-        def factory(host: str, port: int, credential: Credential | None) -> ScriptedDevice:
-            made.append((host, port, credential))
+        def factory(url: str, credential: Credential | None) -> ScriptedDevice:
+            made.append((url, credential))
             return ScriptedDevice(script, calls)
 
         monkeypatch.setattr(onvif, "make_client", factory)
@@ -155,6 +158,73 @@ async def test_wrong_password_is_bad_credentials_and_not_repeated(device) -> Non
     assert fields_of(items)["onvif.xaddr"]  # the device still counts as ONVIF
 
 
+CLOCK = SimpleNamespace(
+    UTCDateTime=SimpleNamespace(
+        Date=SimpleNamespace(Year=2030, Month=1, Day=2),
+        Time=SimpleNamespace(Hour=3, Minute=4, Second=5),
+    )
+)
+LOCKED = {  # answers nothing, the clock included, without a UsernameToken
+    **FULL,
+    "GetSystemDateAndTime": {"auth": CLOCK, "anon": NOT_AUTHORIZED},
+}
+
+
+@sync
+async def test_a_device_that_refuses_even_the_clock_is_read_with_credentials(device) -> None:
+    calls = device(LOCKED)
+    items = await collect(onvif.probe(ctx(Credential("admin", "pw"))))
+    assert fields_of(items)["onvif.serial"] == HIK_INFO.SerialNumber
+    assert not [i for i in items if isinstance(i, Problem)]
+    assert calls[:2] == ["authless_GetSystemDateAndTime", "GetSystemDateAndTime"]
+
+
+@sync
+async def test_a_device_that_refuses_even_the_clock_needs_credentials(device) -> None:
+    device(LOCKED)
+    items = await collect(onvif.probe(ctx(None)))
+    assert [(type(i), i.kind) for i in items] == [(Problem, "needs_credentials")]
+
+
+@sync
+async def test_the_device_clock_offset_signs_the_tokens(monkeypatch) -> None:
+    made: list[ScriptedDevice] = []
+
+    def factory(url: str, credential: Credential | None) -> ScriptedDevice:
+        client = ScriptedDevice({**FULL, "GetSystemDateAndTime": CLOCK}, [])
+        if url.startswith(f"http://{IP}:80/"):  # not the warm-up client
+            made.append(client)
+        return client
+
+    monkeypatch.setattr(onvif, "make_client", factory)
+    await collect(onvif.probe(ctx(Credential("admin", "pw"))))
+    first, adjusted = made[0].offsets
+    assert first is None
+    assert adjusted > dt.timedelta(days=365)  # the scripted clock says 2030
+    await collect(onvif.probe(ctx(None)))
+    assert made[1].offsets == [None]  # anonymous calls carry no token to sign
+
+
+def test_clock_offset_reads_utc_and_refuses_nonsense() -> None:
+    now = dt.datetime(2030, 1, 2, 3, 4, 0, tzinfo=dt.UTC)
+    assert onvif.clock_offset(CLOCK, now) == dt.timedelta(seconds=5)
+    as_dict = {
+        "UTCDateTime": {
+            "Date": {"Year": 2030, "Month": 1, "Day": 2},
+            "Time": {"Hour": 3, "Minute": 4, "Second": 5},
+        }
+    }
+    assert onvif.clock_offset(as_dict, now) == dt.timedelta(seconds=5)
+    assert onvif.clock_offset(SimpleNamespace(UTCDateTime=None), now) is None
+    broken = {
+        "UTCDateTime": {
+            "Date": {"Year": 2030, "Month": 13, "Day": 2},
+            "Time": {"Hour": 3, "Minute": 4, "Second": 5},
+        }
+    }
+    assert onvif.clock_offset(broken, now) is None
+
+
 @sync
 async def test_one_capability_failing_keeps_the_others(device) -> None:
     device({**FULL, "GetScopes": {"auth": ValueError("garbled scopes"), "anon": NOT_AUTHORIZED}})
@@ -183,15 +253,49 @@ async def test_unreachable_and_timeouts(device) -> None:
     assert [i.kind for i in items] == ["unreachable"]
 
 
-def test_xaddr_port_is_tried_first() -> None:
-    assert onvif.candidate_ports(
-        [80, 8899], ["http://198.18.0.5:8080/onvif/device_service"], (80, 8899)
+def test_advertised_xaddr_is_tried_first_with_its_path() -> None:
+    ip = "198.18.0.5"
+    assert onvif.candidate_urls(
+        ip, [80, 8899], [f"http://{ip}:8080/onvif/services"], (80, 8899)
     ) == [
-        8080,
-        80,
-        8899,
+        f"http://{ip}:8080/onvif/services",
+        f"http://{ip}:80/onvif/device_service",
+        f"http://{ip}:8899/onvif/device_service",
     ]
-    assert onvif.candidate_ports([554], [], ONVIF_PORTS) == []
+    assert onvif.candidate_urls(ip, [554], [], ONVIF_PORTS) == []
+    # an XAddr on an open port replaces the default path there
+    assert onvif.candidate_urls(ip, [80], [f"https://{ip}/onvif/device_service"], (80,)) == [
+        f"https://{ip}:443/onvif/device_service",
+        f"http://{ip}:80/onvif/device_service",
+    ]
+    assert onvif.candidate_urls(ip, [80], [f"http://{ip}/onvif/services"], (80,)) == [
+        f"http://{ip}:80/onvif/services"
+    ]
+
+
+@pytest.mark.parametrize(
+    "xaddr",
+    [
+        "http://198.18.0.5:80@198.18.0.66/onvif/device_service",  # userinfo: another host
+        "http://user:pw@198.18.0.5/onvif/device_service",
+        "http://198.18.0.6/onvif/device_service",
+        "ftp://198.18.0.5/onvif/device_service",
+        "http://198.18.0.5:99999/onvif/device_service",
+        "SERVICE_URI",
+        "http://[fe80::1%25eth0]:80/onvif/device_service",
+    ],
+)
+def test_credentials_never_follow_an_xaddr_to_another_host(xaddr: str) -> None:
+    assert onvif.device_url(xaddr, "198.18.0.5") is None
+
+
+def test_ipv6_xaddrs_keep_their_zone() -> None:
+    xaddr = "http://[fe80::1%25eth0]:8080/onvif/device_service"
+    assert onvif.device_url(xaddr, "fe80::1%eth0") == xaddr
+    assert onvif.device_url(xaddr, "fe80::2%eth0") is None
+    assert onvif.candidate_urls("fd00::5", [80], [], (80,)) == [
+        "http://[fd00::5]:80/onvif/device_service"
+    ]
 
 
 def test_only_read_operations_can_go_out() -> None:
@@ -232,6 +336,10 @@ def test_classification_of_library_errors() -> None:
 # ---------------------------------------------------------------- the real client
 
 
+def url(port: int, path: str = "/onvif/device_service") -> str:
+    return f"http://{IP}:{port}{path}"
+
+
 @sync
 async def test_real_client_on_a_closed_port_is_unreachable() -> None:
     async def nothing(reader, writer) -> None:
@@ -240,7 +348,7 @@ async def test_real_client_on_a_closed_port_is_unreachable() -> None:
     async with Server(nothing) as srv:
         port = srv.port
     with pytest.raises(onvif.OnvifFailure) as info:
-        await onvif.probe_endpoint(IP, port, None, 2.0)
+        await onvif.probe_endpoint(f"http://{IP}:{port}/onvif/device_service", None, 2.0)
     assert info.value.kind == "unreachable"
 
 
@@ -258,7 +366,7 @@ async def test_real_client_on_a_plain_web_server_is_not_onvif() -> None:
 
     async with Server(web) as srv:
         with pytest.raises(onvif.OnvifFailure) as info:
-            await onvif.probe_endpoint(IP, srv.port, None, 3.0)
+            await onvif.probe_endpoint(url(srv.port), None, 3.0)
     assert info.value.kind == "not_onvif"
     assert seen and seen[0].startswith(b"POST /onvif/device_service")
 
@@ -281,7 +389,7 @@ async def test_real_client_refuses_an_entity_bomb() -> None:
 
     async with Server(bomber) as srv:
         with pytest.raises(onvif.OnvifFailure) as info:
-            await onvif.probe_endpoint(IP, srv.port, None, 3.0)
+            await onvif.probe_endpoint(url(srv.port), None, 3.0)
     assert info.value.kind == "protocol"
 
 

@@ -9,7 +9,9 @@ import pytest
 from discovery.targets import (
     TargetError,
     host_count,
+    in_networks,
     iter_hosts,
+    parse_ip_addr6_json,
     parse_ip_addr_json,
     parse_targets,
 )
@@ -51,7 +53,9 @@ def test_larger_than_slash_16_needs_force() -> None:
     assert parse_targets(["10.0.0.0/16"])  # a /16 itself is fine
 
 
-@pytest.mark.parametrize("spec", ["banana", "10.0.0.0/33", "fe80::1", "", " , "])
+@pytest.mark.parametrize(
+    "spec", ["banana", "10.0.0.0/33", "fe80::/129", "2001:db8::/64", "2a00:1450::/64", "", " , "]
+)
 def test_bad_targets_say_what_is_wrong(spec: str) -> None:
     with pytest.raises(TargetError) as info:
         parse_targets([spec])
@@ -84,3 +88,58 @@ def test_interface_addresses_from_ip_json() -> None:
     assert parse_ip_addr_json(text) == [ipaddress.IPv4Interface("198.18.0.1/24")]
     with pytest.raises(TargetError):
         parse_ip_addr_json("not json")
+
+
+# ---------------------------------------------------------------- IPv6 (issue 11)
+
+
+@pytest.mark.parametrize("spec", ["fdca:a0d1:7000::/64", "fe80::/64", "fd00::1", "::1"])
+def test_non_public_ipv6_prefixes_are_targets(spec: str) -> None:
+    assert parse_targets([spec]) == [ipaddress.ip_network(spec, strict=False)]
+
+
+def test_public_ipv6_is_refused_unless_allowed_and_a_site_prefix_needs_force() -> None:
+    with pytest.raises(TargetError, match="public"):
+        parse_targets(["2a00:1450:4001::/64"])
+    assert parse_targets(["2a00:1450:4001::/64"], allow_public=True)
+    with pytest.raises(TargetError, match="/48"):
+        parse_targets(["fd00::/8"])
+    assert parse_targets(["fd00::/8"], force=True)
+
+
+def test_a_link_local_address_with_a_zone_is_a_target_without_it() -> None:
+    assert parse_targets(["fe80::1%eth0/64"]) == [ipaddress.ip_network("fe80::/64")]
+
+
+def test_ipv4_and_ipv6_targets_mix_and_deduplicate_per_family() -> None:
+    nets = parse_targets(["198.18.0.0/24, fd00:1::/64", "fd00:1::5", "198.18.0.7"])
+    assert [str(n) for n in nets] == ["198.18.0.0/24", "fd00:1::/64"]
+
+
+def test_a_64_is_listened_on_not_swept() -> None:
+    nets = parse_targets(["198.18.0.0/30", "fd00:1::/64", "fd00:2::/126"])
+    hosts = list(iter_hosts(nets))
+    assert hosts == ["198.18.0.1", "198.18.0.2", "fd00:2::1", "fd00:2::2", "fd00:2::3"]
+    assert host_count(nets) == 2 + 3
+
+
+def test_in_networks_takes_both_families_and_zoned_link_local() -> None:
+    nets = parse_targets(["198.18.0.0/24", "fe80::/64", "fd00:1::/64"])
+    assert in_networks("fe80::aecc:8eff:fe6f:713a%eth0", nets)
+    assert in_networks("fd00:1::9", nets)
+    assert in_networks("198.18.0.9", nets)
+    assert not in_networks("fd00:2::9", nets)
+    assert not in_networks("2001:db8::1", nets)
+    assert not in_networks("junk", nets)
+
+
+def test_interface_ipv6_from_ip_json() -> None:
+    text = (
+        '[{"ifindex":2,"ifname":"eth0","addr_info":[{"family":"inet","local":"198.18.0.1",'
+        '"prefixlen":24},{"family":"inet6","local":"fdca:a0d1:7000::1","prefixlen":64},'
+        '{"family":"inet6","local":"fe80::ca:ff:fe00:1","prefixlen":64}]}]'
+    )
+    assert parse_ip_addr6_json(text) == [
+        ipaddress.IPv6Interface("fdca:a0d1:7000::1/64"),
+        ipaddress.IPv6Interface("fe80::ca:ff:fe00:1/64"),
+    ]

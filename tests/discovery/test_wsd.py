@@ -193,3 +193,82 @@ def test_receive_buffer_holds_a_burst_of_200_replies():
         assert size >= udp.RCVBUF_BYTES
     else:
         assert size > 0
+
+
+# ---------------------------------------------------------------- issue 11: what counts as ours
+
+
+def _match(kind: str = "ProbeMatch", relates_to: str = "") -> wsd.Match:
+    return wsd.Match(kind, relates_to, "urn:uuid:1", ("dn:NetworkVideoTransmitter",), (), ())
+
+
+OURS = {"uuid:ours-typed": "dn:NetworkVideoTransmitter", "uuid:ours-untyped": ""}
+
+
+@pytest.mark.parametrize(
+    ("match", "on_probe_socket", "verdict"),
+    [
+        (_match(relates_to="uuid:ours-typed"), True, "matched"),
+        (_match(relates_to="uuid:ours-untyped"), False, "matched"),  # multicast back to us
+        (_match(relates_to=""), True, "missing"),  # firmware that leaves RelatesTo out
+        (_match(relates_to="uuid:someone-else"), True, "different"),  # echoes a wrong id
+        (_match(relates_to=""), False, None),  # on the group: somebody else's answer
+        (_match(relates_to="uuid:someone-else"), False, None),
+        (_match("Hello"), False, ""),
+        (_match("Bye"), True, ""),
+    ],
+)
+def test_a_reply_on_our_probe_socket_is_ours_whatever_its_relates_to(
+    match: wsd.Match, on_probe_socket: bool, verdict: str | None
+) -> None:
+    assert wsd.accept(match, OURS, on_probe_socket) == verdict
+
+
+def test_how_relates_to_matched_is_kept_as_evidence() -> None:
+    obs = _match(relates_to="").observation("198.18.0.30", "missing")
+    assert obs.fields["wsd.relates_to"] == "missing"
+    assert "wsd.relates_to" not in _match("Hello").observation("198.18.0.30").fields
+
+
+def test_bare_probe_match_without_the_wrapper_and_several_in_one_body() -> None:
+    # The issue 11 camera: ProbeMatch straight in the Body, no ProbeMatches, no RelatesTo.
+    single = HIK.replace(b"<d:ProbeMatches>", b"").replace(b"</d:ProbeMatches>", b"")
+    single = single.replace(b"<wsadis:RelatesTo>uuid:bfe8bb88-03a2-4e1a-904a-59a7d2882649", b"")
+    single = single.replace(b"</wsadis:RelatesTo>", b"")
+    (match,) = wsd.parse_message(single)
+    assert (match.kind, match.relates_to) == ("ProbeMatch", "")
+    assert "onvif://www.onvif.org/name/HIKVISION DS-2CD3955FWD-IWS" in match.scopes
+    start, end = single.index(b"<d:ProbeMatch>"), single.index(b"</d:ProbeMatch>") + 15
+    double = single[:end] + single[start:end] + single[end:]
+    assert len(wsd.parse_message(double)) == 2
+
+
+def test_bye_is_parsed_and_recorded_as_bye() -> None:
+    bye = HIK.replace(b"<d:ProbeMatches>", b"").replace(b"</d:ProbeMatches>", b"")
+    bye = bye.replace(b"d:ProbeMatch>", b"d:Bye>")
+    (match,) = wsd.parse_message(bye)
+    obs = match.observation("198.18.0.30", wsd.accept(match, OURS, False) or "")
+    assert obs.method == "bye"
+    assert obs.fields["wsd.endpoint"] == "urn:uuid:18ec6401-3aa0-11b5-83f6-b4a3820fd92d"
+    bare = wsd.Match("Bye", "", "urn:uuid:9", (), (), ()).observation("198.18.0.31")
+    assert set(bare.fields) == {"wsd.endpoint", "ip"}  # no empty lists for a bare Bye
+
+
+def test_a_flood_of_endpoints_is_capped() -> None:
+    start, end = HIK.index(b"<d:ProbeMatch>"), HIK.index(b"</d:ProbeMatch>") + 15
+    flood = HIK[:end] + HIK[start:end] * 200 + HIK[end:]
+    assert len(wsd.parse_message(flood)) == wsd.MAX_ITEMS
+
+
+def test_every_datagram_is_marked_with_the_socket_it_came_to() -> None:
+    from discovery import udp
+
+    async def stream(*ips: str):
+        for ip in ips:
+            yield udp.Datagram(b"x", ip, 3702)
+
+    async def run() -> list[tuple[str, bool | None]]:
+        merged = wsd._merge([(True, stream("198.18.0.1")), (False, stream("198.18.0.2"))])
+        return [(d.ip, getattr(d, "on_probe_socket", None)) async for d in merged]
+
+    assert sorted(asyncio.run(run())) == [("198.18.0.1", True), ("198.18.0.2", False)]
