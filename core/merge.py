@@ -6,6 +6,10 @@ already is (a different MAC on the same IP, a different serial behind the same M
 one observation links two devices (an IP-only device and the MAC it turns out to have),
 they are fused.  Contradictions are never silently merged: they are recorded on the
 device as ``Problem(kind="identity_conflict")`` so the user sees them.
+
+IPv6: one box has several addresses of its own (link-local, unique local, global, temporary)
+next to its IPv4 one, all behind one MAC, so one MAC at several IPv6 addresses is one box.
+Only two *IPv4* addresses answering for one MAC in a live snapshot mark a clone.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ class DeviceMerger:
                 self._note_conflict(target, dev, mac, serial, ip)
                 self._distinct.add(frozenset((target.key, dev.key)))
         target.add(obs)
-        if mac and ip and "mac" in obs.fields and obs.method in SNAPSHOT_METHODS:
+        if mac and ip and ":" not in ip and "mac" in obs.fields and obs.method in SNAPSHOT_METHODS:
             self._l2_ip.setdefault(mac, ip)
         self._reindex(target)
         return target
@@ -127,6 +131,8 @@ class DeviceMerger:
         mac, ip = obs.mac, obs.ip
         if not (mac and ip and "mac" in obs.fields and obs.method in SNAPSHOT_METHODS):
             return None
+        if ":" in ip:
+            return None  # IPv6: many addresses per interface is normal (module docstring)
         first = self._l2_ip.get(mac)
         if first is None or first == ip:
             return None

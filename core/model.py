@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -423,6 +424,30 @@ class SiteProfile:
         )
 
 
+def address_rank(ip: str) -> int:
+    """0 for IPv4, 1 for global or unique-local IPv6, 2 for link-local IPv6, 3 for text that
+    is no address (a stable sort by it keeps first-seen order within each rank)."""
+    try:
+        addr = ipaddress.ip_address(ip.partition("%")[0])
+    except ValueError:
+        return 3
+    if addr.version == 4:
+        return 0
+    return 2 if addr.is_link_local else 1
+
+
+def ip_sort_key(ip: str | None) -> tuple[int, int, str]:
+    """A sort key for addresses of both families (IPv4 first, numerically; then IPv6),
+    for tables and reports; never raises on IPv6, zones or junk."""
+    if not ip:
+        return (9, 0, "")
+    try:
+        addr = ipaddress.ip_address(ip.partition("%")[0])
+    except ValueError:
+        return (8, 0, ip)
+    return (addr.version, int(addr), ip)
+
+
 @dataclass(slots=True)
 class Device:
     """One physical box, merged from every observation that concerns it.
@@ -442,7 +467,9 @@ class Device:
 
     @property
     def ip(self) -> str | None:
-        return self.ips[0] if self.ips else None
+        """The address to show and to probe: the first IPv4 one, else the first global IPv6
+        one, else the first link-local one (``ips`` keeps every address, first seen first)."""
+        return min(self.ips, key=address_rank) if self.ips else None
 
     @property
     def mac(self) -> str | None:

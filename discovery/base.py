@@ -21,7 +21,6 @@ from typing import Protocol
 
 from core.model import Observation, Problem
 
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 """A scan target: IPv4 networks are swept, IPv6 prefixes listened on (discovery/targets.py)."""
 

@@ -10,6 +10,10 @@ as not-cameras instead of staying unknown.
 Fields: ``mdns.name`` (instance, no trailing dot), ``mdns.service`` (type), ``mdns.host``
 (SRV target), ``mdns.port``, ``mdns.txt.<key>`` (key=value TXT strings; free text without
 ``=`` goes to ``mdns.txt``), ``hostname`` (the SRV/A host name) and ``ip``.
+
+IPv6: when the scan has an IPv6 target and the interface has IPv6, zeroconf runs with
+``IPVersion.All`` on that interface (FF02::FB too), and a service's ``ip`` is its address in
+scope preferring IPv4, then a global/unique-local IPv6 address, then a link-local one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Iterable, Mapping
+import socket
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 # zeroconf re-exports its wire parser and record classes at the top level "for backwards
@@ -37,7 +42,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from core.model import Observation, Problem
 from core.netguard import check_send_allowed
 from discovery import udp
-from discovery.base import ParseError, ProbeContext
+from discovery.base import Network, ParseError, ProbeContext
 
 SOURCE = "mdns"
 ENUMERATION = "_services._dns-sd._udp.local."
@@ -166,12 +171,42 @@ def _fold(record: object, found: dict[str, dict[str, Any]]) -> None:
         entry.update(txt_fields(split_txt(record.text)))
 
 
-def _observation(info: AsyncServiceInfo) -> Observation | None:
+def best_address(addresses: Iterable[str]) -> str | None:
+    """The address a device is best named by: IPv4, else global IPv6, else link-local."""
+
+    def rank(text: str) -> int:
+        addr = ipaddress.ip_address(text.partition("%")[0])
+        return 0 if addr.version == 4 else 2 if addr.is_link_local else 1
+
+    usable = [a for a in addresses if _is_address(a)]
+    return min(usable, key=rank) if usable else None
+
+
+def _zone_by_name(address: str) -> str:
+    """``fe80::1%2`` -> ``fe80::1%eth0``: the form sockets and the neighbour table use."""
+    plain, _, zone = address.partition("%")
+    if zone.isdigit():
+        with contextlib.suppress(OSError):
+            return f"{plain}%{socket.if_indextoname(int(zone))}"
+    return address
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _observation(info: AsyncServiceInfo, networks: Sequence[Network] = ()) -> Observation | None:
     fields = service_fields(info.name, info.server, info.port, _properties(info.properties))
-    addresses = info.parsed_addresses(IPVersion.V4Only)
-    if not addresses:
+    scoped = (_zone_by_name(a) for a in info.parsed_scoped_addresses(IPVersion.All))
+    addresses = [a for a in scoped if udp.in_scope(a, networks)]
+    ip = best_address(addresses)
+    if ip is None:
         return None
-    fields["ip"] = addresses[0]
+    fields["ip"] = ip
     return Observation(source=SOURCE, fields=fields, method="dns-sd")
 
 
@@ -182,9 +217,12 @@ def _properties(props: Mapping[bytes, bytes | None]) -> list[bytes]:
 class _Browser:
     """Browses the service types, resolves each new instance, queues the results."""
 
-    def __init__(self, azc: AsyncZeroconf, timeout_ms: int) -> None:
+    def __init__(
+        self, azc: AsyncZeroconf, timeout_ms: int, networks: Sequence[Network] = ()
+    ) -> None:
         self.azc = azc
         self.timeout_ms = timeout_ms
+        self.networks = networks
         self.types: set[str] = set()
         self.instances: set[tuple[str, str]] = set()
         self.browsers: list[AsyncServiceBrowser] = []
@@ -219,7 +257,7 @@ class _Browser:
     async def resolve(self, service_type: str, name: str) -> None:
         info = AsyncServiceInfo(service_type, name)
         if await info.async_request(self.azc.zeroconf, self.timeout_ms):
-            obs = _observation(info)
+            obs = _observation(info, self.networks)
             if obs is not None:
                 self.results.put_nowait(obs)
 
@@ -235,14 +273,8 @@ class _Browser:
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Browse for ``max(ctx.timeout, 3 s)`` and yield every resolved service instance."""
     check_send_allowed("mDNS queries")
-    local = udp.interface_ipv4(ctx.interface)
-    interfaces: list[str] | Any = [local] if local else None
-    azc = (
-        AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
-        if interfaces
-        else AsyncZeroconf(ip_version=IPVersion.V4Only)
-    )
-    browser = _Browser(azc, timeout_ms=int(max(ctx.timeout, 1.0) * 1000))
+    azc = _zeroconf(ctx)
+    browser = _Browser(azc, int(max(ctx.timeout, 1.0) * 1000), ctx.networks)
     try:
         browser.browse((ENUMERATION, *SERVICE_TYPES))
         async for obs in _collect(browser, max(ctx.timeout, MIN_WINDOW), ctx):
@@ -250,6 +282,20 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     finally:
         await browser.close()
         await azc.async_close()
+
+
+def _zeroconf(ctx: ProbeContext) -> AsyncZeroconf:
+    """Zeroconf on the scan's interface: IPv4, plus IPv6 (by interface index, as IPv6
+    multicast needs) when the scan has an IPv6 target and the interface has IPv6."""
+    local = udp.interface_ipv4(ctx.interface)
+    index = udp.ipv6_wanted(ctx)
+    if index is None:
+        if local:
+            return AsyncZeroconf(interfaces=[local], ip_version=IPVersion.V4Only)
+        return AsyncZeroconf(ip_version=IPVersion.V4Only)
+    if local:
+        return AsyncZeroconf(interfaces=[local, index], ip_version=IPVersion.All)
+    return AsyncZeroconf(interfaces=[index], ip_version=IPVersion.V6Only)
 
 
 async def _collect(

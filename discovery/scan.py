@@ -8,6 +8,12 @@ Phases (DESIGN.md, data flow):
    when the ARP sweep lacked privilege, the OS neighbour table for their MACs;
 3. ``identify``: HTTP, RTSP and ONVIF on hosts with those ports open.
 
+IPv6 (targets may be IPv6 prefixes, never swept): the discover phase hears devices on
+FF02::C and FF02::FB, the ports phase connects to them (one address per box: its IPv4 one
+if it has one, else its global IPv6 one, else link-local), and then the IPv6 neighbour table
+gives their MACs, which merges a device seen over both families into one
+(``core.merge``).
+
 Every observation is merged at once (``core.merge.DeviceMerger``); the device is then
 assessed (``vendors.assess``: identity and verdicts) and a :class:`DeviceFound` or
 :class:`DeviceUpdated` event carries a snapshot of it.  Per-device problems become
@@ -27,7 +33,7 @@ from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.merge import DeviceMerger
-from core.model import Device, Observation, Problem
+from core.model import Device, Observation, Problem, address_rank
 from core.netguard import UnsafeNetworkError
 from discovery.base import Probe, ProbeContext, ScanHints
 from discovery.events import (
@@ -44,7 +50,13 @@ from discovery.methods import DISCOVERY_METHODS, IDENTIFY_METHODS, SCAN_METHODS
 from discovery.ports import DEFAULT_PORTS
 from discovery.request import ScanRequest
 from discovery.stop import StopSignal
-from discovery.targets import TargetError, in_networks, interface_addresses, iter_hosts
+from discovery.targets import (
+    TargetError,
+    in_networks,
+    interface_addresses,
+    interface_addresses6,
+    iter_hosts,
+)
 from vendors.assess import Assessor
 
 log = logging.getLogger(__name__)
@@ -269,12 +281,26 @@ class _Run:
         if "arp" in self.methods and "arp" not in self.ran:
             self.arp_failed = True
 
+    def probe_hosts(self) -> list[str]:
+        """One address per device found so far, inside the targets: its IPv4 address, else
+        its global IPv6 address, else its link-local one (``Device.ip``'s order)."""
+        out: list[str] = []
+        for dev in self.merger.devices:
+            inside = [ip for ip in dev.ips if in_networks(ip, self.targets)]
+            if inside:
+                best = min(inside, key=address_rank)
+                if best not in out:
+                    out.append(best)
+        return out
+
     def port_targets(self) -> list[str]:
         swept = "arp" in self.methods and not self.arp_failed and self.request.interface
         skip = set(self.exclude)
         if not swept:
-            return list(iter_hosts(self.targets, exclude=skip))
-        return [ip for ip in self.known_hosts() if ip not in skip]
+            hosts = list(iter_hosts(self.targets, exclude=skip))
+            listened = [ip for ip in self.probe_hosts() if ":" in ip and ip not in skip]
+            return hosts + [ip for ip in listened if ip not in hosts]
+        return [ip for ip in self.probe_hosts() if ip not in skip]
 
     async def ports(self) -> None:
         if "ports" not in self.methods:
@@ -283,8 +309,12 @@ class _Run:
         ctx = self.context(hosts)
         ctx.concurrency = self.request.connect_concurrency
         await self.phase("ports", [("ports", ctx, None)])
+        known = self.known_hosts()
         if self.arp_failed and "arp" in self.methods:
-            await self.phase("neighbours", [("neighbours", self.context(self.known_hosts()), 5.0)])
+            await self.phase("neighbours", [("neighbours", self.context(known), 5.0)])
+        elif ipv6 := [ip for ip in known if ":" in ip]:
+            # IPv6 has no ARP: the connects above made the kernel learn their MACs.
+            await self.phase("neighbours", [("neighbours", self.context(ipv6), 5.0)])
 
     def open_ports(self) -> dict[str, tuple[int, ...]]:
         out: dict[str, tuple[int, ...]] = {}
@@ -315,7 +345,7 @@ class _Run:
         if not wanted:
             return
         skip = set(self.exclude)
-        hosts = [ip for ip in self.known_hosts() if ip not in skip]
+        hosts = [ip for ip in self.probe_hosts() if ip not in skip]
         open_ports = self.open_ports()
         if "ports" not in self.methods:  # no port data: try each method's usual ports
             open_ports = {ip: tuple(self.request.ports or DEFAULT_PORTS) for ip in hosts}
@@ -330,7 +360,9 @@ class _Run:
             addrs = await asyncio.to_thread(interface_addresses, self.request.interface)
         except TargetError:
             return []
-        return [str(a.ip) for a in addrs]
+        return [str(a.ip) for a in addrs] + await asyncio.to_thread(
+            interface_addresses6, self.request.interface
+        )
 
     async def phases(self) -> None:
         self.exclude = await self.own_addresses()

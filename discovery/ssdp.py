@@ -11,7 +11,6 @@ not turn the scanner into a client of arbitrary URLs.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit

@@ -172,8 +172,7 @@ def parse_ip_addr6_json(text: str) -> list[ipaddress.IPv6Interface]:
     return out
 
 
-def interface_networks6(interface: str) -> list[ipaddress.IPv6Network]:
-    """The interface's non-public IPv6 prefixes (unique local, link-local); reads only."""
+def _interface6(interface: str) -> list[ipaddress.IPv6Interface]:
     try:
         proc = subprocess.run(
             ["ip", "-j", "-6", "addr", "show", "dev", interface],
@@ -184,9 +183,19 @@ def interface_networks6(interface: str) -> list[ipaddress.IPv6Network]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
-    if proc.returncode != 0:
-        return []
-    nets = [a.network for a in parse_ip_addr6_json(proc.stdout)]
+    return parse_ip_addr6_json(proc.stdout) if proc.returncode == 0 else []
+
+
+def interface_addresses6(interface: str) -> list[str]:
+    """The interface's own IPv6 addresses (link-local ones with ``%interface``); reads only."""
+    return [
+        f"{a.ip}%{interface}" if a.ip.is_link_local else str(a.ip) for a in _interface6(interface)
+    ]
+
+
+def interface_networks6(interface: str) -> list[ipaddress.IPv6Network]:
+    """The interface's non-public IPv6 prefixes (unique local, link-local); reads only."""
+    nets = [a.network for a in _interface6(interface)]
     return list(dict.fromkeys(n for n in nets if is_non_public(n) and not n.is_loopback))
 
 
@@ -219,8 +228,12 @@ def iter_hosts(networks: Sequence[Network], exclude: Iterable[str] = ()) -> Iter
 
 def host_count(networks: Sequence[Network]) -> int:
     """How many addresses a sweep of ``networks`` touches (IPv6 prefixes: none)."""
+    # As hosts() counts: IPv4 leaves out network and broadcast, IPv6 the subnet-router anycast.
+    reserved = {4: 2, 6: 1}
     return sum(
-        n.num_addresses if n.prefixlen >= n.max_prefixlen - 1 else n.num_addresses - 2
+        n.num_addresses
+        if n.prefixlen >= n.max_prefixlen - 1
+        else n.num_addresses - reserved[n.version]
         for n in networks
         if is_swept(n)
     )

@@ -6,6 +6,11 @@ socket asks for 4 MB and the reader drains datagrams straight into a queue.  A n
 without a default route cannot send to a multicast group unless the interface is named
 (``IP_MULTICAST_IF``), so the socket is pinned to the chosen interface's address when known.
 Multicast TTL is 1: discovery never leaves the local segment.
+
+IPv6 (``open_socket6``): link-scope groups (FF02::C, FF02::FB) exist per link, so the socket
+names the interface by index (IPV6_MULTICAST_IF, IPV6_JOIN_GROUP) and sends with a hop
+limit of 1; replies from link-local addresses arrive as ``fe80::…%<interface>``.  A scan
+uses IPv6 only when its targets include an IPv6 prefix and the interface has IPv6.
 """
 
 from __future__ import annotations
@@ -48,6 +53,59 @@ def interface_ipv4(name: str | None) -> str | None:
         if addr.family == socket.AF_INET and addr.address:
             return str(addr.address)
     return None
+
+
+def interface_index6(name: str | None) -> int | None:
+    """The index of interface ``name`` when it has an IPv6 address (None otherwise)."""
+    if not name:
+        return None
+    if not any(a.family == socket.AF_INET6 for a in psutil.net_if_addrs().get(name, ())):
+        return None
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        return None
+
+
+def ipv6_wanted(ctx: ProbeContext) -> int | None:
+    """The interface index to use IPv6 on: the targets hold an IPv6 prefix and the interface
+    has IPv6 (None: this scan is IPv4 only)."""
+    if not any(n.version == 6 for n in ctx.networks):
+        return None
+    return interface_index6(ctx.interface)
+
+
+def open_socket6(ctx: ProbeContext, index: int, port: int = 0, group: str = "") -> socket.socket:
+    """A non-blocking IPv6 UDP socket on interface ``index``, like :func:`open_socket`.
+
+    With ``port`` and ``group`` it also joins the group, to hear what devices multicast
+    (Hello); if the port is taken it falls back to an ephemeral port without the group.
+    """
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        try:
+            sock.bind(("::", port))
+        except OSError:
+            sock.bind(("::", 0))
+            group = ""
+        if group:
+            mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", index)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 def in_scope(ip: str, networks: Sequence[Network]) -> bool:
@@ -105,6 +163,16 @@ def _join(sock: socket.socket, group: str, local: str | None) -> None:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
 
 
+def zoned(addr: tuple[str | int, ...]) -> str:
+    """The sender's address; a link-local IPv6 one with its zone (``fe80::1%eth0``), as the
+    neighbour table and mDNS name it and as a later connect() needs it."""
+    host = str(addr[0])
+    if len(addr) >= 4 and addr[3] and host.lower().startswith("fe80:") and "%" not in host:
+        with contextlib.suppress(OSError, OverflowError):
+            return f"{host}%{socket.if_indextoname(int(addr[3]))}"
+    return host
+
+
 class _Receiver(asyncio.DatagramProtocol):
     """Pushes each datagram into a queue as the event loop reads it (no parsing here)."""
 
@@ -113,7 +181,7 @@ class _Receiver(asyncio.DatagramProtocol):
         self.error: Exception | None = None
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.queue.put_nowait(Datagram(data, str(addr[0]), int(addr[1])))
+        self.queue.put_nowait(Datagram(data, zoned(addr), int(addr[1])))
 
     def error_received(self, exc: Exception) -> None:
         self.error = exc  # ICMP port unreachable from a unicast target: not fatal

@@ -12,7 +12,12 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxkbcommon-x11-0 libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0
   libxcb-sync1 libxcb-xkb1
+  # device implementations we did not write, run by the lab (lab/profiles/thirdparty-*.toml)
+  wsdd avahi-daemon minidlna
 )
+# Daemons the lab runs inside its namespaces only: installing them must never start them in
+# the machine's own namespace, where they would announce themselves on the real network.
+LAB_DAEMONS=(wsdd avahi-daemon minidlna)
 
 missing_apt() {
   local pkg out=()
@@ -33,8 +38,23 @@ install_apt() {
   echo "camaudit: installing Debian packages: $need"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  local policy=/usr/sbin/policy-rc.d added=""
+  if [ ! -e "$policy" ]; then  # invoke-rc.d: 101 = "action not allowed" for every service
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added=1
+  fi
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $need >/dev/null
+  apt-get install -y -qq --no-install-recommends $need >/dev/null || { [ -n "$added" ] && rm -f "$policy"; return 1; }
+  [ -n "$added" ] && rm -f "$policy"
+  stop_lab_daemons
+}
+
+stop_lab_daemons() {
+  # Belt and braces: a machine whose systemd starts units regardless of policy-rc.d.
+  local unit
+  command -v systemctl >/dev/null 2>&1 || return 0
+  for unit in "${LAB_DAEMONS[@]}" avahi-daemon.socket; do
+    systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
 }
 
 pick_python() {

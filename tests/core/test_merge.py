@@ -136,3 +136,55 @@ def test_a_capture_showing_one_mac_at_two_ips_over_time_is_one_device() -> None:
     )
     assert len(devices) == 1
     assert devices[0].ips == ["192.168.0.20", "10.10.10.58"]
+
+
+# ---------------------------------------------------------------- IPv6 (issue 11)
+
+
+def test_a_dual_stack_device_seen_over_both_families_is_one_device() -> None:
+    mac = "e4:30:22:c5:04:86"
+    devices = merge(
+        [
+            Observation.of("arp", method="arp-sweep", ip="198.18.0.6", mac=mac),
+            Observation.of("wsd", method="probe", ip="fe80::e630:22ff:fec5:486%eth0"),
+            Observation.of("wsd", method="probe", ip="198.18.0.6"),
+            Observation.of("mdns", method="dns-sd", ip="fdca:a0d1:7000::7"),
+            Observation.of(
+                "neighbours", method="neighbour-table", ip="fe80::e630:22ff:fec5:486%eth0", mac=mac
+            ),
+            Observation.of("neighbours", method="neighbour-table", ip="fdca:a0d1:7000::7", mac=mac),
+        ]
+    )
+    assert len(devices) == 1
+    dev = devices[0]
+    assert dev.mac == mac and dev.errors == []
+    assert dev.ip == "198.18.0.6"  # IPv4 first, whatever answered first
+    assert set(dev.ips) == {"198.18.0.6", "fe80::e630:22ff:fec5:486%eth0", "fdca:a0d1:7000::7"}
+
+
+def test_an_ipv6_only_device_heard_twice_merges_through_the_neighbour_table() -> None:
+    mac = "ac:cc:8e:6f:71:3a"
+    devices = merge(
+        [
+            Observation.of("wsd", method="probe", ip="fe80::aecc:8eff:fe6f:713a%eth0"),
+            Observation.of("mdns", method="dns-sd", ip="fdca:a0d1:7000::6"),
+            Observation.of(
+                "neighbours", method="neighbour-table", ip="fe80::aecc:8eff:fe6f:713a%eth0", mac=mac
+            ),
+            Observation.of("neighbours", method="neighbour-table", ip="fdca:a0d1:7000::6", mac=mac),
+        ]
+    )
+    assert [(d.mac, d.ip, d.errors) for d in devices] == [(mac, "fdca:a0d1:7000::6", [])]
+
+
+def test_two_ipv4_addresses_behind_one_mac_are_still_two_boxes_with_ipv6_around() -> None:
+    mac = "44:19:b6:00:00:01"
+    devices = merge(
+        [
+            Observation.of("arp", method="arp-sweep", ip="198.18.0.2", mac=mac),
+            Observation.of("neighbours", method="neighbour-table", ip="fd00::2", mac=mac),
+            Observation.of("arp", method="arp-sweep", ip="198.18.0.3", mac=mac),
+        ]
+    )
+    assert len(devices) == 2  # a cloned MAC (lab-facts: hostile-duplicate-mac)
+    assert {d.ip for d in devices} == {"198.18.0.2", "198.18.0.3"}

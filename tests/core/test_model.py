@@ -17,6 +17,7 @@ from core.model import (
     SiteUse,
     Verdict,
     VerdictStatus,
+    ip_sort_key,
     is_locally_administered,
     normalize_mac,
 )
@@ -104,3 +105,26 @@ def test_text_takes_the_first_non_blank_string_in_field_order() -> None:
     dev.add(Observation.of("ports", ip="198.18.0.9", ports=[80]))
     assert dev.text("onvif.firmware", "sadp.SoftwareVersion") == "V5.5.82build 190909"
     assert dev.text("ports", "http.server") == ""
+
+
+def test_device_ip_prefers_ipv4_then_global_ipv6_then_link_local() -> None:
+    dev = Device(key="mac:ac:cc:8e:6f:71:3a")
+    dev.ips = ["fe80::aecc:8eff:fe6f:713a%eth0", "fdca:a0d1:7000::6"]
+    assert dev.ip == "fdca:a0d1:7000::6"
+    dev.ips.append("198.18.0.9")
+    assert dev.ip == "198.18.0.9"
+    dev.ips = ["198.18.0.9", "198.18.0.2"]
+    assert dev.ip == "198.18.0.9"  # within a family: first seen
+
+
+def test_ip_sort_key_orders_both_families_and_never_raises() -> None:
+    ips = ["fe80::1%eth0", "198.18.0.10", None, "junk", "fd00::1", "198.18.0.9", ""]
+    assert sorted(ips, key=ip_sort_key) == [
+        "198.18.0.9",
+        "198.18.0.10",
+        "fd00::1",
+        "fe80::1%eth0",
+        "junk",
+        None,
+        "",
+    ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from core import netguard
 from lab import netns
+from lab.state import LabState
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICES_ENV = "CAMAUDIT_LAB_DEVICES"
@@ -67,6 +68,22 @@ def run_cli(
         return subprocess.run(
             argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
         )
+
+
+@contextlib.contextmanager
+def in_scanner(lab: LabState) -> Iterator[None]:
+    """Enter the scanner namespace here: a module-scoped fixture is set up before the
+    per-test switch of tests/lab/conftest.py, i.e. still in the machine's namespace."""
+    import pytest
+
+    switch = netns.NamespaceSwitch()
+    try:
+        with switch.inside(lab.scanner_ns):
+            if netguard.current_namespace_name() != lab.scanner_ns or netguard.in_root_namespace():
+                pytest.fail("refusing to scan outside the lab")
+            yield
+    finally:
+        switch.close()
 
 
 def ip_json(*args: str) -> Any:

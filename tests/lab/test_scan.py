@@ -11,7 +11,6 @@ scan yields the same devices passively.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -19,22 +18,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import netguard
 from core.model import Device
 from discovery.credentials import parse_credentials
 from discovery.events import Finished
 from discovery.request import ScanRequest
 from discovery.scan import scan
 from discovery.targets import parse_targets
-from lab import netns
 from lab.requestlog import read_log
 from lab.state import LabState
+from tests.lab.helpers import in_scanner
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -76,20 +74,6 @@ def first_with_credentials(lab: LabState) -> str:
         if prof["id"] == "hikvision-ipc" and prof.get("credentials"):
             return ip
     pytest.skip("the lab mix has no hikvision-ipc with credentials")
-
-
-@contextlib.contextmanager
-def in_scanner(lab: LabState) -> Iterator[None]:
-    """Enter the scanner namespace here: a module-scoped fixture is set up before the
-    per-test switch of tests/lab/conftest.py, i.e. still in the machine's namespace."""
-    switch = netns.NamespaceSwitch()
-    try:
-        with switch.inside(lab.scanner_ns):
-            if netguard.current_namespace_name() != lab.scanner_ns or netguard.in_root_namespace():
-                pytest.fail("refusing to scan outside the lab")
-            yield
-    finally:
-        switch.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from lab.profile import build_mix
+from lab.profile import PROFILE_DIR, build_mix
 from lab.services.base import DeviceContext, nothing
 
 _addresses = itertools.count(1)
@@ -127,9 +127,10 @@ def loop() -> Iterator[Loop]:
 
 @pytest.fixture(scope="session")
 def mix() -> dict[str, Any]:
-    """The first device of each realistic profile (plus every hostile one) by profile id."""
+    """The first device of each profile (default mix, 60 cycled, the interop mix) by id."""
     devices: dict[str, Any] = {}
-    for spec in build_mix(None) + build_mix(60):
+    interop = build_mix(mix_file=PROFILE_DIR / "interop_mix.toml")
+    for spec in build_mix(None) + build_mix(60) + interop:
         devices.setdefault(spec.profile_id, spec)
     return devices
 
