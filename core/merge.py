@@ -1,6 +1,6 @@
 """Merging observations into devices: one Device per physical box.
 
-Key order (DESIGN.md): MAC, else serial, else IP.  An observation joins the device that
+Key order (docs/design.md): MAC, else serial, else IP.  An observation joins the device that
 shares its MAC, else its serial, else its IP, unless that would contradict what the device
 already is (a different MAC on the same IP, a different serial behind the same MAC).  When
 one observation links two devices (an IP-only device and the MAC it turns out to have),

@@ -1,6 +1,6 @@
 """The domain model: plain, typed dataclasses shared by every layer.
 
-Data flows  Observation -> Device -> Identity -> Verdict -> Scan  (see DESIGN.md).
+Data flows  Observation -> Device -> Identity -> Verdict -> Scan  (see docs/design.md).
 Evidence uses one flat vocabulary of namespaced field names (``ip``, ``mac``,
 ``onvif.manufacturer``, ``sadp.DeviceSN``, ``http.server`` ...).  Values are strings,
 or lists of strings (``wsd.scopes``) or ints (``ports``).  Unknown fields are kept.
@@ -297,7 +297,7 @@ class Identity:
 
 
 class VerdictStatus(enum.StrEnum):
-    """Per-policy outcome for one device (DESIGN.md, "Identity and verdict")."""
+    """Per-policy outcome for one device (docs/design.md, "Identity and verdict")."""
 
     COVERED = "covered"
     COVERED_FOR_USE = "covered_for_use"
@@ -503,7 +503,7 @@ class Device:
         return ""
 
     def flat(self) -> dict[str, EvidenceValue]:
-        """One value per field (the first seen): the flat evidence record of DESIGN.md."""
+        """One value per field (the first seen): the flat evidence record of docs/design.md."""
         out: dict[str, EvidenceValue] = {}
         for item in self.evidence:
             out.setdefault(item.field, item.value)

@@ -1,6 +1,6 @@
 """Where this process may send packets from.
 
-Development rule (DESIGN.md): nothing is ever sent from the machine's own (root) network
+Development rule (docs/design.md): nothing is ever sent from the machine's own (root) network
 namespace, because multicast, ARP and broadcast there reach a real network.  Discovery
 code calls :func:`check_send_allowed` before its first packet; when
 ``CAMAUDIT_LAB_ONLY=1`` (the test suite and the demo set it) it refuses unless the

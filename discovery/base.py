@@ -8,7 +8,7 @@ out, never a socket) and one I/O entry point::
 The orchestrator (``discovery/scan.py``) runs probes with bounded concurrency, merges their
 observations into devices (``core.merge.DeviceMerger``) and turns them into scan events.
 A probe owns its timeouts and must stop promptly when cancelled, yielding what it found.
-It sends only read-only requests (DESIGN.md, safety rules) and calls
+It sends only read-only requests (docs/design.md, safety rules) and calls
 ``core.netguard.check_send_allowed`` before its first packet.
 """
 

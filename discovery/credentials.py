@@ -1,4 +1,4 @@
-"""Credentials the user gave, per device IP or subnet (DESIGN.md, "Secrets").
+"""Credentials the user gave, per device IP or subnet (docs/design.md, "Secrets").
 
 A credentials file is TOML::
 

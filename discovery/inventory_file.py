@@ -1,6 +1,6 @@
 """Evidence records from text: JSON Lines and CSV inventories (pure parsing, no file I/O).
 
-- JSON Lines: one flat evidence object per line in the DESIGN.md vocabulary (``{"mac": ...,
+- JSON Lines: one flat evidence object per line in the docs/design.md vocabulary (``{"mac": ...,
   "onvif.manufacturer": ...}``), with an optional ``id``; the shape ``{"id": ..., "evidence":
   {...}}`` is accepted too.  Nested objects are flattened with dots (``mdns.txt``).
 - CSV: an inventory with a header row.  Header names are matched loosely ("MAC Address",

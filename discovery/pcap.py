@@ -11,7 +11,7 @@ MAC comes from the Ethernet header, which is the device's own only for link-loca
 HTTP replies are therefore kept only from private addresses (a cloud server's reply would
 otherwise appear as a LAN device carrying the gateway's MAC).
 
-scapy is used only here and in arp.py (STYLE.md).
+scapy is used only here and in arp.py (one module per library seam).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The scan orchestrator: runs the probes in phases, merges what they see, emits events.
 
-Phases (DESIGN.md, data flow):
+Phases (docs/design.md, data flow):
 
 1. ``discover``: ARP sweep and the multicast/broadcast protocols (WS-Discovery, SADP,
    DHIP, SSDP, mDNS) at the same time;

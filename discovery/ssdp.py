@@ -30,7 +30,7 @@ MAX_HEADERS = 64
 MAX_DESCRIPTION = 128 * 1024
 MAX_VALUE_CHARS = 256
 
-# UPnP description element -> evidence field (DESIGN.md names the first four).
+# UPnP description element -> evidence field (docs/design.md names the first four).
 DESCRIPTION_FIELDS = {
     "manufacturer": "ssdp.manufacturer",
     "modelName": "ssdp.model",

@@ -1,4 +1,4 @@
-"""What a scan may look at: target parsing and scope safety (DESIGN.md, "Scope").
+"""What a scan may look at: target parsing and scope safety (docs/design.md, "Scope").
 
 The default target is the chosen interface's own subnet (and its non-public IPv6 prefixes:
 unique local and link-local).  Public address ranges are refused unless the user says

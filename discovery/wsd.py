@@ -24,7 +24,7 @@ replies from (``tests/data/interop/``):
   XAddrs are kept as sent (http and https, IPv4 and bracketed IPv6 literals with a zone).
   Types keep the prefix the device wrote (``dn:``, ``tdn:``...): consumers match the local
   part.  Scopes arrive percent-encoded (``name/HIKVISION%20DS-2CD2143G0-I``); ``wsd.scopes``
-  holds them decoded, as DESIGN.md's vocabulary says.
+  holds them decoded, as docs/design.md's vocabulary says.
 
 What counts as a reply to us (:func:`accept`): a ProbeMatch that arrives on the socket our
 Probe left from, within the window, is ours whatever its RelatesTo says: nothing else is sent

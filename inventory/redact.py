@@ -1,4 +1,4 @@
-"""Keeping secrets out of the database, exports and reports (DESIGN.md, "Secrets").
+"""Keeping secrets out of the database, exports and reports (docs/design.md, "Secrets").
 
 Credentials live in the OS keyring.  A scan's options may still name a credentials file or
 carry a password a caller passed through; those keys are dropped before anything is stored,

@@ -1,4 +1,4 @@
-"""The layer boundaries of DESIGN.md, checked over every source file's imports.
+"""The layer boundaries of docs/design.md, checked over every source file's imports.
 
 - Our packages import only downward: core <- vendors <- discovery <- inventory <- gui, with
   cli/ (and main.py) on top; lab/ is a tool beside them that uses only core.  Dynamic

@@ -129,11 +129,13 @@ def test_gui_scan_of_the_lab(qtbot: Any, lab: LabState, tmp_path: Path) -> None:
                           capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "waiver W-17" in text and "Annke" in text
 
-    # The scan is in the real store, complete, with every device the window showed.
+    # The scan is in the real store under the id its process sent, complete, with every
+    # device the window showed.
     store = Store(db)
     assert store.current_dispositions()[annke_key].reason.startswith("waiver W-17")
-    scan_id = store.latest_scan()
-    assert scan_id is not None
+    scan_id = window.current_scan_id
+    assert scan_id is not None and scan_id == store.latest_scan()
+    assert window.scan_label.text() == f"Scan {scan_id}"
     saved = store.load_scan(scan_id)
     assert saved.status.value == "complete"
     assert {d.key for d in saved.devices} == {d.key for d in window.model.devices}
@@ -149,9 +151,11 @@ def test_gui_cancel_keeps_what_was_found(qtbot: Any, lab: LabState, tmp_path: Pa
     assert window.model.rowCount() >= 5
     assert window.panel.start_button.isEnabled()
     store = Store(tmp_path / "cancel.sqlite")
-    scan_id = store.latest_scan()
+    scan_id = window.current_scan_id
     assert scan_id is not None
-    assert store.load_scan(scan_id).status.value == "interrupted"
+    saved = store.load_scan(scan_id)
+    assert saved.status.value == "interrupted"
+    assert {d.key for d in saved.devices} >= {d.key for d in window.model.devices}
 
 
 def test_demo_scans_screenshots_and_removes_its_lab(tmp_path: Path) -> None:

@@ -226,7 +226,7 @@ def test_ipycam_scopes_as_onvif_zeep_async_reads_them(interop: LabState, scan: l
     assert "onvif://www.onvif.org/name/HIKVISION DS-2CD2143G0-I" in {
         unquote(s) for s in seen["scopes"]
     }
-    # wsd.scopes holds them percent-decoded (DESIGN.md's vocabulary)
+    # wsd.scopes holds them percent-decoded (docs/design.md's vocabulary)
     assert {unquote(s) for s in seen["scopes"]} <= flat(the_device(scan, camera), "wsd.scopes")
 
 

@@ -26,7 +26,7 @@ CHINESE_NOT_COVERED = {
     "reolink", "jovision", "xiongmai", "tplink", "uniview", "tiandy", "foscam", "xiaoyi",
     "milesight", "tvt", "raysharp", "sunell", "kedacom",
 }  # fmt: skip
-# DESIGN.md evidence vocabulary: plain fields, and the namespaces whose keys vary.
+# docs/design.md evidence vocabulary: plain fields, and the namespaces whose keys vary.
 PLAIN_FIELDS = {"ip", "mac", "hostname", "ports", "mac_prefix"}
 NAMESPACES = {
     "onvif", "wsd", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip", "isapi", "dahua", "snmp",
