@@ -98,7 +98,8 @@ class Sweep:
 
     def run(self, plan: Sequence[tuple[str, str]], found: Callable[[str, str], None]) -> None:
         """``plan`` is (target ip, our source ip); ``found(ip, mac)`` for each new answer."""
-        # scapy only here (one module per library seam); importing scapy.arch picks the platform's L2 socket.
+        # scapy only here (one module per library seam); importing scapy.arch picks the
+        # platform's L2 socket.
         import scapy.arch  # noqa: PLC0415, F401
         from scapy.config import conf  # noqa: PLC0415
 
