@@ -1,11 +1,11 @@
 """mDNS / DNS-SD: browse camera-relevant service types with python-zeroconf, and parse
 captured mDNS packets (pcap mode) with zeroconf's own wire parser.
 
-zeroconf is used only here (one module per library seam).  Hikvision units announce
-``_CGI._tcp`` with the instance name ``HIKVISION DS-… - <serial>``; Axis
-``_axis-video._tcp``; D-Link/Edimax put model and MAC in ``_http._tcp`` TXT records (IoT Sentinel captures).  Printers, NAS boxes and
-PCs are browsed too (``_ipp``, ``_printer``, ``_ssh``, ``_hap``) so they can be classified
-as not-cameras instead of staying unknown.
+zeroconf is used only here (one module per library seam). Hikvision units announce
+``_CGI._tcp`` with the instance name ``HIKVISION DS-… - <serial>``; Axis ``_axis-video._tcp``;
+D-Link/Edimax put model and MAC in ``_http._tcp`` TXT records (IoT Sentinel captures).
+Printers, NAS boxes and PCs are browsed too (``_ipp``, ``_printer``, ``_ssh``, ``_hap``) so
+they can be classified as not-cameras instead of staying unknown.
 
 Fields: ``mdns.name`` (instance, no trailing dot), ``mdns.service`` (type), ``mdns.host``
 (SRV target), ``mdns.port``, ``mdns.txt.<key>`` (key=value TXT strings; free text without

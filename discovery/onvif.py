@@ -1,8 +1,8 @@
 """ONVIF device service: read-only identity through onvif-zeep-async.
 
-The habits of Home Assistant's ONVIF integration: :func:`make_client` is the only place
-that builds the library's client (tests patch that seam); every capability fails on its
-own; errors are sorted into ``needs_credentials``, ``bad_credentials``, ``not_onvif``, ``unreachable`` and
+The habits of Home Assistant's ONVIF integration: :func:`make_client` is the only place that
+builds the library's client (tests patch that seam); every capability fails on its own; errors
+are sorted into ``needs_credentials``, ``bad_credentials``, ``not_onvif``, ``unreachable`` and
 ``protocol``.
 
 Steps per device service URL (the XAddrs the device advertised by WS-Discovery first, with
