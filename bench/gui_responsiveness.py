@@ -13,7 +13,6 @@ and camaudit's first one) instead of in a child process.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import statistics
 import sys
@@ -28,11 +27,12 @@ os.environ.setdefault("CAMAUDIT_LAB_ONLY", "1")
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from core.model import Scan, SiteProfile
-from discovery.scan import ScanEvent, ScanOptions, scan
+from discovery.events import ScanEvent
+from discovery.request import ScanRequest
+from discovery.scan import ScanHooks, scan
+from discovery.stop import StopSignal
 from gui.app import LaunchOptions, build_context
 from gui.main_window import MainWindow, ScanFactory
-from gui.scan_panel import ScanRequest
 from inventory.scan_sink import open_store_sink
 from lab import netns, profile
 
@@ -42,13 +42,9 @@ TICK_MS = 5
 def in_thread_factory(db: Path) -> ScanFactory:
     """The peer: discovery.scan on the controller's worker thread, in the GUI process."""
 
-    def factory(request: ScanRequest) -> AsyncIterator[ScanEvent]:
-        site = SiteProfile(uses=(request.site_use,), jurisdictions=request.jurisdictions)
-        options = ScanOptions(interface=request.interface, methods=request.methods, site=site,
-                              policies=request.policies, stop=request.stop)  # fmt: skip
-        record = Scan(targets=request.targets, methods=request.methods, site=site)
-        options.on_event.append(open_store_sink(record, db))
-        return scan([ipaddress.IPv4Network(t) for t in request.targets], options)
+    def factory(request: ScanRequest, stop: StopSignal) -> AsyncIterator[ScanEvent]:
+        sink = open_store_sink(request.record(), db)
+        return scan(request, ScanHooks(stop=stop, sinks=[sink]))
 
     return factory
 

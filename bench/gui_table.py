@@ -126,7 +126,7 @@ def _peer(app: Any, devices: list[Any], repeat: int) -> dict[str, list[float]]:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
 
     from core.model import VerdictStatus
-    from gui import badges
+    from core.presentation import label
 
     head, rows = _cells(devices)
     model = QStandardItemModel()
@@ -142,7 +142,7 @@ def _peer(app: Any, devices: list[Any], repeat: int) -> dict[str, list[float]]:
             model.appendRow([QStandardItem(text) for text in row])
 
     cols = {"IP": head.index("IP"), "maker": head.index("Maker"), "verdict": head.index("ndaa889")}
-    covered = QRegularExpression(f"^{badges.style(VerdictStatus.COVERED).label}$")
+    covered = QRegularExpression(f"^{label(VerdictStatus.COVERED)}$")
     times: dict[str, list[float]] = {s: [] for s in STEPS}
     for _ in range(repeat):
         times["load"].append(_timed(app, load))

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.store = self._open_store(context.db_path)
         self.current_scan_id: int | None = None  # the scan in the table, once it is stored
         self._stored_scan_id: int | None = None  # the running scan's, from its process
+        self._opening: int | None = None  # a stored scan being loaded for the table
         self.disposition_editor = DispositionEditor(self.settings, self.store, self)
         self.history = HistoryView(self.store, self, worker=self.loader)
         self.history.names = dict(context.maker_names)
@@ -326,7 +327,8 @@ class MainWindow(QMainWindow):
         self.model.upsert(device, replaces)
         maker = device.identity.maker if device.identity else None
         if maker and self.filter_maker.findData(maker) < 0:
-            self.filter_maker.addItem(self.context.maker_names.get(maker, maker), maker)
+            name = presentation.display_name(maker, self.context.maker_names)
+            self.filter_maker.addItem(name, maker)
         current = self.table.currentIndex()
         if current.isValid() and current.data(DEVICE_ROLE) is device:
             self.details.show_device(device)
@@ -401,7 +403,11 @@ class MainWindow(QMainWindow):
         )
 
     def _load_failed(self, scan_id: int, exc: BaseException) -> None:
-        self.statusBar().showMessage(f"Scan {scan_id} cannot be read: {exc}", 10_000)
+        message = f"Scan {scan_id} cannot be read: {exc}"
+        if self._opening == scan_id:
+            self._opening = None
+            self.phase_label.setText(message)
+        self.statusBar().showMessage(message, 10_000)
 
     def _show_changes(self, opened: OpenedScan) -> None:
         if opened.scan.id != self.current_scan_id:
@@ -422,10 +428,12 @@ class MainWindow(QMainWindow):
         if self.store is None or self.controller.running:
             return
         self.phase_label.setText(f"Opening scan {scan_id}…")
+        self._opening = scan_id
         self._load(scan_id, self._show_opened)
 
     def _show_opened(self, opened: OpenedScan) -> None:
         scan = opened.scan
+        self._opening = None
         if self.controller.running or scan.id is None:
             return  # a scan started meanwhile: its table wins
         self.model.set_policies(list(scan.policies) or self.model.policies)

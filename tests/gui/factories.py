@@ -1,51 +1,15 @@
-"""Devices for GUI tests, built the way the scanner builds them (observations -> merge)."""
+"""Devices for GUI tests, built the way the scanner builds them (observations -> merge).
+
+The devices themselves come from tests/inventory/factories.py (one way to build a test
+device); this module adds the GUI tests' four-device sample.
+"""
 
 from __future__ import annotations
 
-from core.merge import merge
-from core.model import (
-    Citation,
-    Device,
-    Identity,
-    Observation,
-    Reason,
-    Relationship,
-    Verdict,
-    VerdictStatus,
-)
+from core.model import Device, VerdictStatus
+from tests.inventory.factories import device
 
-NDAA = Citation(
-    "NDAA FY2019 §889", "§889(f)(3)(B)", "https://www.acquisition.gov/far/52.204-25", "2019-08-13"
-)
-
-
-def device(
-    ip: str,
-    mac: str,
-    maker: str | None,
-    brand: str | None,
-    status: VerdictStatus,
-    model: str = "",
-    confidence: float = 0.9,
-) -> Device:
-    (dev,) = merge(
-        [
-            Observation.of("arp", method="arp-sweep", ip=ip, mac=mac),
-            Observation.of("onvif", ip=ip, onvif__manufacturer=brand or "", onvif__model=model),
-        ]
-    )
-    relationship = Relationship.OWN_BRAND if maker == brand else Relationship.OEM
-    reasons = (Reason("mac", mac, f"oui:{mac[:8]}", 0.5, maker, "OUI registered to the maker"),)
-    dev.identity = Identity(
-        maker,
-        brand,
-        relationship if maker else Relationship.UNKNOWN,
-        model=model or None,
-        confidence=confidence,
-        reasons=reasons,
-    )
-    dev.verdicts["ndaa889"] = Verdict("ndaa889", status, maker, (f"made by {maker}",), (NDAA,))
-    return dev
+__all__ = ["device", "sample"]
 
 
 def sample() -> list[Device]:
@@ -56,7 +20,7 @@ def sample() -> list[Device]:
             "hikvision",
             "hikvision",
             VerdictStatus.COVERED,
-            "DS-2CD2143G0-I",
+            model="DS-2CD2143G0-I",
         ),
         device(
             "198.18.0.10",
@@ -64,10 +28,15 @@ def sample() -> list[Device]:
             "hikvision",
             "annke",
             VerdictStatus.LIKELY_COVERED,
-            "C800",
+            model="C800",
         ),
         device(
-            "198.18.0.11", "ac:cc:8e:00:00:03", "axis", "axis", VerdictStatus.NOT_COVERED, "P1375"
+            "198.18.0.11",
+            "ac:cc:8e:00:00:03",
+            "axis",
+            "axis",
+            VerdictStatus.NOT_COVERED,
+            model="P1375",
         ),
         device(
             "198.18.0.9", "02:11:22:33:44:55", None, None, VerdictStatus.UNKNOWN, confidence=0.0

@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from core.model import VerdictStatus
+from core.presentation import label
 from gui.export_dialogs import FOLDER_KEY, ExportDialog
 from inventory.store import Store
 from tests.gui.test_history_view import axis, dahua, hikvision, store_scan
@@ -96,8 +98,9 @@ def test_pdf_report_carries_device_verdict_and_sign_off(qtbot, db, settings, tmp
     assert "198.18.0.12" in text and "DS-2CD2143G0-I" in text
     # The appendix row of the Hikvision camera names its verdict (judged from the real policy).
     rows = [line for line in text.splitlines() if "198.18.0.12" in line]
-    assert any("Covered for this use" in line for line in rows), rows
-    assert "Not covered" in text  # the Axis camera
+    # The PDF says each status with the one label every view uses (core.presentation).
+    assert any(label(VerdictStatus.COVERED_FOR_USE) in line for line in rows), rows
+    assert label(VerdictStatus.NOT_COVERED) in text  # the Axis camera
 
 
 def test_report_fields_only_for_pdf(qtbot, db, settings) -> None:
@@ -135,7 +138,9 @@ def test_missing_suffix_is_added(qtbot, db, settings, tmp_path) -> None:
 
 def test_unwritable_path_reports_failure_naming_the_file(qtbot, db, settings, tmp_path) -> None:
     dialog = make_dialog(qtbot, db, settings, "csv")
-    target = tmp_path / "no-such-folder" / "out.csv"
+    blocker = tmp_path / "a-file-not-a-folder"
+    blocker.write_text("")
+    target = blocker / "out.csv"
     with qtbot.waitSignal(dialog.exported, timeout=WAIT_MS) as blocker:
         dialog.export_to(target, "csv")
     ok, message = blocker.args

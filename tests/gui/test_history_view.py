@@ -1,8 +1,12 @@
-"""History view over a real SQLite inventory of scans built the way the scanner builds them."""
+"""History view over a real SQLite inventory of scans built the way the scanner builds them.
+
+The view reads the store on its worker: each test waits for the list or the diff to arrive.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,6 +95,20 @@ def two_scans(store: Store) -> tuple[int, int]:
     return first, second
 
 
+LOAD_MS = 5000
+
+
+def history_view(qtbot, store: Store) -> HistoryView:
+    """A view whose scan list has arrived from its worker."""
+    view = HistoryView(store)
+    qtbot.addWidget(view)
+    # The list arrives through the event loop, never during the constructor.
+    assert view.model.rowCount() == 0
+    with qtbot.waitSignal(view.list_loaded, timeout=LOAD_MS):
+        pass
+    return view
+
+
 def select_rows(view: HistoryView, rows: list[int]) -> None:
     sel = view.table.selectionModel()
     sel.clearSelection()
@@ -106,8 +124,7 @@ def test_scan_list_model_passes_qtmodeltester(qtmodeltester, store, two_scans) -
 
 
 def test_lists_stored_scans_newest_first_with_counts(qtbot, store, two_scans) -> None:
-    view = HistoryView(store)
-    qtbot.addWidget(view)
+    view = history_view(qtbot, store)
     model = view.model
     assert model.rowCount() == 2
     cells = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(2)]
@@ -123,12 +140,14 @@ def test_lists_stored_scans_newest_first_with_counts(qtbot, store, two_scans) ->
 def test_diff_of_two_stored_scans_shows_new_device_and_firmware_change(
     qtbot, store, two_scans
 ) -> None:
-    view = HistoryView(store)
-    qtbot.addWidget(view)
+    view = history_view(qtbot, store)
     assert not view.diff_button.isEnabled()
     select_rows(view, [0, 1])
     assert view.diff_button.isEnabled()
-    qtbot.mouseClick(view.diff_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.diff_loaded, timeout=LOAD_MS):
+        qtbot.mouseClick(view.diff_button, Qt.MouseButton.LeftButton)
+        # The store is read on the worker: the click returns before the diff is there.
+        assert "Comparing scan" in view.message.text()
     text = view.diff_text()
     assert f"Scan {two_scans[0]} → scan {two_scans[1]}" in text
     assert "New devices (1)" in text
@@ -138,16 +157,14 @@ def test_diff_of_two_stored_scans_shows_new_device_and_firmware_change(
 
 
 def test_diff_needs_two_scans(qtbot, store, two_scans) -> None:
-    view = HistoryView(store)
-    qtbot.addWidget(view)
+    view = history_view(qtbot, store)
     select_rows(view, [0])
     view.show_diff()
     assert "Select exactly two scans" in view.message.text()
 
 
 def test_open_by_double_click_and_button(qtbot, store, two_scans) -> None:
-    view = HistoryView(store)
-    qtbot.addWidget(view)
+    view = history_view(qtbot, store)
     view.show()
     select_rows(view, [1])
     with qtbot.waitSignal(view.open_requested, timeout=1000) as blocker:
@@ -162,11 +179,39 @@ def test_open_by_double_click_and_button(qtbot, store, two_scans) -> None:
 
 
 def test_refresh_picks_up_a_new_scan(qtbot, store, two_scans) -> None:
-    view = HistoryView(store)
-    qtbot.addWidget(view)
+    view = history_view(qtbot, store)
     store_scan(store, [axis()], T0 + dt.timedelta(days=14))
-    qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.list_loaded, timeout=LOAD_MS):
+        qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
     assert view.model.rowCount() == 3
+
+
+def test_a_diff_that_cannot_be_read_says_why(qtbot, store, two_scans) -> None:
+    view = history_view(qtbot, store)
+    select_rows(view, [0, 1])
+    # The newer scan vanishes between listing and comparing (another process pruned it).
+    store._db.execute("DELETE FROM scans WHERE id = ?", (two_scans[1],))
+    view.show_diff()
+    qtbot.waitUntil(lambda: view.message.text().startswith("Cannot compare:"), timeout=LOAD_MS)
+    assert str(two_scans[1]) in view.message.text()
+
+
+def test_loads_run_off_the_gui_thread(qtbot, store, two_scans, monkeypatch) -> None:
+    import gui.history_view as history_view_module
+
+    threads: list[int] = []
+    real = history_view_module.load_diff
+
+    def recording(*args):
+        threads.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(history_view_module, "load_diff", recording)
+    view = history_view(qtbot, store)
+    select_rows(view, [0, 1])
+    with qtbot.waitSignal(view.diff_loaded, timeout=LOAD_MS):
+        view.show_diff()
+    assert threads and threading.get_ident() not in threads
 
 
 def test_diff_html_escapes_device_values() -> None:
