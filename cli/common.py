@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from core.model import Organisation, SiteProfile, SiteUse
+from core.model import Organisation, SiteProfile, SiteUse, normalize_jurisdiction
 
 
 def iso_date(text: str) -> dt.date:
@@ -38,7 +38,8 @@ def add_site_args(parser: argparse.ArgumentParser, *, date: bool = False) -> Non
         action="append",
         default=[],
         metavar="CODE",
-        help="where the site is (repeatable, e.g. us, us-la, uk, au, ca, ca-qc; default us)",
+        help="where the site is (repeatable, ISO 3166 codes: us, us-la, gb (uk), au, ca, ca-qc; "
+        "default us)",
     )
     parser.add_argument(
         "--organisation",
@@ -61,7 +62,8 @@ def site_from_args(args: argparse.Namespace) -> SiteProfile:
     """The SiteProfile the site arguments describe (defaults where a value is absent)."""
     base = SiteProfile()
     uses = tuple(SiteUse(u) for u in args.site_use) or base.uses
-    places = tuple(j.strip().lower() for j in args.jurisdiction if j.strip()) or base.jurisdictions
+    places = tuple(normalize_jurisdiction(j) for j in args.jurisdiction if j.strip())
+    places = places or base.jurisdictions
     when = getattr(args, "date", None) or base.assessment_date
     org = Organisation(args.organisation) if args.organisation else None
     return SiteProfile(uses=uses, jurisdictions=places, assessment_date=when, organisation=org)

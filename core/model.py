@@ -379,6 +379,18 @@ class SiteUse(enum.StrEnum):
     GENERAL_COMMERCIAL = "general_commercial"
 
 
+# Common spellings of a jurisdiction code -> the ISO 3166 code the policy packs use.
+JURISDICTION_ALIASES = {"uk": "gb", "usa": "us"}
+
+
+def normalize_jurisdiction(code: str) -> str:
+    """``UK`` -> ``gb``, ``US-LA`` -> ``us-la``: lowercase ISO 3166 (with subdivision)."""
+    code = code.strip().lower()
+    head, _, rest = code.partition("-")
+    head = JURISDICTION_ALIASES.get(head, head)
+    return f"{head}-{rest}" if rest else head
+
+
 class Organisation(enum.StrEnum):
     """Who runs the site: a policy pack binds some kinds of organisation and not others."""
 

@@ -165,6 +165,26 @@ def worst(statuses: Iterable[str | VerdictStatus]) -> str:
 
 # ----------------------------------------------------------------- names and sentences
 
+ORGANISATION_LABELS: dict[str, str] = {
+    "federal_agency": "Federal agency",
+    "federal_contractor": "Federal contractor",
+    "grant_recipient": "Grant or loan recipient",
+    "state_body": "State, provincial or national-government body",
+    "municipal_body": "Municipal or local body",
+    "private": "Private organisation",
+}
+"""Who runs a site, as a person picks it (core.model.Organisation values)."""
+
+ORGANISATION_PLURALS: dict[str, str] = {
+    "federal_agency": "federal agencies",
+    "federal_contractor": "federal contractors",
+    "grant_recipient": "grant and loan recipients",
+    "state_body": "state, provincial or national-government bodies",
+    "municipal_body": "municipal and local bodies",
+    "private": "private organisations",
+}
+"""The same, in "binds ..." sentences."""
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 LINK_LABELS: dict[str, str] = {

@@ -538,6 +538,9 @@ class MainWindow(QMainWindow):
         policies = self.settings.value("scan/policies")
         if isinstance(policies, list) and policies:
             self.panel.set_checked_policies([str(p) for p in policies])
+        organisation = self.settings.value("scan/organisation")
+        if isinstance(organisation, str):
+            self.panel.set_organisation(organisation)
         for key, splitter in (("window/splitter", self.splitter),
                               ("window/right_splitter", self.right_splitter)):  # fmt: skip
             state = self.settings.value(key)
@@ -552,4 +555,5 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("window/right_splitter", self.right_splitter.saveState())
         self.settings.setValue("scan/policies", list(self.panel.checked_policies()))
+        self.settings.setValue("scan/organisation", self.panel.organisation.currentData() or "")
         super().closeEvent(event)

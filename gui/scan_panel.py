@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model import SiteProfile, SiteUse
+from core.model import Organisation, SiteProfile, SiteUse
+from core.presentation import ORGANISATION_LABELS
 from discovery.methods import BY_NAME, SCAN_METHODS
 from discovery.request import ScanRequest
 from discovery.targets import TargetError, parse_targets
@@ -49,7 +50,7 @@ SITE_USE_LABELS: dict[SiteUse, str] = {
 JURISDICTIONS: tuple[tuple[str, str], ...] = (
     ("us", "United States (federal)"),
     ("us-la", "Louisiana"),
-    ("uk", "United Kingdom"),
+    ("gb", "United Kingdom"),
     ("au", "Australia"),
     ("ca", "Canada (federal)"),
     ("ca-qc", "Québec"),
@@ -95,6 +96,14 @@ class ScanPanel(QWidget):
         self.site_use = named(QComboBox(), "siteUse")
         for use, label in SITE_USE_LABELS.items():
             self.site_use.addItem(label, use)
+        self.organisation = named(QComboBox(), "organisation")
+        self.organisation.addItem("Not declared (every pack in the jurisdiction is judged)", None)
+        for value, label in ORGANISATION_LABELS.items():
+            self.organisation.addItem(label, value)
+        self.organisation.setToolTip(
+            "Who runs the site. A policy that does not bind this kind of organisation gives "
+            "'Not applicable' instead of a verdict."
+        )
         self.jurisdictions = named(QListWidget(), "jurisdictions")
         self.policies = named(QListWidget(), "policies")
         self.method_boxes: dict[str, QCheckBox] = {}
@@ -129,6 +138,7 @@ class ScanPanel(QWidget):
             self._checkable(self.policies, f"{pid} — {title}", pid, checked=pid in DEFAULT_POLICIES)
         context = QFormLayout()
         context.addRow("Site use", self.site_use)
+        context.addRow("Organisation", self.organisation)
         context.addRow("Jurisdictions", self.jurisdictions)
         context.addRow("Policies", self.policies)
         buttons = QHBoxLayout()
@@ -179,8 +189,8 @@ class ScanPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for child in (self.interface, self.targets, self.site_use, self.jurisdictions,
-                      self.policies, *self.method_boxes.values()):  # fmt: skip
+        for child in (self.interface, self.targets, self.site_use, self.organisation,
+                      self.jurisdictions, self.policies, *self.method_boxes.values()):  # fmt: skip
             child.setEnabled(not running)
 
     def apply_preset(self, interface: str | None, targets: Sequence[str]) -> None:
@@ -199,6 +209,15 @@ class ScanPanel(QWidget):
     def checked_policies(self) -> tuple[str, ...]:
         return self._checked(self.policies)
 
+    def set_organisation(self, value: str) -> None:
+        index = self.organisation.findData(value or None)
+        if index >= 0:
+            self.organisation.setCurrentIndex(index)
+
+    def _organisation(self) -> Organisation | None:
+        value = self.organisation.currentData()
+        return Organisation(value) if value else None
+
     def request(self) -> ScanRequest:
         """The scan the panel describes (no credentials: the window adds them).
 
@@ -216,6 +235,7 @@ class ScanPanel(QWidget):
             site=SiteProfile(
                 uses=(SiteUse(self.site_use.currentData()),),
                 jurisdictions=self._checked(self.jurisdictions),
+                organisation=self._organisation(),
             ),
             policies=self._checked(self.policies),
             origin="gui",

@@ -59,7 +59,7 @@ from core.model import (
     Verdict,
     VerdictStatus,
 )
-from core.presentation import link_label, with_article
+from core.presentation import ORGANISATION_PLURALS, link_label, with_article
 from core.presentation import rank as severity_rank
 from vendors.catalogue import Catalogue, Link, load_catalogue
 from vendors.confidence import LIKELY_IDENTITY_BELOW, UNKNOWN_IDENTITY_BELOW
@@ -628,20 +628,10 @@ def not_binding(policy: Policy, site: SiteProfile) -> str | None:
         )
     binds = policy.binds
     if site.organisation and binds and site.organisation.value not in binds:
-        whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
-        org = ORGANISATION_LABELS.get(site.organisation.value, site.organisation.value)
+        whom = ", ".join(ORGANISATION_PLURALS.get(b, b) for b in binds)
+        org = ORGANISATION_PLURALS.get(site.organisation.value, site.organisation.value)
         return f"Not applicable: {policy.title} binds {whom}; the site is run by {org}"
     return None
-
-
-ORGANISATION_LABELS = {
-    "federal_agency": "federal agencies",
-    "federal_contractor": "federal contractors",
-    "grant_recipient": "grant and loan recipients",
-    "state_body": "state or provincial bodies",
-    "municipal_body": "municipal and local bodies",
-    "private": "private organisations",
-}
 
 
 def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
@@ -649,8 +639,8 @@ def _verdict(policy: Policy, facts: DeviceFacts, site: SiteProfile) -> Verdict:
         return Verdict(policy.id, VerdictStatus.NOT_APPLICABLE, None, (why,), policy.citations)
     facts = replace(facts, notes=list(facts.notes))  # notes are per policy; the rest is shared
     binds = policy.binds
-    if binds and site.organisation is None and set(binds) != set(ORGANISATION_LABELS):
-        whom = ", ".join(ORGANISATION_LABELS.get(b, b) for b in binds)
+    if binds and site.organisation is None and set(binds) != set(ORGANISATION_PLURALS):
+        whom = ", ".join(ORGANISATION_PLURALS.get(b, b) for b in binds)
         facts.notes.append(
             f"{policy.title} binds {whom}; the site did not say who runs it, so it is judged "
             "as if bound"

@@ -28,6 +28,7 @@ from inventory.scan_sink import StoreSink
 from inventory.store import Store
 from tests.gui.factories import sample
 from tests.gui.test_history_view import T0, axis, dahua, hikvision, select_rows, store_scan
+from vendors.policies import load_policies
 
 TARGETS = ("198.18.0.0/24",)
 VERSIONS = {"camaudit": "test"}  # a sink given data versions does not read the data files
@@ -314,3 +315,20 @@ def test_opening_a_scan_that_cannot_be_read_says_so(qtbot, tmp_path) -> None:
     assert window.phase_label.text().startswith(f"Scan {known + 41} cannot be read:")
     assert window.current_scan_id is None
     assert window.model.rowCount() == 0
+
+
+def test_the_site_profile_says_who_runs_the_site(qtbot) -> None:
+    """Organisation and jurisdiction picked in the panel reach the scan request (issue 13)."""
+    window = _window(qtbot, None)
+    panel = window.panel
+    assert panel.request().site.organisation is None  # "not declared" by default
+    panel.organisation.setCurrentIndex(panel.organisation.findData("municipal_body"))
+    for i in range(panel.jurisdictions.count()):
+        item = panel.jurisdictions.item(i)
+        wanted = item.data(Qt.ItemDataRole.UserRole) in ("ca-qc", "gb")
+        item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+    site = panel.request().site
+    assert site.organisation is not None and site.organisation.value == "municipal_body"
+    assert set(site.jurisdictions) == {"ca-qc", "gb"}  # the codes the packs use (not "uk")
+    packs = {p.id: p for p in load_policies().packs}
+    assert any(j in packs["uk_sensitive_sites_2022"].jurisdictions for j in site.jurisdictions)
