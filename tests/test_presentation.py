@@ -198,3 +198,10 @@ def test_identity_sentence_is_the_same_on_screen_and_in_the_pdf(qapp: Any, tmp_p
         assert f"{dev.ip}: {screen} " in text, (kind, screen)
         sentences.add(screen)
     assert len(sentences) == len(IDENTITIES)  # five different identities read differently
+
+
+def test_what_is_flagged_reads_the_same_in_the_model_and_in_every_view() -> None:
+    from core import presentation
+    from core.model import VerdictStatus
+
+    assert presentation.FLAGGED == {s.value for s in VerdictStatus if s.flagged}
