@@ -13,10 +13,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from core.model import SERIAL_FIELDS, Device, Scan, utcnow
-from core.presentation import FLAGGED, NOT_JUDGED, STATUS_ORDER, rank, worst
+from core.model import SERIAL_FIELDS, Device, Scan, SiteProfile, VerdictStatus, utcnow
+from core.presentation import FLAGGED, NOT_JUDGED, STATUS_ORDER, display_name, rank, worst
 from discovery.methods import ALL_METHODS
 from inventory.dispositions import Disposition
 from inventory.history import firmware_of
@@ -24,6 +25,7 @@ from inventory.redact import redact_options, scrub_text
 
 if TYPE_CHECKING:
     from inventory.store import Store
+    from vendors.policies import Policy
 
 REPORT_FORMAT = "camaudit-report/1"
 # Headline statuses the report lists one by one as findings: every status more severe than
@@ -72,6 +74,64 @@ class ReportMeta:
             signer_role=str(data.get("signer_role", "")),
             generated_at=dt.datetime.fromisoformat(str(data["generated_at"])),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """A policy pack as the views show it: its display name and whether it binds the site."""
+
+    id: str
+    name: str  # short display name (columns, filters, summaries)
+    title: str  # full title
+    applies: bool  # the pack binds the site (else every verdict is "not applicable")
+    why_not: str = ""  # why it does not bind ("" when it does)
+    reporting: Mapping[str, Any] | None = None  # the pack's reporting duty (clause, deadlines)
+
+
+@cache
+def _packs() -> dict[str, Policy]:
+    from vendors.policies import load_policies  # noqa: PLC0415  (reads the pack files once)
+
+    return {p.id: p for p in load_policies().packs}
+
+
+def _reporting(policy: Policy) -> dict[str, Any] | None:
+    duty = policy.reporting
+    if duty is None:
+        return None
+    return {
+        "clause": duty.clause,
+        "report_to": duty.report_to,
+        "deadlines": [[what, within] for what, within in duty.deadlines],
+    }
+
+
+def policy_views(ids: Iterable[str], site: SiteProfile) -> list[PolicyView]:
+    """The packs ``ids`` in the order views show them: the site's main policy first.
+
+    Packs that bind the site come first, those with a reporting duty (NDAA §889's FAR
+    52.204-25(d)) ahead of the others, then the packs that do not bind it; otherwise in the
+    given order.  A pack that no longer loads shows under its id and counts as binding.
+    """
+    from vendors.judge import not_binding  # noqa: PLC0415
+
+    packs = _packs()
+    views = []
+    for pid in dict.fromkeys(ids):
+        pack = packs.get(pid)
+        if pack is None:
+            views.append(PolicyView(pid, display_name(pid), pid, True))
+            continue
+        why = not_binding(pack, site)
+        views.append(
+            PolicyView(pid, pack.name, pack.title, why is None, why or "", _reporting(pack))
+        )
+    return sorted(views, key=lambda v: (not v.applies, v.reporting is None))
+
+
+def main_policy(views: Iterable[PolicyView]) -> str | None:
+    """The id of the site's main policy: the first pack that binds it."""
+    return next((v.id for v in views if v.applies), None)
 
 
 def headline_status(dev: Device) -> str:
@@ -174,25 +234,50 @@ def _counts(records: list[dict[str, Any]], policies: Iterable[str]) -> dict[str,
 
 
 def _policies(scan: Scan, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each policy: id, display name, title, whether it binds the site, citations.
+
+    Binding packs first (the site's main policy leads), then the ones that do not bind.
+    """
     names = list(dict.fromkeys([*scan.policies, *(p for r in records for p in r["verdicts"])]))
     out = []
-    for name in names:
+    for view in policy_views(names, scan.site):
+        statuses = {r["verdicts"][view.id]["status"] for r in records if view.id in r["verdicts"]}
+        applies = view.applies
+        if view.id not in _packs() and statuses:  # a pack gone since: its verdicts tell
+            applies = statuses != {VerdictStatus.NOT_APPLICABLE.value}
         cites: dict[str, dict[str, Any]] = {}
         for r in records:
-            for c in r["verdicts"].get(name, {}).get("citations", []):
+            v = r["verdicts"].get(view.id, {})
+            if v.get("status") == VerdictStatus.NOT_APPLICABLE.value:
+                continue
+            for c in v.get("citations", []):
                 cites.setdefault(f"{c['title']}|{c['clause']}", c)
-        out.append({"id": name, "citations": [cites[k] for k in sorted(cites)]})
+        out.append(
+            {
+                "id": view.id,
+                "name": view.name,
+                "title": view.title,
+                "applies": applies,
+                "not_applicable_because": view.why_not,
+                "reporting": dict(view.reporting) if view.reporting and applies else None,
+                "citations": [cites[k] for k in sorted(cites)],
+            }
+        )
     return out
 
 
-def _scope(scan: Scan) -> dict[str, Any]:
+def _scope(scan: Scan, policies: list[dict[str, Any]]) -> dict[str, Any]:
     # Every way camaudit can learn about devices: the scope names the ones this scan did not use.
     not_run = [m for m in ALL_METHODS if m not in scan.methods]
+    binding = [p["name"] for p in policies if p["applies"]]
+    others = len(policies) - len(binding)
     return {
         "examined": [
             "network addresses: " + (", ".join(scan.targets) or "none given"),
             "methods run: " + (", ".join(scan.methods) or "none recorded"),
-            "policies applied: " + (", ".join(scan.policies) or "none"),
+            "policies that bind the site: "
+            + (", ".join(binding) or "none")
+            + (f" ({others} other packs judged: they do not bind this site)" if others else ""),
         ],
         "not_examined": [
             "methods not run: " + (", ".join(not_run) or "none"),
@@ -235,17 +320,28 @@ def build_report_data(
         device_record(d, dispositions.get(d.key), first_seen.get(d.key)) for d in scan.devices
     ]
     records.sort(key=lambda r: (rank(r["status"]), _ip_sort(r["ip"]), r["key"]))
-    counts = _counts(records, [p["id"] for p in _policies(scan, records)])
+    policies = _policies(scan, records)
+    counts = _counts(records, [p["id"] for p in policies])
     return {
         "format": REPORT_FORMAT,
         "meta": meta.to_dict(),
         "scan": _scan_part(scan),
         "counts": counts,
-        "policies": _policies(scan, records),
-        "far_reminder": FAR_REMINDER if any(r["status"] in FLAGGED for r in records) else None,
-        "scope": _scope(scan),
+        "policies": policies,
+        "far_reminder": FAR_REMINDER if _must_report(policies, records) else None,
+        "scope": _scope(scan, policies),
         "devices": records,
     }
+
+
+def _must_report(policies: list[dict[str, Any]], records: list[dict[str, Any]]) -> bool:
+    """A pack with a reporting duty binds the site and flags a device."""
+    return any(
+        r["verdicts"].get(p["id"], {}).get("status") in FLAGGED
+        for p in policies
+        if p["reporting"]
+        for r in records
+    )
 
 
 def _ip_sort(ip: str | None) -> tuple[int, ...]:

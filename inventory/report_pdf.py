@@ -25,23 +25,23 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.piecharts import Pie
-from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.fonts import addMapping
-from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
     KeepTogether,
     LongTable,
+    NextPageTemplate,
     PageBreak,
+    PageTemplate,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -176,6 +176,15 @@ def _styles() -> dict[str, Any]:
         "h1": ParagraphStyle(
             "h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6
         ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=bold,
+            fontSize=9.5,
+            leading=12,
+            spaceBefore=4,
+            spaceAfter=2,
+        ),
         "h2": ParagraphStyle(
             "h2", parent=base, fontName=bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=3
         ),
@@ -303,253 +312,316 @@ def _verdict_cell(status: str) -> Coloured:
 
 # -- sections ------------------------------------------------------------------------------
 
+NA = "not_applicable"
+REASON_SKIP = ("Since ", "Rule: ")  # dated history and the rule line (the citation says it)
+MAX_REASONS = 3
 
-def _title_page(data: Mapping[str, Any], width: float) -> list[Any]:
 
-    meta, scan = data["meta"], data["scan"]
-    site = scan["site_profile"]
+def _binding(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The policies that bind the site, the site's main policy first."""
+    return [p for p in data["policies"] if p.get("applies", True)]
+
+
+def _not_binding(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [p for p in data["policies"] if not p.get("applies", True)]
+
+
+def _name(policy: Mapping[str, Any]) -> str:
+    return str(policy.get("name") or presentation.display_name(policy["id"]))
+
+
+def _flagged_under(rec: Mapping[str, Any], policies: Sequence[Mapping[str, Any]]) -> bool:
+    return any(
+        rec["verdicts"].get(p["id"], {}).get("status") in presentation.FLAGGED for p in policies
+    )
+
+
+def _open(rec: Mapping[str, Any]) -> bool:
+    return rec["status"] in FINDING_STATUSES and not rec["disposition"]
+
+
+def _site_text(site: Mapping[str, Any]) -> str:
+    return (
+        f"jurisdictions: {', '.join(site['jurisdictions']) or 'none declared'}; "
+        f"uses: {', '.join(site['uses'])}; rules as of {site['assessment_date']}"
+    )
+
+
+def _scan_text(scan: Mapping[str, Any]) -> str:
     options = ", ".join(f"{k}={v}" for k, v in sorted(scan["options"].items()))
-    scope = [
-        ("Scan", f"#{scan['id']} ({scan['status']})"),
-        ("Started / ended", f"{scan['started_at']} / {scan['ended_at'] or 'not finished'}"),
-        ("Targets", scan["targets"]),
-        ("Methods", scan["methods"]),
-        ("Policies", scan["policies"] or "none"),
-        (
-            "Site profile",
-            f"uses: {', '.join(site['uses'])}; jurisdictions: "
-            f"{', '.join(site['jurisdictions'])}; assessed on {site['assessment_date']}",
-        ),
-        ("Options", options or "none"),
-    ]
-    versions = list(scan["data_versions"].items()) or [("data", "unknown")]
-    return [
-        Spacer(1, 60),
-        _p("Camera inventory audit", "title"),
+    when = f"{scan['started_at']} to {scan['ended_at'] or 'not finished'}"
+    return when + (f"; options: {options}" if options else "")
+
+
+def _organisation(site: Mapping[str, Any]) -> str:
+    org = site.get("organisation")
+    if org:
+        return presentation.ORGANISATION_LABELS.get(str(org), str(org))
+    return "not declared: every pack in the site's jurisdictions is judged as if it binds the site"
+
+
+def _front_page(data: Mapping[str, Any], width: float) -> list[Any]:
+    """Page 1: what a signer needs to decide, before any detail."""
+    meta, scan, counts = data["meta"], data["scan"], data["counts"]
+    site, scope, devices = scan["site_profile"], data["scope"], data["devices"]
+    binding = _binding(data)
+    flagged = [r for r in devices if _flagged_under(r, binding)]
+    open_ = [r for r in devices if _open(r)]
+    unknown = [r for r in devices if r["status"] in (presentation.NOT_JUDGED, "unknown")]
+    out: list[Any] = [
+        _p("Camera inventory audit: sign-off report", "title"),
         _p(
-            "Sign-off report: covered telecommunications and video surveillance equipment",
+            "Covered telecommunications and video surveillance equipment, "
+            f"scan #{scan['id']} ({scan['status']})",
             "subtitle",
         ),
-        Spacer(1, 24),
+        Spacer(1, 8),
         _kv(
             [
                 ("Organisation", meta["organisation"] or "(not given)"),
                 ("Site", meta["site"] or "(not given)"),
-                ("Report date", meta["generated_at"]),
-                ("Run by", meta["run_by"] or "(not given)"),
-                ("Devices", str(data["counts"]["devices"])),
+                ("Organisation type", _organisation(site)),
+                ("Site profile", _site_text(site)),
+                ("Report date / run by", f"{meta['generated_at']} / {meta['run_by'] or '?'}"),
+                ("Scan", _scan_text(scan)),
+                ("Examined", Markup("<br/>".join(clean(x) for x in scope["examined"]))),
+                ("Not examined", Markup("<br/>".join(clean(x) for x in scope["not_examined"]))),
             ],
             width,
         ),
-        _p("Scope", "h2"),
-        _kv(scope, width),
-        _p("Data versions", "h2"),
-        _kv(versions, width),
-        PageBreak(),
+        _p("Result", "h2"),
+        _p(
+            f"<b>{counts['devices']}</b> devices found; <b>{len(flagged)}</b> flagged under a "
+            f"policy that binds this site; <b>{len(unknown)}</b> need a person to identify; "
+            f"<b>{len(open_)}</b> decisions still open."
+        ),
+        Spacer(1, 4),
+        *_policy_counts(data, binding, width),
     ]
-
-
-def _axis_step(top: int) -> int:
-    """A round step (1, 2, 5, 10, 20, 50 ...) giving at most five whole-number ticks."""
-    magnitude = 1
-    while True:
-        for m in (1, 2, 5):
-            if top / (m * magnitude) <= 5:
-                return m * magnitude
-        magnitude *= 10
-
-
-def _bar_chart(counts: Mapping[str, int], width: float) -> Any:
-
-    body, _ = _fonts()
-    drawing = Drawing(width, 150)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 30, 35, width - 40, 105
-    chart.data = [list(counts.values())]
-    chart.categoryAxis.categoryNames = [presentation.label(s) for s in counts]
-    chart.categoryAxis.labels.fontName = body
-    chart.categoryAxis.labels.fontSize = 6.5
-    chart.categoryAxis.labels.angle = 20
-    chart.categoryAxis.labels.boxAnchor = "ne"
-    top = max(counts.values() or [0])
-    step = _axis_step(max(top, 1))
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = -(-max(top, 1) // step) * step
-    chart.valueAxis.valueStep = step
-    chart.valueAxis.labels.fontName = body
-    chart.valueAxis.labels.fontSize = 7
-    chart.bars.strokeColor = None
-    for i, status in enumerate(counts):
-        chart.bars[(0, i)].fillColor = colors.HexColor(presentation.style(status).colour)
-    drawing.add(chart)
-    return drawing
-
-
-PALETTE = (
-    "#1f3a5f",
-    "#b3261e",
-    "#c86400",
-    "#1e7e34",
-    "#6a4c93",
-    "#0b7285",
-    "#9a7b00",
-    "#80868b",
-    "#d6336c",
-)
-
-
-def _pie_chart(makers: Sequence[tuple[str, int]], width: float) -> Any:
-
-    body, _ = _fonts()
-    drawing = Drawing(width, 150)
-    pie = Pie()
-    pie.x, pie.y, pie.width, pie.height = 20, 10, 130, 130
-    pie.data = [n for _, n in makers if n] or [1]
-    pie.labels = None
-    pie.slices.strokeWidth = 0.5
-    for i in range(len(pie.data)):
-        pie.slices[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
-    drawing.add(pie)
-    for i, (name, n) in enumerate(makers):
-        y = 135 - i * 13
-        fill = colors.HexColor(PALETTE[i % len(PALETTE)])
-        drawing.add(Rect(170, y, 8, 8, fillColor=fill, strokeColor=None))
-        drawing.add(String(182, y + 1, f"{plain(name, 40)}: {n}", fontName=body, fontSize=7.5))
-    return drawing
-
-
-def _top_makers(by_maker: Mapping[str, int], names: Mapping[str, str] | None) -> list[Any]:
-    items = list(by_maker.items())
-    top = [
-        (presentation.display_name(m, names) if m != "unknown" else "Not identified", n)
-        for m, n in items[:8]
-    ]
-    rest = sum(n for _, n in items[8:])
-    return top + ([("Other makers", rest)] if rest else [])
-
-
-def _summary(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-
-    counts = data["counts"]
-    by_status = counts["by_status"]
-    out: list[Any] = [_p("Summary", "h1")]
-    if data["far_reminder"]:
-        out.append(_p("<b>Reporting reminder.</b> " + escape(data["far_reminder"]), "box"))
-    rows: list[list[Any]] = [["Headline verdict", "Devices"]]
-    rows += [[_verdict_cell(s), str(n)] for s, n in by_status.items()]
-    out += [
-        _p("Devices by headline verdict (the most severe over all policies)", "h2"),
-        _grid(rows, [width * 0.4, width * 0.15]),
-        _bar_chart(by_status, width),
-    ]
-    makers = _top_makers(counts["by_maker"], names)
-    rows = [["Maker", "Devices"]] + [[m, str(n)] for m, n in makers]
-    out += [_p("Devices by maker", "h2"), _grid(rows, [width * 0.4, width * 0.15])]
-    if makers:  # a pie of nothing would draw one misleading full circle
-        out.append(_pie_chart(makers, width))
-    else:
-        out.append(_p("No device was found in this scan."))
-    out += _policies(data, width)
+    if not devices:
+        out.insert(-1, _p("No device was found in this scan."))
+    others = _not_binding(data)
+    if others:
+        names = "; ".join(_name(p) for p in others)
+        out.append(
+            _p(f"<b>Not applicable here</b> (they do not bind this site): {clean(names)}.", "small")
+        )
+    out += _actions(data, binding, flagged, open_)
     out.append(PageBreak())
     return out
 
 
-def _policies(data: Mapping[str, Any], width: float) -> list[Any]:
-    out: list[Any] = [_p("Policies applied", "h2")]
-    rows: list[list[Any]] = [["Policy", "Verdicts", "Citations"]]
-    for policy in data["policies"]:
+def _policy_counts(
+    data: Mapping[str, Any], binding: Sequence[Mapping[str, Any]], width: float
+) -> list[Any]:
+    if not binding:
+        return [_p("No policy that binds this site was applied: no verdict to sign off.")]
+    shown = [s for s in presentation.STATUS_ORDER if s != NA]
+    rows: list[list[Any]] = [["Policy", "Flagged", "Needs a person", "Not covered", "Open"]]
+    for policy in binding:
         per = data["counts"]["by_policy"].get(policy["id"], {})
-        verdicts = "<br/>".join(f"{_status(s)}: {n}" for s, n in per.items()) or "none"
-        cites = "<br/>".join(_citation(c) for c in policy["citations"]) or "no citation recorded"
-        rows.append([policy["id"], Markup(verdicts), Markup(cites)])
+        flagged = sum(n for s, n in per.items() if s in presentation.FLAGGED)
+        detail = ", ".join(
+            f"{n} {presentation.label(s).lower()}"
+            for s in shown
+            if s in presentation.FLAGGED and (n := per.get(s, 0))
+        )
+        judged = [r for r in data["devices"] if policy["id"] in r["verdicts"]]
+        open_n = sum(
+            1
+            for r in judged
+            if r["verdicts"][policy["id"]]["status"] in FINDING_STATUSES and not r["disposition"]
+        )
+        rows.append(
+            [
+                Markup(f"<b>{clean(_name(policy))}</b>"),
+                f"{flagged}" + (f" ({detail})" if detail else ""),
+                str(per.get("unknown", 0)),
+                str(per.get("not_covered", 0)),
+                str(open_n),
+            ]
+        )
+    return [_grid(rows, [width * f for f in (0.24, 0.4, 0.14, 0.12, 0.1)])]
 
-    if len(rows) == 1:
-        return [*out, _p("No policy was applied: verdicts are not judged.")]
-    # The heading stays with (at least the start of) its table.
-    return [KeepTogether([*out, _grid(rows, [width * 0.2, width * 0.25, width * 0.55])])]
+
+def _actions(
+    data: Mapping[str, Any],
+    binding: Sequence[Mapping[str, Any]],
+    flagged: Sequence[Mapping[str, Any]],
+    open_: Sequence[Mapping[str, Any]],
+) -> list[Any]:
+    out: list[Any] = [_p("What the rules require now", "h2")]
+    items: list[str] = []
+    for policy in binding:
+        duty = policy.get("reporting")
+        hits = [r for r in flagged if _flagged_under(r, [policy])]
+        if not duty or not hits:
+            continue
+        steps = "; ".join(
+            f"{clean(what)}: within {clean(within)}" for what, within in duty["deadlines"]
+        )
+        items.append(
+            f"<b>{clean(duty['clause'])}</b> ({clean(_name(policy))}, {len(hits)} devices): "
+            f"{steps}. Report to: {clean(duty['report_to'])}."
+        )
+    use = [
+        r for r in flagged if any(v["status"] == "covered_for_use" for v in r["verdicts"].values())
+    ]
+    if use:
+        items.append(
+            f"<b>Confirm the use</b> of {len(use)} devices covered only if used for public "
+            "safety, government-facility security, critical infrastructure or national "
+            "security: the site profile does not declare such use."
+        )
+    if open_:
+        ips = ", ".join(r["ip"] or r["key"] for r in open_[:12])
+        more = f" and {len(open_) - 12} more" if len(open_) > 12 else ""
+        items.append(
+            f"<b>Decide</b> on {len(open_)} flagged or unidentified devices with no recorded "
+            f"decision: {clean(ips)}{more} (see Findings)."
+        )
+    if not items:
+        items.append("No action is required by the policies that bind this site.")
+    out += [
+        _p("• " + text, "box" if i == 0 and data["far_reminder"] else "body")
+        for i, text in enumerate(items)
+    ]
+    return out
 
 
-def _citation(c: Mapping[str, Any]) -> Markup:
-    return Markup(
-        f"{clean(c['title'])}, {clean(c['clause'])} ({clean(c['date'])})<br/>"
-        f'<font size="6.5">{clean(c["url"])}</font>'
-    )
+def _reasons(verdict: Mapping[str, Any]) -> list[str]:
+    """The reasons that decide a verdict (dated history and the rule line left to the JSON)."""
+    kept = [r for r in verdict["reasons"] if not str(r).startswith(REASON_SKIP)]
+    return kept or list(verdict["reasons"][:1])
 
 
-def _finding(rec: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-
+def _finding(
+    rec: Mapping[str, Any],
+    binding: Sequence[Mapping[str, Any]],
+    width: float,
+    names: Mapping[str, str] | None,
+) -> list[Any]:
+    """One compact block: identity, decisive evidence, the verdicts that matter, the decision."""
     title = (
         f"{clean(rec['ip'] or rec['key'])}: {clean(identity_line(rec, names))}"
         f" &nbsp; {_status(rec['status'])}"
     )
-    mac = (rec["mac"] or "not seen") + (f" ({rec['mac_method']})" if rec["mac_method"] else "")
-    facts: list[tuple[str, Any]] = [
-        ("Device key", rec["key"]),
-        ("MAC", mac),
-        ("Model / firmware", f"{rec['model'] or '?'} / {rec['firmware'] or '?'}"),
-        ("Serial", rec["serial"] or "not reported"),
-        ("Location", rec["location"] or "not recorded"),
-        ("First / last seen", f"{rec['first_seen'] or '?'} / {rec['last_seen'] or '?'}"),
-        ("Identity confidence", f"{rec['confidence']:.2f}"),
-        ("Disposition", disposition_text(rec) or "none recorded"),
+    facts = [
+        f"MAC {rec['mac'] or 'not seen'}",
+        f"model {rec['model'] or '?'}",
+        f"firmware {rec['firmware'] or '?'}",
+        f"serial {rec['serial'] or 'not reported'}",
+        f"location {rec['location'] or 'not recorded'}",
+        f"identity confidence {rec['confidence']:.2f}",
     ]
     if rec["component_flags"]:
-        facts.insert(4, ("Component flags", rec["component_flags"]))
-    parts = [
-        _p(title, "h2"),
-        _kv(facts, width),
-        *_evidence_chain(rec, width),
-        *_verdict_table(rec, width),
+        facts.append("components: " + ", ".join(rec["component_flags"]))
+    reasons = sorted(rec["reasons"], key=lambda r: -r["weight"])[:3]
+    evidence = (
+        "; ".join(
+            f"{r['field']} = {plain(r['value'], 60)} → {r['indicates'] or '?'} ({r['weight']:.2f})"
+            for r in reasons
+        )
+        or "no identifying evidence: needs a person to look"
+    )
+    if rec["conflicts"]:
+        evidence += "; conflicting: " + "; ".join(
+            f"{r['field']} = {plain(r['value'], 60)} → {r['indicates'] or '?'}"
+            for r in rec["conflicts"][:2]
+        )
+    rows: list[list[Any]] = [["Policy", "Verdict", "Why", "Citation"]]
+    quiet: list[str] = []
+    for policy in binding:
+        v = rec["verdicts"].get(policy["id"])
+        if v is None:
+            continue
+        if v["status"] not in FINDING_STATUSES:
+            quiet.append(f"{clean(_name(policy))}: {_status(v['status'])}")
+            continue
+        kept = _reasons(v)
+        why = "<br/>".join(clean(x, 260) for x in kept[:MAX_REASONS])
+        if len(kept) > MAX_REASONS:
+            why += f"<br/><i>+{len(kept) - MAX_REASONS} more in the report data</i>"
+        cite = _citation(v["citations"][0], url=False) if v["citations"] else Markup("-")
+        rows.append([_name(policy), _verdict_cell(v["status"]), Markup(why), cite])
+    parts: list[Any] = [
+        _p(title, "h3"),
+        _p(clean(" · ".join(facts)), "small"),
+        _p(f"<b>Decisive evidence:</b> {clean(evidence)}", "small"),
     ]
-    # One device stays on one page when it fits (a longer one still splits).
-    return [KeepTogether(parts), Spacer(1, 6)]
-
-
-def _evidence_chain(rec: Mapping[str, Any], width: float) -> list[Any]:
-    reasons = [(r, "") for r in rec["reasons"]] + [(r, "conflict") for r in rec["conflicts"]]
-    if not reasons:
-        return [_p("Evidence: no identifying evidence (needs a person to look).", "small")]
-    rows: list[list[Any]] = [["Evidence field", "Value", "Rule", "Weight", "Points to"]]
-    for r, note in reasons:
-        points = (r["indicates"] or "-") + (" (conflict)" if note else "")
-        rows.append([r["field"], r["value"], r["rule"], f"{r['weight']:.2f}", points])
-    return [_grid(rows, [width * f for f in (0.2, 0.3, 0.25, 0.08, 0.17)])]
-
-
-def _verdict_table(rec: Mapping[str, Any], width: float) -> list[Any]:
-    if not rec["verdicts"]:
-        return []
-    rows: list[list[Any]] = [["Policy", "Verdict", "Entry and reasons", "Citation"]]
-    for name, v in rec["verdicts"].items():
-        why = clean(v["entry"] or "-") + "".join(f"<br/>{clean(x)}" for x in v["reasons"])
-        cites = "<br/>".join(_citation(c) for c in v["citations"]) or "-"
-        rows.append([name, _verdict_cell(v["status"]), Markup(why), Markup(cites)])
-    return [_grid(rows, [width * f for f in (0.15, 0.15, 0.3, 0.4)])]
+    if len(rows) > 1:
+        parts.append(_grid(rows, [width * f for f in (0.14, 0.13, 0.45, 0.28)]))
+    if quiet:
+        parts.append(_p("<b>Other verdicts:</b> " + "; ".join(quiet), "small"))
+    decision = disposition_text(rec)
+    parts.append(
+        _p(
+            f"<b>Decision:</b> {clean(decision)}"
+            if decision
+            else "<b>Decision:</b> none recorded (open)",
+            "small",
+        )
+    )
+    return [KeepTogether(parts), Spacer(1, 8)]
 
 
 def _findings(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-
     found = [r for r in data["devices"] if r["status"] in FINDING_STATUSES]
-    out: list[Any] = [_p(f"Findings ({len(found)} devices)", "h1")]
+    binding = _binding(data)
+    intro = _p(f"Findings ({len(found)} devices)", "h1")
     if not found:
-        out.append(_p("No covered, likely covered, component-risk or unknown device was found."))
-    for rec in found:
-        out += _finding(rec, width, names)
-    out.append(PageBreak())
+        return [
+            intro,
+            _p("No covered, likely covered, component-risk or unknown device was found."),
+        ]
+    blocks = [b for rec in found for b in _finding(rec, binding, width, names)]
+    # The heading never stands alone at the foot of a page: it keeps with the first block.
+    return [KeepTogether([intro, blocks[0]]), *blocks[1:]]
+
+
+def _policies(data: Mapping[str, Any], width: float) -> list[Any]:
+    binding = _binding(data)
+    heading = _p("Policies applied and their sources", "h1")
+    if not binding:
+        return [heading, _p("No policy that binds this site was applied: verdicts are not judged.")]
+    out: list[Any] = []
+    for policy in binding:
+        per = data["counts"]["by_policy"].get(policy["id"], {})
+        verdicts = ", ".join(f"{presentation.label(s)} {n}" for s, n in per.items()) or "none"
+        cites = [_citation(c) for c in policy["citations"]] or [Markup("no citation recorded")]
+        block = [
+            _p(f"{clean(_name(policy))}", "h3"),
+            _p(
+                f"{clean(policy.get('title') or policy['id'])} (id {clean(policy['id'])}). "
+                f"Verdicts: {clean(verdicts)}.",
+                "small",
+            ),
+            _p("<br/>".join(f"• {c}" for c in cites), "small"),
+        ]
+        out.append(KeepTogether(block))
+    out[0] = KeepTogether([heading, out[0]])
     return out
 
 
-# (header, share of the page width) for the fixed appendix columns; verdicts share the rest.
+def _citation(c: Mapping[str, Any], url: bool = True) -> Markup:
+    """A citation; its URL only where it has the width to stay whole (not in table cells)."""
+    text = f"{clean(c['title'])}, {clean(c['clause'])} ({clean(c['date'])})"
+    if url:
+        text += f' <font size="6.5" color="#1f3a5f">{clean(c["url"])}</font>'
+    return Markup(text)
+
+
+# (header, share of the width, text limit) for the appendix's fixed columns; codes share the rest.
 _APPENDIX = (
-    ("IP", 0.1),
-    ("MAC", 0.15),
+    ("IP", 0.085),
+    ("MAC", 0.115),
     ("Brand / maker", 0.13),
     ("Model", 0.12),
-    ("Serial", 0.1),
-    ("Disposition", 0.1),
+    ("Serial", 0.13),
     ("Location", 0.1),
+    ("Decision", 0.12),
 )
-_VERDICT_SHARE = 1.0 - sum(f for _, f in _APPENDIX)
+_CODE_WIDTH = 0.08  # one verdict column (a short code under a wrapped policy name)
 
 
 def _appendix_row(
@@ -560,9 +632,9 @@ def _appendix_row(
         presentation.display_name(rec["maker"], names),
     )
     who = (brand or "?") + ("" if brand == maker else f" / {maker or '?'}")
-    verdicts = [
-        _verdict_cell(rec["verdicts"][p]["status"]) if p in rec["verdicts"] else "-"
-        for p in policies
+    decision = rec["disposition"]["status"].replace("_", " ") if rec["disposition"] else ""
+    codes = [
+        _code_cell(rec["verdicts"][p]["status"]) if p in rec["verdicts"] else "-" for p in policies
     ]
     return [
         rec["ip"] or "-",
@@ -570,39 +642,102 @@ def _appendix_row(
         who,
         rec["model"],
         rec["serial"],
-        disposition_text(rec),
         rec["location"],
-        *verdicts,
+        decision,
+        *codes,
     ]
+
+
+def _appendix_widths(rows: Sequence[Sequence[Any]], width: float, codes: int) -> list[float]:
+    """Column widths from the text they hold, so no identifier is cut inside a cell.
+
+    Each fixed column gets its widest value (capped); when that is too wide for the page, the
+    widest columns give way first (their long text then wraps at spaces and hyphens).
+    """
+    body, heavy = _fonts()
+    slack = 2 * PAD + 1.5
+    natural = []
+    for c, (head, _) in enumerate(_APPENDIX):
+        widest = max(
+            (stringWidth(plain(r[c], APPENDIX_CELL), body, CELL_SIZE) for r in rows[1:]),
+            default=0.0,
+        )
+        natural.append(max(widest, stringWidth(head, heavy, CELL_SIZE)) + slack)
+    room = width - _CODE_WIDTH * width * codes
+    while sum(natural) > room:
+        top = max(natural)
+        second = max((w for w in natural if w < top), default=top * 0.8)
+        cut = min(top - second + 1, sum(natural) - room)
+        natural = [w - cut if w == top else w for w in natural]
+    spare = room - sum(natural)
+    natural = [w + spare / len(natural) for w in natural]
+    return natural + [width * _CODE_WIDTH] * codes
+
+
+def _code_cell(status: str) -> Coloured:
+    st = presentation.style(status)
+    return Coloured(st.code, st.text_colour, st.colour)
+
+
+def _legend() -> Any:
+    parts = [
+        f"<b>{escape(st.code)}</b> {escape(st.label)}"
+        for st in map(presentation.style, presentation.STATUS_ORDER)
+        if st.status != NA
+    ]
+    return _p(
+        "Codes: "
+        + " &nbsp;·&nbsp; ".join(parts)
+        + ". Full decisions, evidence and reasons: Findings and the report data (JSON).",
+        "small",
+    )
 
 
 def _appendix(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
-
-    policies = [p["id"] for p in data["policies"]] or []
-    heads = [h for h, _ in _APPENDIX] + policies
-    share = _VERDICT_SHARE / max(len(policies), 1)
-    widths = [width * f for _, f in _APPENDIX] + [width * share] * len(policies)
-    if not policies:  # nothing judged: give the spare width to the text columns
-        widths = [w / (1 - _VERDICT_SHARE) for w in widths]
-    rows = [heads] + [_appendix_row(r, policies, names) for r in data["devices"]]
+    policies = [p for p in _binding(data)]
+    ids = [p["id"] for p in policies]
+    heads: list[Any] = [h for h, _ in _APPENDIX] + [
+        Markup(f"<b>{clean(_name(p))}</b>") for p in policies
+    ]
+    rows = [heads] + [_appendix_row(r, ids, names) for r in data["devices"]]
+    widths = _appendix_widths(rows, width, len(ids))
     return [
-        _p(f"Appendix: full inventory ({len(data['devices'])} devices)", "h1"),
-        _grid(rows, widths, long=True, limit=APPENDIX_CELL),
+        NextPageTemplate("landscape"),
         PageBreak(),
+        KeepTogether(
+            [
+                _p(f"Appendix: full inventory ({len(data['devices'])} devices)", "h1"),
+                _legend(),
+                Spacer(1, 4),
+            ]
+        ),
+        _grid(rows, widths, long=True, limit=APPENDIX_CELL),
     ]
 
 
-def _signoff(data: Mapping[str, Any], width: float) -> list[Any]:
+def _versions(data: Mapping[str, Any]) -> list[str]:
+    """The data versions, packs by display name, those that do not bind the site left out."""
+    packs = {f"policy:{p['id']}": p for p in data["policies"]}
+    out = []
+    for key, version in data["scan"]["data_versions"].items():
+        pack = packs.get(key)
+        if pack is None:
+            out.append(f"{key} {version}")
+        elif pack.get("applies", True):
+            out.append(f"{_name(pack)} {version}")
+    return out
 
-    meta, scope = data["meta"], data["scope"]
-    examined = "".join(f"<br/>• {clean(x)}" for x in scope["examined"])
-    not_examined = "".join(f"<br/>• {clean(x)}" for x in scope["not_examined"])
+
+def _signoff(data: Mapping[str, Any], width: float) -> list[Any]:
+    meta = data["meta"]
     statement = (
         "This report records a reasonable inquiry in the sense of FAR 4.2101: an inquiry "
         "designed to uncover information in the entity's possession about the identity of the "
-        "producer or provider of covered telecommunications equipment or services. "
-        "<br/><br/><b>Examined:</b>" + examined + "<br/><br/><b>Not examined:</b>" + not_examined
+        "producer or provider of covered telecommunications equipment or services. What was "
+        "examined and what was not is listed on page 1; every finding, with its evidence and "
+        "citations, is listed under Findings; the full inventory is in the appendix."
     )
+    versions = ", ".join(_versions(data)) or "unknown"
     line = "_" * 48
     pairs: list[tuple[str, Any]] = [
         ("Name", meta["signer"] or line),
@@ -612,13 +747,23 @@ def _signoff(data: Mapping[str, Any], width: float) -> list[Any]:
     ]
     block = _kv(pairs, width)
     block.setStyle([("TOPPADDING", (0, 0), (-1, -1), 9), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)])
-    return [KeepTogether([_p("Sign-off", "h1"), _p(statement), Spacer(1, 14), block])]
+    return [
+        KeepTogether(
+            [
+                _p("Sign-off", "h1"),
+                _p(statement),
+                _p(f"Data versions: {clean(versions)}.", "small"),
+                Spacer(1, 10),
+                block,
+            ]
+        )
+    ]
 
 
 # -- page furniture and assembly -----------------------------------------------------------
 
 
-def _canvas_class(digest: str, page_width: float, margin: float) -> type[Any]:
+def _canvas_class(digest: str) -> type[Any]:
     """A canvas that holds pages back until the end, so each footer can say "of Y"."""
 
     body, _ = _fonts()
@@ -641,6 +786,7 @@ def _canvas_class(digest: str, page_width: float, margin: float) -> type[Any]:
             super().save()
 
         def _footer(self, total: int) -> None:
+            page_width, margin = float(self._pagesize[0]), MARGIN
             self.saveState()
             self.setStrokeColorRGB(0.7, 0.72, 0.76)
             self.line(margin, 34, page_width - margin, 34)
@@ -665,13 +811,29 @@ def keywords(digest: str, meta: Mapping[str, Any]) -> str:
 
 
 def story(data: Mapping[str, Any], width: float, names: Mapping[str, str] | None) -> list[Any]:
+    """Page 1 for the signer; findings; sources; sign-off; the inventory on landscape pages."""
     return [
-        *_title_page(data, width),
-        *_summary(data, width, names),
+        *_front_page(data, width),
         *_findings(data, width, names),
-        *_appendix(data, width, names),
+        Spacer(1, 6),
+        *_policies(data, width),
+        Spacer(1, 10),
         *_signoff(data, width),
+        *_appendix(data, width_landscape(width), names),
     ]
+
+
+MARGIN = 40.0
+BOTTOM = 50.0
+
+
+def width_landscape(width: float) -> float:
+    """The text width of a landscape page whose portrait text width is ``width``."""
+    portrait = width + 2 * MARGIN
+    return float(_LANDSCAPE_OF.get(round(portrait), portrait)) - 2 * MARGIN
+
+
+_LANDSCAPE_OF = {round(LETTER[0]): LETTER[1], round(A4[0]): A4[1]}
 
 
 def write_pdf(data: Mapping[str, Any], path: Path, options: PdfOptions | None = None) -> str:
@@ -680,23 +842,40 @@ def write_pdf(data: Mapping[str, Any], path: Path, options: PdfOptions | None = 
     opts = options or PdfOptions()
     digest = sha256_hex(data)
     pagesize = A4 if opts.paper.lower() == "a4" else LETTER
-    margin = 40.0
     meta = data["meta"]
-    doc = SimpleDocTemplate(
+    doc = BaseDocTemplate(
         str(path),
         pagesize=pagesize,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=50,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=BOTTOM,
         title=f"Camera inventory audit: {meta['organisation'] or 'report'}",
         author=meta["run_by"] or "camaudit",
         subject=f"camaudit sign-off report, scan {data['scan']['id']}",
         keywords=keywords(digest, meta),
         creator=f"camaudit {__version__}",
     )
-    width = pagesize[0] - 2 * margin
-    doc.build(
-        story(data, width, opts.names), canvasmaker=_canvas_class(digest, pagesize[0], margin)
+    wide = landscape(pagesize)
+    doc.addPageTemplates(
+        [
+            PageTemplate("portrait", [_frame(pagesize)], pagesize=pagesize),
+            PageTemplate("landscape", [_frame(wide)], pagesize=wide),
+        ]
     )
+    width = pagesize[0] - 2 * MARGIN
+    doc.build(story(data, width, opts.names), canvasmaker=_canvas_class(digest))
     return digest
+
+
+def _frame(size: tuple[float, float]) -> Frame:
+    return Frame(
+        MARGIN,
+        BOTTOM,
+        size[0] - 2 * MARGIN,
+        size[1] - MARGIN - BOTTOM,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )

@@ -189,12 +189,18 @@ class Policy:
     # Kinds of organisation the pack binds (ORGANISATION_KINDS); empty: the pack does not say.
     binds: tuple[str, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()  # newest first
+    short_title: str = ""  # a few words for table headers and filters (``name``)
     path: Path | None = None
     origin: str = "builtin"  # "builtin" or "user"
 
     @property
     def citation(self) -> Citation:
         return self.citations[0]
+
+    @property
+    def name(self) -> str:
+        """How people see the pack in columns, filters and reports: the short title or title."""
+        return self.short_title or self.title
 
     def entry(self, entry_id: str) -> PolicyEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -462,6 +468,7 @@ def _build_policy(data: dict[str, Any], loc: _Locator, path: Path, origin: str) 
         reporting=_build_reporting(data.get("reporting"), loc),
         binds=_binds(data, loc),
         changelog=changelog,
+        short_title=_str(data, "short_title", loc.key("short_title"), default=""),
         path=path,
         origin=origin,
     )
@@ -478,6 +485,7 @@ def _check_unique(ids: list[str], what: str, loc: _Locator) -> None:
 _PACK_KEYS = {
     "id", "title", "jurisdiction", "jurisdictions", "version", "as_of", "description",
     "citations", "entries", "milestones", "reporting", "binds", "changelog",
+    "short_title",
 }  # fmt: skip
 _ENTRY_KEYS = {
     "id", "title", "citation", "effective", "until", "scope", "source", "confidence", "makers",
