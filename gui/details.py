@@ -66,15 +66,21 @@ def reasons_html(identity: Identity | None) -> str:
     return text
 
 
-def verdicts_html(verdicts: Mapping[str, Verdict]) -> str:
+def verdicts_html(
+    verdicts: Mapping[str, Verdict], policy_names: Mapping[str, str] | None = None
+) -> str:
+    """Each verdict under its policy's display name (``policy_names``: id -> name), most
+    severe first; a pack that does not bind the site reads "Not applicable" with why."""
     if not verdicts:
         return "<h3>Verdicts</h3><p>No policy applied.</p>"
     out = ["<h3>Verdicts</h3>"]
     ranked = sorted(verdicts.items(), key=lambda kv: (presentation.rank(kv[1].status), kv[0]))
     for policy, v in ranked:
         st = presentation.style(v.status)
+        name = presentation.display_name(policy, policy_names)
         out.append(
-            f"<p><b>{_e(policy)}</b>: <span style='background:{st.colour};color:{st.text_colour}'>"
+            f"<p><b title='{_e(policy)}'>{_e(name)}</b>: "
+            f"<span style='background:{st.colour};color:{st.text_colour}'>"
             f"&nbsp;{_e(st.label)}&nbsp;</span><br><i>{_e(st.explanation)}</i></p><ul>"
         )
         out.extend(f"<li>{_e(r)}</li>" for r in v.reasons)
@@ -101,9 +107,13 @@ def evidence_html(dev: Device) -> str:
     return text
 
 
-def device_html(dev: Device, names: Mapping[str, str] | None = None) -> str:
-    return (identity_html(dev, names) + verdicts_html(dev.verdicts) + reasons_html(dev.identity)
-            + evidence_html(dev))  # fmt: skip
+def device_html(
+    dev: Device,
+    names: Mapping[str, str] | None = None,
+    policy_names: Mapping[str, str] | None = None,
+) -> str:
+    return (identity_html(dev, names) + verdicts_html(dev.verdicts, policy_names)
+            + reasons_html(dev.identity) + evidence_html(dev))  # fmt: skip
 
 
 class DeviceDetails(QWidget):
@@ -123,7 +133,8 @@ class DeviceDetails(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.browser)
-        self.names: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # catalogue id -> display name (makers, brands)
+        self.policy_names: dict[str, str] = {}  # policy id -> display name ("NDAA §889")
         self.show_device(None)
 
     def show_device(self, dev: Device | None) -> None:
@@ -131,7 +142,7 @@ class DeviceDetails(QWidget):
             self.browser.setHtml("<p>Select a device to see who made it and why.</p>")
             self.cleared.emit()
             return
-        self.browser.setHtml(device_html(dev, self.names))
+        self.browser.setHtml(device_html(dev, self.names, self.policy_names))
 
     def text(self) -> str:
         return self.browser.toPlainText()

@@ -101,6 +101,8 @@ class DeviceTableModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {}
         self._haystack: list[str] = []
         self._policies: list[str] = []
+        self._policy_names: dict[str, str] = {}
+        self._policy_notes: dict[str, str] = {}
         self._dispositions: dict[str, str] = {}
         self._names: dict[str, str] = {}
 
@@ -113,10 +115,28 @@ class DeviceTableModel(QAbstractTableModel):
     def policies(self) -> list[str]:
         return list(self._policies)
 
-    def set_policies(self, policies: Sequence[str]) -> None:
+    @property
+    def dispositions(self) -> dict[str, str]:
+        """What was decided, by device key (the text the Disposition column shows)."""
+        return dict(self._dispositions)
+
+    def set_policies(
+        self,
+        policies: Sequence[str],
+        names: Mapping[str, str] | None = None,
+        notes: Mapping[str, str] | None = None,
+    ) -> None:
+        """The verdict columns, in order: policy ids, their display names (``NDAA §889``) and a
+        note for each header's tooltip (its full title, or why it does not bind the site)."""
         self.beginResetModel()
         self._policies = list(policies)
+        self._policy_names = dict(names or {})
+        self._policy_notes = dict(notes or {})
         self.endResetModel()
+
+    def policy_name(self, policy: str) -> str:
+        """A policy as people read it: its display name, never a bare id."""
+        return self._policy_names.get(policy) or presentation.display_name(policy)
 
     def set_names(self, names: Names) -> None:
         self.beginResetModel()
@@ -192,6 +212,7 @@ class DeviceTableModel(QAbstractTableModel):
     def _make_haystack(self, dev: Device) -> str:
         parts = [col.text(dev, self._names) for col in BASE_COLUMNS]
         parts.extend(v.status.value for v in dev.verdicts.values())
+        parts.extend(presentation.label(v.status) for v in dev.verdicts.values())
         parts.append(self._dispositions.get(dev.key, ""))
         return "\t".join(parts).lower()
 
@@ -227,12 +248,17 @@ class DeviceTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if kind == "base":
                 return BASE_COLUMNS[arg].title
-            return self._policies[arg] if kind == "verdict" else kind.capitalize()
+            if kind == "verdict":
+                return self.policy_name(self._policies[arg])
+            return kind.capitalize()
         if role == Qt.ItemDataRole.ToolTipRole:
             if kind == "base":
                 return BASE_COLUMNS[arg].tooltip
             if kind == "verdict":
-                return f"Verdict under policy '{self._policies[arg]}'"
+                policy = self._policies[arg]
+                note = self._policy_notes.get(policy, "")
+                head = f"Verdict under {self.policy_name(policy)} ({policy})"
+                return f"{head}\n{note}" if note else head
             if kind == "confidence":
                 return "How sure the identification is (conflicting evidence lowers it)"
             return "What was decided about this device (kept across scans)"

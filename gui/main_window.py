@@ -20,6 +20,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__, presentation
-from core.model import Device, Relationship, VerdictStatus
+from core.model import Device, Relationship, SiteProfile, VerdictStatus
 from discovery.events import DeviceError, DeviceFound, DeviceUpdated, Finished, Progress
 from discovery.request import ScanRequest
 from discovery.stop import StopSignal
@@ -54,6 +55,7 @@ from gui.scan_process import ScanStored
 from gui.summary import SummaryView
 from gui.util import named
 from gui.worker import Worker
+from inventory.report_data import PolicyView, policy_views
 from inventory.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,15 @@ class AppContext:
     data_versions: dict[str, str] = field(default_factory=dict)
     settings_scope: str = "camaudit"
     db_path: Path | None = None  # the inventory the scans are saved to (history, exports)
+
+
+def _show_all_box(parent: QWidget) -> QCheckBox:
+    box = named(QCheckBox("Show policies that do not bind this site", parent), "showAllPolicies")
+    box.setToolTip(
+        "Packs for other jurisdictions or kinds of organisation judge every device "
+        '"Not applicable"; they are hidden unless you ask for them.'
+    )
+    return box
 
 
 class MainWindow(QMainWindow):
@@ -100,7 +111,6 @@ class MainWindow(QMainWindow):
         self.loader = Worker(self, name="camaudit-history")
         self.credentials = CredentialsBook(self.settings)
         self.model = DeviceTableModel(self)
-        self.model.set_policies([pid for pid, _ in context.policies])
         self.model.set_names(context.maker_names)
         self.proxy = DeviceFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -118,6 +128,11 @@ class MainWindow(QMainWindow):
         self.filter_text = named(QLineEdit(self), "filterText")
         self.filter_verdict = named(QComboBox(self), "filterVerdict")
         self.filter_maker = named(QComboBox(self), "filterMaker")
+        self.show_all_policies = _show_all_box(self)
+        # The site the verdicts were judged for (the scan panel's request during a live scan,
+        # the stored scan's site profile once one is opened) and its policies, main one first.
+        self.site = SiteProfile()
+        self.policy_views: list[PolicyView] = []
         self.tabs = QTabWidget(self)
         self.summary = SummaryView(self)
         self.phase_label = named(QLabel("Ready"), "phaseLabel")
@@ -138,6 +153,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.panel.apply_preset(context.preset_interface, context.preset_targets)
         self._restore()
+        self.set_site_policies([pid for pid, _ in context.policies], self._panel_site())
 
     # -- construction -----------------------------------------------------------------
     def _build(self) -> None:
@@ -153,11 +169,14 @@ class MainWindow(QMainWindow):
         self.filter_text.setPlaceholderText("Filter (Ctrl+F): IP, MAC, brand, maker, model…")
         self.filter_text.setClearButtonEnabled(True)
         self.filter_verdict.addItem("All verdicts", None)
-        for status in VerdictStatus:
-            self.filter_verdict.addItem(badges.icon(status), presentation.label(status), status)
+        verdicts = {s.value: s for s in VerdictStatus}
+        for code in presentation.STATUS_ORDER:  # most severe first, as every view orders them
+            if code in verdicts:
+                status = verdicts[code]
+                self.filter_verdict.addItem(badges.icon(status), presentation.label(status), status)
         self.filter_maker.addItem("All makers", "")
         bar = QHBoxLayout()
-        for w in (self.filter_text, self.filter_verdict, self.filter_maker):
+        for w in (self.filter_text, self.filter_verdict, self.filter_maker, self.show_all_policies):
             bar.addWidget(w)
         centre = QWidget(self)
         col = QVBoxLayout(centre)
@@ -242,6 +261,7 @@ class MainWindow(QMainWindow):
             lambda _i: self.proxy.set_maker(self.filter_maker.currentData() or "")
         )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.show_all_policies.toggled.connect(lambda _on: self._show_policy_columns())
 
     # -- scanning ---------------------------------------------------------------------
     def start_scan(self) -> None:
@@ -261,8 +281,8 @@ class MainWindow(QMainWindow):
         self.controller.start(lambda: factory(request, stop), stop)
 
     def _reset_for_scan(self, request: ScanRequest) -> None:
-        self.model.set_policies(list(request.policies))
-        self.summary.policy.clear()
+        self.summary.policy.clear()  # a new scan: the Summary opens on the site's main policy
+        self.set_site_policies(request.policies, request.site)
         self.model.clear()
         self.errors.clear()
         self.current_scan_id = self._stored_scan_id = None
@@ -436,7 +456,10 @@ class MainWindow(QMainWindow):
         self._opening = None
         if self.controller.running or scan.id is None:
             return  # a scan started meanwhile: its table wins
-        self.model.set_policies(list(scan.policies) or self.model.policies)
+        judged = (p for d in scan.devices for p in d.verdicts)
+        ids = list(dict.fromkeys([*scan.policies, *judged])) or [v.id for v in self.policy_views]
+        self.summary.policy.clear()  # another scan: the Summary opens on its main policy
+        self.set_site_policies(ids, scan.site)
         self.model.set_devices(scan.devices)
         self.current_scan_id = scan.id
         self._shown_versions = dict(scan.data_versions)
@@ -479,11 +502,46 @@ class MainWindow(QMainWindow):
         self._summary_dirty = False
         self.summary.update_summary(
             self.model.devices,
-            self.model.policies,
+            self.shown_policy_views(),
             self.context.maker_names,
             self._shown_versions or self.context.data_versions,
             changes_html or self._last_diff,
+            decided=self.model.dispositions.keys(),
         )
+
+    # -- policies: display names, which bind the site ---------------------------------------
+    def _panel_site(self) -> SiteProfile:
+        """The site the scan panel describes (the default site while it has no targets)."""
+        try:
+            return self.panel.request().site
+        except TargetError:
+            return SiteProfile()
+
+    def set_site_policies(self, ids: Sequence[str], site: SiteProfile) -> None:
+        """The policies judged and the site they were judged for: sets the verdict columns
+        (display names; those that do not bind the site hidden unless asked for)."""
+        self.site = site
+        self.policy_views = policy_views(ids, site)
+        self.details.policy_names = {v.id: v.name for v in self.policy_views}
+        self._show_policy_columns()
+
+    def shown_policy_views(self) -> list[PolicyView]:
+        """The policies the table shows: those that bind the site, or all when asked."""
+        every = self.show_all_policies.isChecked()
+        return [v for v in self.policy_views if v.applies or every]
+
+    def _show_policy_columns(self) -> None:
+        shown = self.shown_policy_views()
+        self.model.set_policies(
+            [v.id for v in shown],
+            names={v.id: v.name for v in shown},
+            notes={v.id: v.why_not or v.title for v in shown},
+        )
+        if self.model.rowCount():
+            self.fit_columns()
+        self._summary_dirty = True
+        if self.tabs.currentWidget() is self.summary:
+            self.refresh_summary()
 
     # -- selection, filter ------------------------------------------------------------
     def _on_current_row(self, current: object, _previous: object) -> None:

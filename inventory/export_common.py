@@ -1,5 +1,12 @@
 """What every export shares: the inventory columns and formula-injection neutralising.
 
+Policies read as the PDF reads them (core.presentation, issue 14): one verdict column per pack
+that binds the site, headed by the pack's display name ("NDAA §889") and holding the status
+label ("Likely covered"); packs that do not bind the site are left out of the table, as the
+PDF leaves them out of its inventory (the XLSX Summary sheet lists them once as "not
+applicable here", the JSON export keeps every verdict).  For machines, each binding pack also
+has a column headed ``<id> (code)`` (``ndaa889 (code)``) with the raw status code.
+
 A cell whose text came from a device or an imported file is hostile: a value that starts with
 ``= + - @`` (also after leading whitespace), a TAB or a CR would run as a formula in Excel or
 LibreOffice (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``).  CSV gets a leading ``'``; XLSX
@@ -8,8 +15,10 @@ writes such values as plain string cells with the quote-prefix style (see export
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from core import presentation
 
 _FORMULA_START = frozenset("=+-@\t\r")
 
@@ -34,7 +43,7 @@ TAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("How identified", "how_identified"),
     ("Device key", "key"),
 )
-VERDICT_PREFIX = "Verdict: "
+CODE_SUFFIX = " (code)"
 
 
 def is_formula_like(text: str) -> bool:
@@ -54,7 +63,34 @@ def neutralise_csv(value: Cell) -> Cell:
 
 
 def policy_names(data: Mapping[str, Any]) -> list[str]:
+    """Every policy id the report data holds, the site's main policy first."""
     return [p["id"] for p in data.get("policies", [])]
+
+
+def binding_policies(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The policies that bind the site (the site's main policy first): the table's columns."""
+    return [p for p in data.get("policies", []) if p.get("applies", True)]
+
+
+def not_binding_policies(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [p for p in data.get("policies", []) if not p.get("applies", True)]
+
+
+def policy_title(policy: Mapping[str, Any]) -> str:
+    """A policy's display name ("NDAA §889"), never a bare id."""
+    return str(policy.get("name") or presentation.display_name(policy["id"]))
+
+
+def code_header(policy_id: str) -> str:
+    return policy_id + CODE_SUFFIX
+
+
+def status_label(status: str) -> str:
+    """A status as people read it; a code no view knows is kept as it is."""
+    try:
+        return presentation.label(status)
+    except KeyError:
+        return status
 
 
 def disposition_text(record: Mapping[str, Any]) -> str:
@@ -68,19 +104,36 @@ def disposition_text(record: Mapping[str, Any]) -> str:
 
 
 def header(data: Mapping[str, Any]) -> list[str]:
-    verdicts = [VERDICT_PREFIX + p for p in policy_names(data)]
-    return [h for h, _ in BASE_COLUMNS] + verdicts + [h for h, _ in TAIL_COLUMNS]
+    """Device columns, a verdict column per binding pack, the tail, then the code columns."""
+    binding = binding_policies(data)
+    return (
+        [h for h, _ in BASE_COLUMNS]
+        + [policy_title(p) for p in binding]
+        + [h for h, _ in TAIL_COLUMNS]
+        + [code_header(p["id"]) for p in binding]
+    )
 
 
-def row(record: Mapping[str, Any], policies: list[str]) -> list[Cell]:
-    """One device's cells in header order (raw values: exporters neutralise as they write)."""
+def verdict_columns(data: Mapping[str, Any]) -> range:
+    """Where the (labelled) verdict columns are in ``header``: 0-based indexes."""
+    return range(len(BASE_COLUMNS), len(BASE_COLUMNS) + len(binding_policies(data)))
+
+
+def row(record: Mapping[str, Any], policies: Sequence[str]) -> list[Cell]:
+    """One device's cells in header order (raw values: exporters neutralise as they write);
+    ``policies`` are the ids of the binding packs."""
+    codes = [_status_code(record, p) for p in policies]
     cells: list[Cell] = [_cell(record.get(k)) for _, k in BASE_COLUMNS]
-    for policy in policies:
-        verdict = record["verdicts"].get(policy)
-        cells.append(verdict["status"] if verdict else "")
+    cells.extend(status_label(c) if c else "" for c in codes)
     for _, key in TAIL_COLUMNS:
         cells.append(disposition_text(record) if key == "disposition" else _cell(record.get(key)))
+    cells.extend(codes)
     return cells
+
+
+def _status_code(record: Mapping[str, Any], policy: str) -> str:
+    verdict = record["verdicts"].get(policy)
+    return str(verdict["status"]) if verdict else ""
 
 
 def _cell(value: Any) -> Cell:
@@ -96,7 +149,7 @@ def _cell(value: Any) -> Cell:
 
 
 def table(data: Mapping[str, Any]) -> tuple[list[str], list[list[Cell]]]:
-    policies = policy_names(data)
+    policies = [p["id"] for p in binding_policies(data)]
     return header(data), [row(r, policies) for r in data["devices"]]
 
 

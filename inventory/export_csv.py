@@ -15,7 +15,7 @@ def csv_text(data: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     head, rows = table(data)
-    writer.writerow(head)
+    writer.writerow([neutralise_csv(h) for h in head])  # policy names come from pack files
     writer.writerows([neutralise_csv(c) for c in r] for r in rows)
     return buf.getvalue()
 

@@ -1,5 +1,10 @@
 """XLSX export (openpyxl): Inventory, Summary and Evidence sheets.
 
+Policies read as in the PDF (see export_common): verdict columns for the packs that bind the
+site, headed by display name and holding status labels on the status's light fill, the raw
+codes in ``<id> (code)`` columns; the Summary sheet lists the other packs once as "not
+applicable here".
+
 Every text cell is written as an explicit string cell: openpyxl would otherwise turn a value
 starting with ``=`` into a live formula (and ``#N/A`` into an error).  Formula-like text also
 gets the quote-prefix style, which Excel and LibreOffice keep as "this is text" when a user
@@ -19,11 +24,15 @@ from openpyxl.utils import get_column_letter
 from core import presentation
 from inventory.export_common import (
     EVIDENCE_HEADER,
-    VERDICT_PREFIX,
     Cell,
+    binding_policies,
     evidence_rows,
     is_formula_like,
+    not_binding_policies,
+    policy_title,
+    status_label,
     table,
+    verdict_columns,
 )
 
 HEADER_FILL = "1F3A5F"
@@ -60,15 +69,13 @@ def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def _colour_verdicts(ws: Any, head: Sequence[str], nrows: int) -> None:
-    """Each verdict cell on its status's light fill (core.presentation), black text."""
+def _colour_verdicts(ws: Any, columns: Sequence[int], nrows: int) -> None:
+    """Each verdict cell (0-based ``columns``) on its status's light fill, black text."""
     fills = {
-        s: PatternFill("solid", fgColor=presentation.style(s).fill)
+        presentation.label(s): PatternFill("solid", fgColor=presentation.style(s).fill)
         for s in presentation.STATUS_ORDER
     }
-    for col, title in enumerate(head, start=1):
-        if not title.startswith(VERDICT_PREFIX):
-            continue
+    for col in (c + 1 for c in columns):
         for r in range(2, nrows + 2):
             cell = ws.cell(row=r, column=col)
             fill = fills.get(str(cell.value))
@@ -78,6 +85,7 @@ def _colour_verdicts(ws: Any, head: Sequence[str], nrows: int) -> None:
 
 def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
     scan, meta, counts = data["scan"], data["meta"], data["counts"]
+    binding, others = binding_policies(data), not_binding_policies(data)
     rows: list[list[Cell]] = [
         ["Organisation", meta["organisation"]],
         ["Site", meta["site"]],
@@ -90,17 +98,19 @@ def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
         ["Ended", scan["ended_at"] or ""],
         ["Status", scan["status"]],
         ["Devices", counts["devices"]],
-        [],
-        ["Headline verdict", "Devices"],
+        ["Policies that bind the site", "; ".join(policy_title(p) for p in binding) or "none"],
     ]
-    rows += [[status, n] for status, n in counts["by_status"].items()]
+    if others:
+        rows.append(["Not applicable here", "; ".join(policy_title(p) for p in others)])
+    rows += [[], ["Headline verdict", "Devices", "Status code"]]
+    rows += [[status_label(status), n, status] for status, n in counts["by_status"].items()]
     rows += [[], ["Maker", "Devices"]]
     rows += [[maker, n] for maker, n in counts["by_maker"].items()]
-    rows += [[], ["Policy", "Verdict", "Devices"]]
+    rows += [[], ["Policy", "Verdict", "Devices", "Policy id", "Status code"]]
     rows += [
-        [policy, status, n]
-        for policy, per in counts["by_policy"].items()
-        for status, n in per.items()
+        [policy_title(p), status_label(status), n, p["id"], status]
+        for p in binding
+        for status, n in counts["by_policy"].get(p["id"], {}).items()
     ]
     rows += [[], ["Data", "Version"]]
     rows += [[k, v] for k, v in scan["data_versions"].items()]
@@ -117,7 +127,9 @@ def _summary(ws: Any, data: Mapping[str, Any]) -> None:
                 cell.font = Font(bold=True)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 60
-    ws.column_dimensions["C"].width = 10
+    ws.column_dimensions["C"].width = 14
+    ws.column_dimensions["D"].width = 24
+    ws.column_dimensions["E"].width = 16
 
 
 def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
@@ -127,7 +139,7 @@ def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
     inventory.title = "Inventory"
     head, rows = table(data)
     _sheet(inventory, head, rows)
-    _colour_verdicts(inventory, head, len(rows))
+    _colour_verdicts(inventory, verdict_columns(data), len(rows))
     _summary(wb.create_sheet("Summary"), data)
     _sheet(wb.create_sheet("Evidence"), EVIDENCE_HEADER, evidence_rows(data))
     wb.save(path)

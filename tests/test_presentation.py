@@ -135,15 +135,16 @@ def test_xlsx_verdict_cells_take_the_presentation_fill(tmp_path: Path) -> None:
     path = tmp_path / "inv.xlsx"
     write_xlsx(build_report_data(record, ReportMeta(generated_at=T0)), path)
     ws = load_workbook(path)["Inventory"]
-    column = [c.value for c in ws[1]].index("Verdict: ndaa889") + 1
+    column = [c.value for c in ws[1]].index("NDAA §889") + 1  # the display name heads it
     seen = {}
     for row in range(2, ws.max_row + 1):
         cell = ws.cell(row, column)
         seen[cell.value] = (cell.fill.fill_type, cell.fill.fgColor.rgb)
-    assert set(seen) == {s.value for s in VerdictStatus}
-    for status, (kind, rgb) in seen.items():
+    assert set(seen) == {presentation.label(s) for s in VerdictStatus}  # labels, not codes
+    by_label = {presentation.label(s): s for s in VerdictStatus}
+    for text, (kind, rgb) in seen.items():
         assert kind == "solid"
-        assert rgb[-6:] == presentation.style(status).fill, status
+        assert rgb[-6:] == presentation.style(by_label[text]).fill, text
 
 
 # -- (3) the identity sentence is the same on screen and in the PDF ------------------------

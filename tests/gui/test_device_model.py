@@ -89,3 +89,27 @@ def test_dispositions_show_and_filter() -> None:
     proxy.setSourceModel(model)
     proxy.set_text("exception")
     assert proxy.rowCount() == 1
+
+
+def test_verdict_header_reads_the_display_name_and_tooltip_keeps_the_id() -> None:
+    model = DeviceTableModel()
+    model.set_policies(
+        ["ndaa889", "fcc_covered_list"],
+        names={"ndaa889": "NDAA §889"},
+        notes={"ndaa889": "National Defense Authorization Act FY2019 §889"},
+    )
+    model.set_devices(sample())
+    head = [model.headerData(c, Qt.Orientation.Horizontal) for c in (6, 7)]
+    assert head == ["NDAA §889", "Fcc Covered List"]  # no name given: never the bare id
+    tip = model.headerData(6, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip.splitlines() == [
+        "Verdict under NDAA §889 (ndaa889)",
+        "National Defense Authorization Act FY2019 §889",
+    ]
+
+
+def test_text_filter_finds_a_status_by_its_label() -> None:
+    proxy = DeviceFilterProxy()
+    proxy.setSourceModel(_model())
+    proxy.set_text("likely covered")
+    assert proxy.rowCount() == 1

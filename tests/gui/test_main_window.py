@@ -67,7 +67,8 @@ def test_rows_appear_live_and_details_explain(qtbot) -> None:
     assert requests[0].origin == "gui"
     assert window.phase_label.text() == "Finished"
     window.tabs.setCurrentWidget(window.summary)  # charts are built when shown
-    assert window.summary.policy.currentText() == "ndaa889"
+    assert window.summary.policy.currentText() == "NDAA §889"  # the display name, not the id
+    assert window.summary.current_policy() == "ndaa889"
     window.filter_text.setText("annke")
     assert window.proxy.rowCount() == 1
     window.table.setCurrentIndex(window.proxy.index(0, 0))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from core import presentation
 from core.model import VerdictStatus
 from inventory.canonical import sha256_hex
 from inventory.dispositions import make_disposition
@@ -96,8 +98,10 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
         "Confidence",
     ]
     assert {
-        "Verdict: ndaa889",
-        "Verdict: fcc_covered_list",
+        "NDAA §889",
+        "FCC Covered List",
+        "ndaa889 (code)",
+        "fcc_covered_list (code)",
         "Disposition",
         "Location",
         "First seen",
@@ -106,7 +110,7 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
     } <= set(rows[0])
     annke = next(r for r in rows if r["Brand"] == "annke")
     assert annke["Maker"] == "hikvision" and annke["Relationship"] == "oem"
-    assert annke["Verdict: ndaa889"] == "likely_covered"
+    assert annke["NDAA §889"] == "Likely covered" and annke["ndaa889 (code)"] == "likely_covered"
     assert "oui:02:00:00" in annke["How identified"]
 
 
@@ -158,22 +162,22 @@ def test_xlsx_layout(tmp_path: Path) -> None:
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}8"
     assert ws["A1"].font.bold
-    verdict_col = [c.value for c in ws[1]].index("Verdict: ndaa889") + 1
+    verdict_col = [c.value for c in ws[1]].index("NDAA §889") + 1
     fills = {
         ws.cell(r, verdict_col).value: ws.cell(r, verdict_col).fill.fgColor.rgb for r in range(2, 9)
     }
-    assert fills["covered"].endswith("F4C7C3")  # core.presentation's light fills
-    assert fills["not_covered"].endswith("D4EDD6")
+    assert fills["Covered"].endswith("F4C7C3")  # core.presentation's light fills
+    assert fills["Not covered"].endswith("D4EDD6")
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows() if r[0].value}
     assert summary["Organisation"] == "Acme" and summary["Devices"] == 7
-    assert summary["covered"] == 1 and summary["hikvision"] == 2
+    assert summary["Covered"] == 1 and summary["hikvision"] == 2
     per_policy = {
         (r[0].value, r[1].value): r[2].value
         for r in wb["Summary"].iter_rows()
         if len(r) > 2 and r[2].value is not None and r[0].value != "Policy"
     }
-    assert per_policy[("ndaa889", "not_covered")] == 2
-    assert ("fcc_covered_list", "component_risk") not in per_policy
+    assert per_policy[("NDAA §889", "Not covered")] == 2
+    assert ("FCC Covered List", "Component risk") not in per_policy
     evidence = list(wb["Evidence"].iter_rows(values_only=True))
     assert evidence[0] == ("Device key", "IP", "Field", "Value", "Source", "Seen at")
     assert ("onvif.model" in {r[2] for r in evidence}) and len(evidence) > 7
@@ -234,3 +238,96 @@ def test_dispositions_appear_in_exports(tmp_path: Path) -> None:
     text = rows[devices[0].key]["Disposition"]
     assert text.startswith("scheduled_for_removal 2026-12-31: replace with Axis (bob,")
     assert rows[devices[1].key]["Disposition"] == ""
+
+
+# -- issue 14: the same applicability and labels as the PDF ----------------------------------
+FOREIGN = ("au_commonwealth_2023", "uk_sensitive_sites_2022")
+
+
+def _us_data_with_foreign_packs() -> dict[str, Any]:
+    """A US site's scan judged by NDAA §889, the FCC list and two packs that do not bind it."""
+    devices = fleet(7)
+    for dev in devices:
+        ndaa = dev.verdicts["ndaa889"]
+        for pid in FOREIGN:
+            dev.verdicts[pid] = replace(ndaa, policy=pid, status=VerdictStatus.NOT_APPLICABLE)
+    record = scan(devices)
+    record.policies = (*FOREIGN[:1], "ndaa889", "fcc_covered_list", *FOREIGN[1:])
+    record.id = 5
+    return build_report_data(record, ReportMeta("Acme", "Plant 1", "alice", generated_at=T0))
+
+
+def _foreign_text(cells: list[Any]) -> list[Any]:
+    return [c for c in cells if isinstance(c, str) and ("Australia" in c or "UK " in c)]
+
+
+def test_csv_columns_are_the_binding_packs_by_name_with_codes_for_machines(tmp_path) -> None:
+    path = tmp_path / "inv.csv"
+    write_csv(_us_data_with_foreign_packs(), path)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        head, *rows = list(csv.reader(f))
+    assert head[9:11] == ["NDAA §889", "FCC Covered List"]  # the site's main policy first
+    assert head[-2:] == ["ndaa889 (code)", "fcc_covered_list (code)"]
+    assert not _foreign_text(head) and not any(h.startswith(FOREIGN) for h in head)
+    labels = {presentation.label(s) for s in presentation.STATUS_ORDER}
+    codes = set(presentation.STATUS_ORDER)
+    for cells in rows:
+        assert cells[9] in labels and cells[10] in labels | {""}
+        assert cells[-2] in codes and cells[-1] in codes | {""}
+        assert presentation.label(cells[-2]) == cells[9]  # the code says what the label says
+        assert "Not applicable" not in cells
+
+
+def test_xlsx_leaves_foreign_packs_out_and_names_them_once(tmp_path) -> None:
+    path = tmp_path / "inv.xlsx"
+    write_xlsx(_us_data_with_foreign_packs(), path)
+    wb = load_workbook(path)
+    inventory = list(wb["Inventory"].iter_rows(values_only=True))
+    head = list(inventory[0])
+    assert "NDAA §889" in head and "ndaa889 (code)" in head
+    assert not _foreign_text(head) and not any(str(h).startswith(FOREIGN) for h in head)
+    col = head.index("NDAA §889")
+    assert {r[col] for r in inventory[1:]} <= {
+        presentation.label(s) for s in presentation.STATUS_ORDER
+    }
+    summary = {r[0]: r[1:] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Policies that bind the site"][0] == "NDAA §889; FCC Covered List"
+    assert summary["Not applicable here"][0] == (
+        "Australia Commonwealth sites (2023); UK sensitive sites (2022)"
+    )
+    policy_rows = [
+        r
+        for r in wb["Summary"].iter_rows(values_only=True)
+        if len(r) > 4 and r[3] is not None and r[0] != "Policy"
+    ]
+    assert {r[0] for r in policy_rows} == {"NDAA §889", "FCC Covered List"}
+    assert ("NDAA §889", "Covered", 1, "ndaa889", "covered") in [tuple(r[:5]) for r in policy_rows]
+
+
+def test_json_keeps_ids_and_codes_and_names_every_policy(tmp_path) -> None:
+    data = _us_data_with_foreign_packs()
+    path = tmp_path / "inv.json"
+    write_json(data, path)
+    back = json.loads(path.read_text(encoding="utf-8"))
+    assert sha256_hex(back) == sha256_hex(data)  # still the report data `report verify` checks
+    policies = {p["id"]: p for p in back["policies"]}
+    assert [p["id"] for p in back["policies"]][:2] == ["ndaa889", "fcc_covered_list"]
+    assert policies["ndaa889"]["name"] == "NDAA §889" and policies["ndaa889"]["applies"]
+    for pid in FOREIGN:
+        assert policies[pid]["applies"] is False
+        assert policies[pid]["not_applicable_because"].startswith("Not applicable")
+    first = back["devices"][0]["verdicts"]
+    assert first["au_commonwealth_2023"]["status"] == "not_applicable"  # machines get it all
+
+
+def test_hostile_policy_name_is_neutralised_in_headers(tmp_path) -> None:
+    data = _data()
+    data["policies"][0] = data["policies"][0] | {"name": "=cmd|' /C calc'!A0"}
+    write_csv(data, tmp_path / "h.csv")
+    with (tmp_path / "h.csv").open(encoding="utf-8-sig", newline="") as f:
+        head = next(csv.reader(f))
+    assert "'=cmd|' /C calc'!A0" in head
+    write_xlsx(data, tmp_path / "h.xlsx")
+    ws = load_workbook(tmp_path / "h.xlsx")["Inventory"]
+    cell = next(c for c in ws[1] if c.value == "=cmd|' /C calc'!A0")
+    assert cell.data_type == "s" and cell.quotePrefix is True
