@@ -205,4 +205,4 @@ def test_what_is_flagged_reads_the_same_in_the_model_and_in_every_view() -> None
     from core import presentation
     from core.model import VerdictStatus
 
-    assert presentation.FLAGGED == {s.value for s in VerdictStatus if s.flagged}
+    assert {s.value for s in VerdictStatus if s.flagged} == presentation.FLAGGED
