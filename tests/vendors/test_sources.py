@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def _listed() -> set[str]:
     return _urls(SOURCES_MD.read_text(encoding="utf-8"))
 
 
-def _citation_urls(pack: dict) -> set[str]:
+def _citation_urls(pack: dict[str, Any]) -> set[str]:
     """Every url of a pack's citations, entry citations, milestones and reporting."""
     tables = [*pack.get("citations", [])]
     tables += [e["citation"] for e in pack.get("entries", []) if "citation" in e]
