@@ -237,3 +237,13 @@ def test_rule_catches_a_violation(tmp_path: Path) -> None:
     fake.write_text("import socket\nfrom PySide6 import QtCore\n")
     hits = {_forbidden_hit(n, RULES["vendors"]) for n in _imports(fake)}
     assert hits == {"socket", "PySide6"}
+
+
+def test_every_package_is_installed_by_pyproject() -> None:
+    """The console script imports cli/: a package left out of the build breaks `camaudit`."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    included = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    missing = [p for p in PACKAGES if f"{p}*" not in included]
+    assert not missing, f"pyproject.toml does not install: {missing}"
