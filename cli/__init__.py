@@ -8,6 +8,7 @@ point: no arguments opens the desktop app, anything else comes here.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,7 @@ COMMAND_GROUPS = (lab, scan, policies, vendors, inventory, gui, demo)
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool its reader closed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +56,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not as noise at interpreter exit
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _pipe_closed()
+    return code
+
+
+def _pipe_closed() -> int:
+    """The reader of our output went away (``camaudit vendors info | head``).
+
+    Like a tool killed by SIGPIPE: exit 141, silently, since the reader stopped on purpose.
+    Standard output is pointed at the null device so the interpreter's own final flush finds
+    nothing to fail on.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE

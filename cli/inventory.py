@@ -4,12 +4,14 @@
 camaudit history list | show SCAN | diff SCAN_A SCAN_B | device KEY   [--json]
 camaudit report [--scan ID] [--format pdf|xlsx|csv|json] -o FILE [--json-out FILE]
                 [--org NAME] [--site NAME] [--by NAME] [--signer NAME] [--role ROLE]
-camaudit report verify REPORT.pdf (--json DATA.json | --scan ID)
+                [--sign-with FILE.p12] [--allow-empty]
+camaudit report verify REPORT.pdf (--json DATA.json | --scan ID) [--trust CERT ...]
 camaudit import FILE [--kind csv|pcap] [--policy ID ...] [--site-use USE ...]
 camaudit dispositions set DEVICE_KEY --status S --by NAME --reason TEXT [--date D]
 camaudit dispositions list [--all]
 
-Every command takes ``--db PATH`` (default ``$CAMAUDIT_DB`` or the user data folder).
+Every command takes ``--db PATH`` (default ``$CAMAUDIT_DB`` or the user data folder); the
+read-only ones (history, report, report verify, dispositions list) never create it.
 Exit codes: 0 done / match, 1 error / mismatch, 2 usage.
 """
 
@@ -22,11 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli.common import add_site_args, site_from_args
+from core.jsonlimits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INT_DIGITS
+from core.sanitize import terminal_safe
 from inventory.exports import FORMATS, format_of, write_report, written
 
 if TYPE_CHECKING:
     from inventory.history import ScanDiff
     from inventory.report_data import ReportMeta
+    from inventory.report_sign import SigningKey
     from inventory.store import Store
 
 EXIT_OK = 0
@@ -71,8 +76,29 @@ def _register_history(sub: Any) -> None:
         p.set_defaults(func=func)
 
 
+_SIGN_HELP = (
+    "A PDF report is signed (PAdES) so that any later change to it shows: with the "
+    "organisation's certificate when --sign-with FILE.p12 (or sign_with in the settings) "
+    "names one, else with this installation's own key, made on first use and kept in the "
+    "user data folder. The PKCS#12 password comes from $CAMAUDIT_SIGN_PASSWORD, else the OS "
+    "keyring (service 'camaudit', user 'pkcs12:<absolute path of the file>'), else a prompt."
+)
+_VERIFY_HELP = (
+    "Checks that the PDF's signature covers every byte of it and still verifies, that the "
+    "data hash it carries matches the data (a JSON copy or the stored scan), and that every "
+    "page's text is what that data renders to. One line per finding; exit 0 only when all "
+    f"pass. Limits: the JSON data at most {MAX_FILE_BYTES // 2**20} MiB, nested at most "
+    f"{MAX_DEPTH} levels, numbers of at most {MAX_INT_DIGITS} digits; scan ids are numbers "
+    "or 'latest'."
+)
+
+
 def _register_report(sub: Any) -> None:
-    report = sub.add_parser("report", help="write a PDF/XLSX/CSV/JSON report; or verify a PDF")
+    report = sub.add_parser(
+        "report",
+        help="write a PDF/XLSX/CSV/JSON report; or verify a PDF",
+        description="Write a report of a stored scan. " + _SIGN_HELP,
+    )
     _db_arg(report)
     report.add_argument("--scan", default="latest", help="scan id (default: latest)")
     report.add_argument("--format", choices=FORMATS, help="default: from the -o extension")
@@ -85,20 +111,49 @@ def _register_report(sub: Any) -> None:
     report.add_argument("--role", help="signer's role")
     report.add_argument("--paper", choices=("letter", "a4"), help="PDF page size")
     report.add_argument("--settings", type=Path, help="settings TOML ([report] table)")
+    report.add_argument(
+        "--sign-with",
+        type=Path,
+        metavar="FILE.p12",
+        help="sign the PDF with this PKCS#12 certificate (default: this installation's key)",
+    )
+    report.add_argument(
+        "--allow-empty", action="store_true", help="report a scan that found no device"
+    )
     report.set_defaults(func=cmd_report)
     rs = report.add_subparsers(dest="report_command", metavar="ACTION")
-    verify = rs.add_parser("verify", help="check a PDF report against its data")
+    verify = rs.add_parser(
+        "verify",
+        help="check a PDF report: signature, data hash, page text",
+        description=_VERIFY_HELP,
+    )
     _db_arg(verify)
     verify.add_argument("pdf", type=Path, help="the report PDF")
     group = verify.add_mutually_exclusive_group(required=True)
     group.add_argument("--json", dest="data_json", type=Path, help="the report's JSON data")
     group.add_argument("--scan", dest="verify_scan", help="rebuild the data from a stored scan")
+    verify.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CERT",
+        help="accept only signatures by this certificate or one it issued (PEM/DER; repeatable)",
+    )
     verify.set_defaults(func=cmd_verify)
 
 
 def _register_import(sub: Any) -> None:
+    from discovery.inventory_file import LIMITS
+
     imp = sub.add_parser(
-        "import", help="bring a CSV inventory, JSON Lines evidence or a pcap in as a scan"
+        "import",
+        help="bring a CSV inventory, JSON Lines evidence or a pcap in as a scan",
+        description=(
+            "Import a file as one complete scan. A bad row is a problem line and the rest are "
+            "imported; a file with no usable row (empty, binary, every row bad) is refused "
+            f"and nothing is stored (exit 1). {LIMITS}"
+        ),
     )
     _db_arg(imp)
     imp.add_argument("file", type=Path, help="CSV inventory, JSON Lines or pcap/pcapng capture")
@@ -138,19 +193,21 @@ def _fail(message: str) -> int:
     return EXIT_ERROR
 
 
-def _open_store(args: argparse.Namespace) -> Store:
+def _open_store(args: argparse.Namespace, *, create: bool = True) -> Store:
+    """The store ``--db`` names; read-only commands pass ``create=False``."""
     from inventory.store import Store, default_db_path
 
-    return Store(getattr(args, "db", None) or default_db_path())
+    return Store(getattr(args, "db", None) or default_db_path(), create=create)
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
     from inventory.dispositions import DispositionError
+    from inventory.report_sign import SignError
     from inventory.report_verify import VerifyError
     from inventory.settings import SettingsError
     from inventory.store import StoreError
 
-    return (StoreError, DispositionError, VerifyError, SettingsError, OSError)
+    return (StoreError, DispositionError, VerifyError, SettingsError, SignError, OSError)
 
 
 def _guarded(func: Any, args: argparse.Namespace) -> int:
@@ -159,7 +216,7 @@ def _guarded(func: Any, args: argparse.Namespace) -> int:
     try:
         return int(func(args))
     except errors as exc:
-        return _fail(str(exc))
+        return _fail(terminal_safe(exc, 400))
 
 
 def _print_json(value: Any) -> None:
@@ -174,7 +231,7 @@ def cmd_history_list(args: argparse.Namespace) -> int:
 
 
 def _history_list(args: argparse.Namespace) -> int:
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         scans = store.list_scans()
     if args.json:
         _print_json(
@@ -210,7 +267,7 @@ def cmd_history_show(args: argparse.Namespace) -> int:
 def _history_show(args: argparse.Namespace) -> int:
     from inventory.report_data import ReportMeta, report_data_from_store
 
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         scan_id = store.resolve_scan(args.scan)
         data = report_data_from_store(store, scan_id, ReportMeta())
         errors = store.scan_errors(scan_id)
@@ -239,7 +296,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from inventory.history import diff_scans
 
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         a, b = store.resolve_scan(args.scan_a), store.resolve_scan(args.scan_b)
         diff = diff_scans(store.load_scan(a), store.load_scan(b))
     if args.json:
@@ -256,7 +313,7 @@ def cmd_history_device(args: argparse.Namespace) -> int:
 def _history_device(args: argparse.Namespace) -> int:
     from inventory.store import StoreError
 
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         seen = store.device_scans(args.key)
         decisions = store.disposition_history(args.key)
     if not seen:
@@ -337,16 +394,44 @@ def _report(args: argparse.Namespace) -> int:
     if args.output is None or fmt is None:
         return _fail("say where to write the report: -o FILE (.pdf .xlsx .csv .json) or --format")
     settings = load_report_settings(args.settings)
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         scan_id = store.resolve_scan(args.scan)
         data = report_data_from_store(store, scan_id, _meta(args, settings))
-    digest = write_report(data, args.output, fmt, args.paper or settings.get("paper", "letter"))
+    if not data["devices"] and not args.allow_empty:
+        return _fail(
+            f"scan {scan_id} found no device: a report of it would sign off nothing "
+            "(--allow-empty to write it anyway)"
+        )
+    signing = _signing(args.sign_with, args.settings, settings) if fmt == "pdf" else None
+    paper = args.paper or settings.get("paper", "letter")
+    digest = write_report(data, args.output, fmt, paper, signing)
     if args.json_out:
+        from core.files import open_private
         from inventory.export_json import write_json
 
+        open_private(args.json_out)
         write_json(data, args.json_out, canonical=True)
     print(written(args.output, fmt, scan_id, data, digest))
     return EXIT_OK
+
+
+def _signing(p12: Path | None, settings_file: Path | None, settings: dict[str, str]) -> SigningKey:
+    """The organisation's certificate (--sign-with, or sign_with in the settings) or ours."""
+    from inventory.report_sign import signing_key
+    from inventory.settings import default_settings_path
+
+    if p12 is None and settings.get("sign_with"):
+        named = Path(settings["sign_with"]).expanduser()
+        base = (settings_file or default_settings_path()).parent
+        p12 = named if named.is_absolute() else base / named
+    prompt = _password_prompt if sys.stdin.isatty() else None
+    return signing_key(p12, prompt)
+
+
+def _password_prompt(text: str) -> str:
+    import getpass
+
+    return getpass.getpass(text)
 
 
 def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "letter") -> str:
@@ -370,7 +455,8 @@ def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "lett
         signer_role=settings.get("signer_role", ""),
     )
     data = report_data_from_store(store, scan_id, meta)
-    digest = write_report(data, path, fmt, settings.get("paper", paper))
+    signing = _signing(None, None, settings) if fmt == "pdf" else None
+    digest = write_report(data, path, fmt, settings.get("paper", paper), signing)
     return written(path, fmt, scan_id, data, digest)
 
 
@@ -379,14 +465,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from inventory.report_verify import verify_with_json, verify_with_scan
+    from inventory.report_verify import load_trust, verify_with_json, verify_with_scan
 
+    trust = load_trust(args.trust)
     if args.data_json is not None:
-        result = verify_with_json(args.pdf, args.data_json)
+        result = verify_with_json(args.pdf, args.data_json, trust)
     else:
-        with _open_store(args) as store:
-            result = verify_with_scan(args.pdf, store, store.resolve_scan(args.verify_scan))
-    print(result.message, file=sys.stdout if result.ok else sys.stderr)
+        with _open_store(args, create=False) as store:
+            scan_id = store.resolve_scan(args.verify_scan)
+            result = verify_with_scan(args.pdf, store, scan_id, trust)
+    for finding in result.findings:
+        print(finding.line, file=sys.stdout if finding.ok else sys.stderr)
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
@@ -437,7 +526,7 @@ def cmd_disposition_list(args: argparse.Namespace) -> int:
 
 
 def _disposition_list(args: argparse.Namespace) -> int:
-    with _open_store(args) as store:
+    with _open_store(args, create=False) as store:
         items = (
             store.disposition_history() if args.all else list(store.current_dispositions().values())
         )

@@ -88,12 +88,20 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def plain_list(packs: list[Policy]) -> list[str]:
     lines = []
     for p in packs:
-        origin = "" if p.origin == "builtin" else f"  [{p.origin}: {p.path}]"
+        origin = "" if p.origin == "builtin" else f"  [{_origin(p)}]"
         lines.append(
             f"{p.id}\t{p.title}\t{len(p.entries)} entries\t"
             f"{', '.join(p.jurisdictions)}\tas of {p.as_of.isoformat()}{origin}"
         )
     return lines
+
+
+def _origin(policy: Policy) -> str:
+    """Where a pack came from; a user pack standing in for a built-in one says which."""
+    if policy.origin == "builtin":
+        return policy.origin
+    stands_in = f", replaces built-in {policy.replaces}" if policy.replaces else ""
+    return f"{policy.origin}: {policy.path}{stands_in}"
 
 
 def plain_show(policy: Policy) -> list[str]:
@@ -102,6 +110,8 @@ def plain_show(policy: Policy) -> list[str]:
         f"  jurisdiction: {policy.jurisdiction} ({', '.join(policy.jurisdictions)})",
         f"  version {policy.version}, as of {policy.as_of.isoformat()}, from {policy.path}",
     ]
+    if policy.replaces:
+        lines.append(f"  replaces the built-in pack {policy.replaces} (user pack)")
     if policy.binds:
         lines.append(f"  binds: {', '.join(policy.binds)}")
     lines.extend(_plain_changes(policy))
@@ -201,7 +211,7 @@ def _rich_list(packs: list[Policy]) -> None:
             str(len(p.entries)),
             ", ".join(p.jurisdictions),
             p.as_of.isoformat(),
-            p.origin if p.origin == "builtin" else str(p.path),
+            _origin(p),
         )
     Console(highlight=False).print(table)
 
@@ -216,6 +226,8 @@ def _rich_show(policy: Policy) -> None:
     console.print(Text(f"{policy.id}: {policy.title}", style="bold"))
     for line in plain_show(policy)[1:3]:
         console.print(line.strip(), markup=False)
+    if policy.replaces:
+        console.print(f"replaces the built-in pack {policy.replaces} (user pack)", markup=False)
     for line in _plain_changes(policy):
         console.print(line, markup=False)
     for c in policy.citations:

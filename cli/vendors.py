@@ -2,7 +2,9 @@
 
 - ``identify FILE|-``: read evidence records (JSON Lines or a CSV inventory), write one JSON line
   per record in input order: identity, reasons, conflicts and one verdict per policy pack.
-- ``vendors update --from DIR``: rebuild the MAC registry from IEEE CSV files a user downloaded.
+- ``vendors update --from DIR``: rebuild the MAC registry from IEEE CSV files a user downloaded,
+  after checking them (vendors.oui_build.check_ieee_file) and comparing with the table in use;
+  the table it replaces is kept, and ``vendors update --rollback`` puts it back.
 - ``vendors info``: registry date and counts, catalogue date, rule count.
 
 The heavy lifting lives in discovery.inventory_file (reading records) and vendors.assess
@@ -14,13 +16,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from cli.common import add_site_args, iso_date, site_from_args
+from core.sanitize import terminal_safe
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+MAX_INPUT_BYTES = 256 * 2**20  # identify reads its input whole
+MAX_REMOVED_SHARE = 0.05  # a refresh that drops more of the table in use needs --allow-removals
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +44,9 @@ def _register_identify(subparsers: Any) -> None:
             "and write one JSON line per record, in input order, with maker, brand, relationship, "
             "model, firmware, confidence, component flags, reasons, conflicts and verdicts. "
             'A line that cannot be read gives {"line": N, "error": ...} and the rest still run; '
-            "the exit status is then 1."
+            "the exit status is then 1. An input with no record at all (empty, or only a header "
+            "or comments) is an error too: exit 1 and one line on stderr, whatever its format. "
+            f"Input of at most {MAX_INPUT_BYTES // 2**20} MiB. {records_limits()}"
         ),
     )
     parser.add_argument("file", help="input file, or - for standard input")
@@ -58,14 +66,27 @@ def _register_vendors(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="vendors_command", metavar="ACTION", required=True)
     update = sub.add_parser(
         "update",
-        help="rebuild the MAC registry from IEEE CSV files you downloaded",
+        help="rebuild the MAC registry from IEEE CSV files you downloaded (or --rollback)",
         description=(
             "Rebuild the IEEE MAC registry from oui.csv, mam.csv, oui36.csv, iab.csv (and cid.csv) "
             "downloaded from standards-oui.ieee.org. The table is written to the user data "
-            "directory and takes precedence over the bundled snapshot."
+            "directory and takes precedence over the bundled snapshot. The files are checked "
+            "first (header, four columns per row, closed quotes, each file its own registry); "
+            f"{registry_limits()} A refresh that would drop more than "
+            f"{MAX_REMOVED_SHARE:.0%} of the blocks in use is refused unless --allow-removals. "
+            "The replaced table is kept: --rollback restores it."
         ),
     )
-    update.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR")
+    source = update.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from", dest="source", type=Path, metavar="DIR")
+    source.add_argument(
+        "--rollback", action="store_true", help="put back the table the last update replaced"
+    )
+    update.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="accept a refresh that drops many blocks of the table in use",
+    )
     update.add_argument(
         "--as-of",
         type=iso_date,
@@ -80,10 +101,35 @@ def _register_vendors(subparsers: Any) -> None:
 # ----------------------------------------------------------------------------- identify
 
 
+def records_limits() -> str:
+    from discovery.inventory_file import LIMITS  # noqa: PLC0415
+
+    return LIMITS
+
+
+def registry_limits() -> str:
+    from vendors.oui_build import LIMITS  # noqa: PLC0415
+
+    return LIMITS
+
+
 def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    return Path(name).read_text(encoding="utf-8-sig", errors="replace")
+    from core.files import TooLarge, read_regular  # noqa: PLC0415
+
+    if name != "-":
+        return read_regular(Path(name), MAX_INPUT_BYTES).decode("utf-8-sig", errors="replace")
+    raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise TooLarge(f"larger than {MAX_INPUT_BYTES // 2**20} MiB: refused")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _no_records(name: str, text: str) -> str:
+    """Why an input gives nothing to identify."""
+    shown = "standard input" if name == "-" else name
+    if not text.strip():
+        return f"{shown} is empty: nothing to identify"
+    return f"{shown} holds no records (only a header, blank lines or comments)"
 
 
 def _assessor(args: argparse.Namespace) -> Any:
@@ -109,10 +155,20 @@ def cmd_identify(args: argparse.Namespace) -> int:
     try:
         text = _read_input(args.file)
     except OSError as exc:
-        print(f"camaudit identify: cannot read {args.file}: {exc}", file=sys.stderr)
+        why = terminal_safe(exc.strerror or exc)
+        print(f"camaudit identify: cannot read {args.file}: {why}", file=sys.stderr)
         return EXIT_USAGE
     parse = {"jsonl": parse_jsonl, "csv": parse_csv}.get(args.format)
-    parsed = parse(text) if parse else parse_records(text, None if args.file == "-" else args.file)
+    parsed = (
+        []
+        if not text.strip()
+        else (
+            parse(text) if parse else parse_records(text, None if args.file == "-" else args.file)
+        )
+    )
+    if not parsed:
+        print(f"camaudit identify: {_no_records(args.file, text)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         assessor = _assessor(args)
     except ValueError as exc:  # vendors.assess.UnknownPolicyError: none of them loaded
@@ -160,41 +216,114 @@ def _write(stream: TextIO, data: dict[str, Any]) -> None:
 
 
 def cmd_vendors_update(args: argparse.Namespace) -> int:
-    from vendors.oui import read_registry, user_registry_path  # noqa: PLC0415
-    from vendors.oui_build import (  # noqa: PLC0415
-        IEEE_FILES,
-        RegistryFormatError,
-        parse_ieee_csv,
-        render,
-    )
+    from vendors.oui_build import RegistryFormatError  # noqa: PLC0415
+
+    try:
+        return _rollback() if args.rollback else _update(args)
+    except (OSError, UnicodeDecodeError, RegistryFormatError) as exc:
+        print(f"camaudit vendors update: {terminal_safe(exc, 300)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _update(args: argparse.Namespace) -> int:
+    from vendors.oui import default_registry  # noqa: PLC0415
+    from vendors.oui_build import IEEE_FILES, check_ieee_file, diff_blocks  # noqa: PLC0415
 
     directory: Path = args.source
-    found = [directory / n for n in IEEE_FILES if (directory / n).is_file()]
     if not (directory / "oui.csv").is_file():
         print(
             f"camaudit vendors update: {directory}/oui.csv not found (the MA-L list is required)",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    blocks = []
-    try:
-        for path in found:
-            blocks.extend(parse_ieee_csv(path.read_text(encoding="utf-8-sig"), str(path)))
-    except (OSError, UnicodeDecodeError, RegistryFormatError) as exc:
-        print(f"camaudit vendors update: {exc}", file=sys.stderr)
+    found = [directory / n for n in IEEE_FILES if (directory / n).is_file()]
+    blocks = [b for path in found for b in check_ieee_file(path.name, _read_ieee(path))]
+    diff = diff_blocks(default_registry().blocks(), blocks)
+    if diff.removed > MAX_REMOVED_SHARE * diff.before and not args.allow_removals:
+        print(f"camaudit vendors update: refused: {_removals(diff)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     newest = max(p.stat().st_mtime for p in found)
     as_of = args.as_of or dt.datetime.fromtimestamp(newest, dt.UTC).date()
-    target = user_registry_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    names = ", ".join(p.name for p in found)
-    target.write_bytes(
-        render(blocks, as_of=as_of, source=f"IEEE CSV files ({names}) from {directory}")
-    )
-    registry = read_registry(target)
-    counts = ", ".join(f"{k} {v}" for k, v in registry.counts().items())
-    print(f"wrote {target}: {len(registry)} blocks ({counts}), data as of {as_of.isoformat()}")
+    target = _install(blocks, as_of, f"IEEE CSV files ({_names(found)}) from {directory}")
+    print(f"wrote {target}: {_describe(target)}")
+    print(f"  against the table it replaces: {diff.summary()}; undo: vendors update --rollback")
     return EXIT_OK
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(p.name for p in paths)
+
+
+def _read_ieee(path: Path) -> str:
+    from core.files import read_regular  # noqa: PLC0415
+    from vendors.oui_build import MAX_FILE_BYTES, RegistryFormatError  # noqa: PLC0415
+
+    try:
+        return read_regular(path, MAX_FILE_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistryFormatError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise RegistryFormatError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _removals(diff: Any) -> str:
+    from vendors.oui import REGISTRY_KIND  # noqa: PLC0415
+
+    kinds = ", ".join(f"{REGISTRY_KIND[b]} {n:,}" for b, n in sorted(diff.removed_by_size.items()))
+    return (
+        f"the new files would drop {diff.removed:,} of the {diff.before:,} blocks in use "
+        f"({kinds}); give every IEEE file (oui.csv, mam.csv, oui36.csv, iab.csv), "
+        "or --allow-removals"
+    )
+
+
+def _install(blocks: list[Any], as_of: dt.date, source: str) -> Path:
+    """Write the new table; the one it replaces becomes the previous (for --rollback)."""
+    from core.files import private_dir, write_private  # noqa: PLC0415
+    from vendors.oui import previous_registry_path, user_registry_path  # noqa: PLC0415
+    from vendors.oui_build import render  # noqa: PLC0415
+
+    target, previous = user_registry_path(), previous_registry_path()
+    private_dir(target.parent)
+    staged = target.with_name("registry.new.tsv.gz")
+    write_private(staged, render(blocks, as_of=as_of, source=source))
+    if target.exists():
+        os.replace(target, previous)
+    else:  # the bundled snapshot was in use: rolling back means going back to it
+        previous.unlink(missing_ok=True)
+    os.replace(staged, target)
+    return target
+
+
+def _describe(path: Path) -> str:
+    from vendors.oui import read_registry  # noqa: PLC0415
+
+    registry = read_registry(path)
+    counts = ", ".join(f"{k} {v}" for k, v in registry.counts().items())
+    as_of = registry.data_as_of.isoformat() if registry.data_as_of else "unknown"
+    return f"{len(registry)} blocks ({counts}), data as of {as_of}"
+
+
+def _rollback() -> int:
+    from vendors.oui import BUNDLED, previous_registry_path, user_registry_path  # noqa: PLC0415
+
+    target, previous = user_registry_path(), previous_registry_path()
+    if previous.exists():
+        _describe(previous)  # refuse a damaged copy before touching the table in use
+        swap = target.with_name("registry.swap.tsv.gz")
+        if target.exists():
+            os.replace(target, swap)
+        os.replace(previous, target)
+        if swap.exists():
+            os.replace(swap, previous)
+        print(f"restored {target}: {_describe(target)}; --rollback again undoes this")
+        return EXIT_OK
+    if target.exists():
+        os.replace(target, previous)
+        print(f"removed the refresh; the bundled snapshot is in use: {_describe(BUNDLED)}")
+        return EXIT_OK
+    print("camaudit vendors update: nothing to roll back (no refresh was made)", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_vendors_info(args: argparse.Namespace) -> int:

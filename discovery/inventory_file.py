@@ -3,29 +3,48 @@
 - JSON Lines: one flat evidence object per line in the docs/design.md vocabulary (``{"mac": ...,
   "onvif.manufacturer": ...}``), with an optional ``id``; the shape ``{"id": ..., "evidence":
   {...}}`` is accepted too.  Nested objects are flattened with dots (``mdns.txt``).
-- CSV: an inventory with a header row.  Header names are matched loosely ("MAC Address",
+- CSV: an inventory with a header row, read as RFC 4180 (fields in double quotes may hold the
+  delimiter, line breaks and ``""`` for a quote: Excel's and LibreOffice's output).  Only the
+  delimiter is detected (``,``, ``;`` or tab, counted outside quotes in the header row; an
+  Excel ``sep=;`` first line is honoured).  The csv module's sniffer is not used: with only
+  a sample it turned off ``doublequote`` and split ``"Dome 1/3"" sensor, IR"`` into two
+  cells, and a cell such as ``'Lobby'`` makes it pick ``'`` as the quote.  A UTF-8 byte
+  order mark is dropped.  Header names are matched loosely ("MAC Address",
   "Manufacturer", "Make", "IP", "Serial No." ...) and mapped to ``ip``, ``mac``, ``user.brand``,
   ``user.model``, ``user.firmware``, ``user.serial``, ``user.location``, ``user.notes``; columns
   already in the vocabulary (``onvif.model``) are kept as they are, and any other column is kept as
   ``user.<name>`` (unknown fields are kept, never dropped).
 
 A line that cannot be read becomes a RecordError with its line number; the rest still parse.
-The inventory importer reuses this module.
+Values are checked: ``ip`` must be an IP address, ``mac`` a MAC address, ``ports`` TCP port
+numbers (so a line break inside a quoted ``ip`` cell cannot pass for a second device).
+Limits (see LIMITS): a JSON Lines line of at most 1,000,000 characters, nested at most 32
+levels, integers of at most 4,300 digits; a CSV field of at most 131,072 characters (a longer
+one is a per-row error).  The inventory importer reuses this module.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.jsonlimits import MAX_INT_DIGITS, JsonLimitError, load_json
 from core.model import EvidenceValue, normalize_mac
+from core.sanitize import terminal_safe
 
 MAX_LINE_CHARS = 1_000_000  # one record that large is a broken or hostile file, not an inventory
+MAX_DEPTH = 32  # JSON nesting of one record (``{"evidence": {"mdns": {"txt": ...}}}`` is 3)
+LIMITS = (
+    f"Limits: a JSON Lines line of at most {MAX_LINE_CHARS:,} characters, nested at most "
+    f"{MAX_DEPTH} levels, integers of at most {MAX_INT_DIGITS:,} digits; a CSV field of at most "
+    f"{csv.field_size_limit():,} characters."
+)
+DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +137,23 @@ def _check(evidence: dict[str, EvidenceValue]) -> str | None:
     """Why a record cannot be used as given, or None."""
     mac = evidence.get("mac")
     if mac is not None and not (isinstance(mac, str) and normalize_mac(mac)):
-        return f"'mac' is not a MAC address: {mac!r}"
+        return f"'mac' is not a MAC address: '{terminal_safe(mac, 60)}'"
+    ip = evidence.get("ip")
+    if ip is not None and not _is_ip(ip):
+        return f"'ip' is not an IP address: '{terminal_safe(ip, 60)}'"
     if not evidence:
         return "no evidence fields"
     return None
+
+
+def _is_ip(value: EvidenceValue) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------- JSON Lines
@@ -142,9 +174,9 @@ def _jsonl_record(number: int, line: str) -> Parsed:
     if len(line) > MAX_LINE_CHARS:
         return RecordError(number, f"line longer than {MAX_LINE_CHARS} characters")
     try:
-        data = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        return RecordError(number, f"not valid JSON: {exc}")
+        data = load_json(line, MAX_DEPTH)
+    except JsonLimitError as exc:
+        return RecordError(number, str(exc))
     if not isinstance(data, dict):
         return RecordError(number, "expected a JSON object")
     ident = data.pop("id", None)
@@ -162,24 +194,56 @@ def _jsonl_record(number: int, line: str) -> Parsed:
 # ----------------------------------------------------------------------------- CSV
 
 
-def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+class Rfc4180(csv.Dialect):
+    """RFC 4180: double quotes around fields, ``""`` for a quote inside one, CRLF or LF."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = False
+
+
+def delimiter_of(header: str) -> str:
+    """The delimiter a header row uses: whichever of , ; TAB occurs most outside quotes."""
+    outside = "".join(header.split('"')[0::2])  # the text between quoted stretches
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties keep the earlier, the comma
+    return best if counts[best] else ","
+
+
+def _dialect(text: str) -> tuple[type[csv.Dialect], int]:
+    """The dialect of ``text`` and how many leading lines to skip (an Excel ``sep=`` line)."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    skip = 0
+    if first.lower().startswith("sep=") and len(first) == 5:
+        delimiter, skip = first[4], 1
+    else:
+        delimiter = delimiter_of(first)
+
+    class Detected(Rfc4180):
+        pass
+
+    Detected.delimiter = delimiter
+    return Detected, skip
 
 
 def parse_csv(text: str) -> list[Parsed]:
     """Records (or errors) from a CSV inventory with a header row."""
     text = text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text), _dialect(text[:4096]))
+    dialect, skip = _dialect(text)
+    if skip:
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    reader = csv.reader(io.StringIO(text), dialect)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         return [RecordError(1, "no header row")]
     fields = [header_field(h) for h in header]
     out: list[Parsed] = []
-    start = reader.line_num + 1
+    start = reader.line_num + 1 + skip
     while True:
         try:
             row = next(reader)
@@ -187,11 +251,11 @@ def parse_csv(text: str) -> list[Parsed]:
             break
         except csv.Error as exc:
             out.append(RecordError(start, f"unreadable CSV: {exc}"))
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skip
             continue
         if any(cell.strip() for cell in row):
             out.append(_csv_record(start, fields, row))
-        start = reader.line_num + 1
+        start = reader.line_num + 1 + skip
     return out
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inventory.report_sign import SigningKey
 
 FORMATS = ("pdf", "xlsx", "csv", "json")
 
@@ -15,16 +18,30 @@ def format_of(path: Path) -> str | None:
     return suffix if suffix in FORMATS else None
 
 
-def write_report(data: Mapping[str, Any], path: Path, fmt: str, paper: str = "letter") -> str:
-    """Write report ``data`` to ``path`` as ``fmt``; return the SHA-256 of the data."""
+def write_report(
+    data: Mapping[str, Any],
+    path: Path,
+    fmt: str,
+    paper: str = "letter",
+    signing: SigningKey | None = None,
+) -> str:
+    """Write report ``data`` to ``path`` (0600) as ``fmt``; return the SHA-256 of the data.
+
+    A PDF is signed with ``signing``, by default this installation's key.
+    """
     # Each writer loads its library (reportlab, openpyxl) only when that format is asked for.
+    from core.files import open_private  # noqa: PLC0415
     from inventory.canonical import sha256_hex  # noqa: PLC0415
 
     if fmt == "pdf":
-        from inventory.report_pdf import PdfOptions, write_pdf  # noqa: PLC0415
+        from inventory.report_pdf import PdfOptions  # noqa: PLC0415
+        from inventory.report_sign import installation_key, write_signed_pdf  # noqa: PLC0415
         from vendors.catalogue import display_names  # noqa: PLC0415
 
-        return write_pdf(data, path, PdfOptions(paper=paper, names=display_names()))
+        options = PdfOptions(paper=paper, names=display_names())
+        return write_signed_pdf(data, path, options, signing or installation_key())
+    if fmt in FORMATS:
+        open_private(path)  # the writer truncates it and keeps the mode
     if fmt == "xlsx":
         from inventory.export_xlsx import write_xlsx  # noqa: PLC0415
 

@@ -4,7 +4,9 @@
 The file's rows or packets become Observations and go the way every scan goes
 (``discovery.passive``: merged into devices, assessed by ``vendors.assess``), then into the
 store through the same sink a live scan writes to.  A bad row or packet is a problem line
-(with its line number), never an abort.
+(with its line number), never an abort; but a file that yields no device at all (empty,
+binary, or every row bad) is refused whole and stores nothing, so it can never become an
+empty "complete" scan that later reports silently cover.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.model import Observation, Problem, Scan, SiteProfile, utcnow
+from core.sanitize import terminal_safe
 from discovery import inventory_file as records
 from discovery.events import Finished, replay
 from discovery.passive import merge_and_assess
@@ -23,6 +26,7 @@ from vendors.assess import Assessor, UnknownPolicyError
 from vendors.versions import data_versions
 
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
+BINARY_SNIFF = 8192  # a NUL byte this early means no text format (UTF-16 exports included)
 _PCAP_MAGICS = (
     b"\xd4\xc3\xb2\xa1",
     b"\xa1\xb2\xc3\xd4",
@@ -59,6 +63,10 @@ def _read_text(path: Path, problems: list[str]) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if b"\x00" in raw[:BINARY_SNIFF]:
+        raise ImportFailed(
+            f"{path}: a binary file, not a CSV inventory or JSON Lines: nothing imported"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -72,6 +80,8 @@ def _read_records(
 ) -> tuple[str, list[tuple[int, Observation]]]:
     """The format read, and (line, observation) per readable record (bad lines: problems)."""
     text = _read_text(path, problems)
+    if not text.strip():
+        raise ImportFailed(f"{path}: the file is empty: nothing imported")
     source = fmt if fmt in ("csv", "jsonl") else records.detect_format(text, path.name)
     parse = records.parse_csv if source == "csv" else records.parse_jsonl
     now = utcnow()
@@ -93,6 +103,15 @@ def _pcap(path: Path, assessor: Assessor) -> Finished:
         return pcap_scan(path, assessor)
     except DiscoveryError as exc:
         raise ImportFailed(str(exc)) from exc
+
+
+def _nothing_usable(path: Path, final: Finished) -> str:
+    errors = [e.message for e in final.errors if e.source != "policy"]
+    if not errors:
+        return f"{path}: no device in it (empty?): nothing imported"
+    first = terminal_safe(errors[0], 160)
+    count = f"{len(errors)} problem{'' if len(errors) == 1 else 's'}"
+    return f"{path}: no usable row, {count} (first: {first}): nothing imported"
 
 
 def import_file(
@@ -117,6 +136,8 @@ def import_file(
         where = ((f"{path.name}:{line}" if line else path.name, obs) for line, obs in found)
         notes = [Problem("import", "input", line) for line in problems]
         final = merge_and_assess(where, notes, assessor, kind)
+    if not final.devices:
+        raise ImportFailed(_nothing_usable(path, final))
     record = Scan(
         targets=(f"file:{path.name}",),
         methods=(kind,),

@@ -9,6 +9,7 @@ A TOML file: ``--settings FILE``, else ``settings.toml`` in the user config fold
     signer = "J. Smith"
     signer_role = "Compliance officer"
     paper = "letter"   # or "a4"
+    sign_with = "acme-reports.p12"   # sign PDFs with this PKCS#12 file (relative: to this file)
 
 Command-line options win over the file.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from platformdirs import user_config_dir
 
-KEYS = ("organisation", "site", "run_by", "signer", "signer_role", "paper")
+KEYS = ("organisation", "site", "run_by", "signer", "signer_role", "paper", "sign_with")
 
 
 class SettingsError(ValueError):

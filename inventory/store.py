@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 from platformdirs import user_data_dir
 
+from core.files import open_private, private_dir
 from core.model import (
     Device,
     EvidenceItem,
@@ -36,12 +37,15 @@ from core.model import (
     VerdictStatus,
     utcnow,
 )
+from core.sanitize import terminal_safe
 from inventory import schema
 from inventory.dispositions import Disposition, DispositionError
 from inventory.redact import redact_options
 
 DB_ENV = "CAMAUDIT_DB"
 DB_NAME = "camaudit.sqlite3"
+MAX_SCAN_ID = 2**63 - 1  # SQLite's largest integer
+MAX_SCAN_ID_DIGITS = 30  # longer is no scan id (and int() of huge text is slow)
 
 
 class StoreError(Exception):
@@ -122,13 +126,34 @@ def _parse_ts(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _prepare_file(path: Path, create: bool) -> None:
+    if path.exists():
+        if not path.is_file():
+            raise StoreError(f"{path}: not a database file")
+        return
+    if not create:
+        raise StoreError(f"{path}: no such database (check --db or ${DB_ENV})")
+    private_dir(path.parent)
+    try:
+        open_private(path)  # SQLite gives its -wal and -shm files the database's mode
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database ({exc.strerror or exc})") from exc
+
+
 class Store:
     """The inventory database.  One instance per thread; the file may be shared by processes."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0, create: bool = True
+    ) -> None:
+        """Open (``create``: or make, 0600 in 0700 folders) the database at ``path``.
+
+        ``create=False`` is for read-only commands: a missing file is a StoreError, and
+        nothing is made on disk (a mistyped ``--db`` must not leave an empty database).
+        """
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_file(self.path, create)
         try:
             self._db = sqlite3.connect(
                 str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
@@ -423,10 +448,13 @@ class Store:
             if latest is None:
                 raise StoreError(f"no scans in {self.path} yet")
             return latest
-        try:
-            scan_id = int(str(ref).strip())
-        except ValueError:
-            raise StoreError(f"bad scan id {ref!r}: give a number or 'latest'") from None
+        text = str(ref).strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > MAX_SCAN_ID_DIGITS:
+            shown = terminal_safe(ref, 40)
+            raise StoreError(f"bad scan id {shown!r}: give a number or 'latest'")
+        scan_id = int(text)
+        if scan_id > MAX_SCAN_ID:
+            raise StoreError(f"no scan {scan_id} in {self.path}")
         self._require_scan(scan_id)
         return scan_id
 

@@ -30,6 +30,11 @@ def user_registry_path() -> Path:
     return Path(platformdirs.user_data_dir("camaudit")) / "oui" / "registry.tsv.gz"
 
 
+def previous_registry_path() -> Path:
+    """The table a refresh replaced, kept for ``camaudit vendors update --rollback``."""
+    return user_registry_path().with_name("registry.previous.tsv.gz")
+
+
 @dataclass(frozen=True, slots=True)
 class OuiMatch:
     """The registry block a MAC falls in."""
@@ -80,6 +85,14 @@ class OuiRegistry:
                 digits = f"{value >> (48 - bits):0{bits // 4}X}"
                 return OuiMatch(_pretty(digits), bits, org)
         return None
+
+    def blocks(self) -> dict[tuple[str, int], str]:
+        """Every block as (upper-case hex prefix, bits) -> organisation."""
+        return {
+            (f"{key:0{bits // 4}X}", bits): org
+            for bits, table in self.tables.items()
+            for key, org in table.items()
+        }
 
     def blocks_of(self, org: str) -> list[str]:
         """Every prefix assigned to exactly ``org`` (for reports and tests)."""

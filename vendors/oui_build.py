@@ -5,7 +5,11 @@ Two inputs are understood, both as text (the caller reads the files):
 - Wireshark ``manuf`` format, as shipped by pymanuf (``00:BC:99<TAB><TAB>Org`` for MA-L blocks,
   ``40:2C:76:10:00:00/28<TAB>Org`` for MA-M and MA-S / IAB blocks);
 - the IEEE registry CSV files a user downloads (oui.csv, mam.csv, oui36.csv, iab.csv, cid.csv:
-  ``Registry,Assignment,Organization Name,Organization Address``).
+  ``Registry,Assignment,Organization Name,Organization Address``).  These are checked before
+  they may replace a working table (:func:`check_ieee_files`): the header, four columns on
+  every row, quotes closed (RFC 4180, strictly), each file holding only its own registry, at
+  least :data:`MIN_MA_L` MA-L blocks, size limits (:data:`LIMITS`).  :func:`diff_blocks` says
+  what would change against the table in use.
 
 The output is a gzip-compressed TSV: ``# key<TAB>value`` header lines (data_as_of, source), then
 one ``HEXPREFIX<TAB>ORG`` line per block, where the prefix length says the block size (6 hex
@@ -26,8 +30,9 @@ import importlib.util
 import io
 import re
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "oui" / "registry.tsv.gz"
@@ -35,6 +40,23 @@ IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv", "cid.csv")
 _HEX_DIGITS = {24: 6, 28: 7, 36: 9}
 _REGISTRY_BITS = {"MA-L": 24, "CID": 24, "MA-M": 28, "MA-S": 36, "IAB": 36}
 _HEX = re.compile(r"^[0-9A-F]+$")
+
+
+MIN_MA_L = 20_000  # IEEE had assigned about 38,000 MA-L blocks by 2026: fewer is a broken file
+MAX_FILE_BYTES = 64 * 2**20  # oui.csv is about 4 MB
+MAX_FIELD_CHARS = csv.field_size_limit()  # 131,072 unless changed
+LIMITS = (
+    f"Each file at most {MAX_FILE_BYTES // 2**20} MiB, fields of at most {MAX_FIELD_CHARS:,} "
+    f"characters; oui.csv must hold at least {MIN_MA_L:,} MA-L blocks."
+)
+FILE_REGISTRY = {
+    "oui.csv": "MA-L",
+    "mam.csv": "MA-M",
+    "oui36.csv": "MA-S",
+    "iab.csv": "IAB",
+    "cid.csv": "CID",
+}
+IEEE_HEADER = ("Registry", "Assignment", "Organization Name", "Organization Address")
 
 
 class RegistryFormatError(ValueError):
@@ -48,6 +70,8 @@ class Block:
     prefix: str
     bits: int
     org: str
+    # The IEEE list it came from (MA-L, MA-M, MA-S, IAB, CID), when known; not part of its value.
+    registry: str = field(default="", compare=False)
 
 
 def parse_manuf(text: str) -> list[Block]:
@@ -77,26 +101,35 @@ def _manuf_block(address: str, org: str) -> Block | None:
 
 
 def parse_ieee_csv(text: str, name: str = "csv") -> list[Block]:
-    """Blocks from one IEEE registry CSV; raises RegistryFormatError naming the bad line."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header or [h.strip() for h in header[:3]] != [
-        "Registry",
-        "Assignment",
-        "Organization Name",
-    ]:
-        raise RegistryFormatError(f"{name}:1: not an IEEE registry CSV (header {header!r})")
-    blocks = []
-    for row in reader:
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        blocks.append(_ieee_block(row, f"{name}:{reader.line_num}"))
+    """Blocks from one IEEE registry CSV; raises RegistryFormatError naming the bad line.
+
+    Strict RFC 4180: a quote left open (which would swallow the rest of the file into one
+    field) or text after a closing quote is an error, and every row has the header's four
+    columns.
+    """
+    reader = csv.reader(io.StringIO(text), strict=True)
+    start = 1  # the line the row being read starts on (a quoted field may span lines)
+    try:
+        header = next(reader, None)
+        if not header or tuple(h.strip() for h in header) != IEEE_HEADER:
+            shown = ",".join(header or [])[:120]
+            raise RegistryFormatError(f"{name}:1: not an IEEE registry CSV (header {shown!r})")
+        blocks = []
+        start = reader.line_num + 1
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                blocks.append(_ieee_block(row, f"{name}:{start}"))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise RegistryFormatError(f"{name}:{start}: unreadable CSV ({exc})") from None
     return blocks
 
 
 def _ieee_block(row: Sequence[str], where: str) -> Block:
-    if len(row) < 3:
-        raise RegistryFormatError(f"{where}: expected at least 3 columns, got {len(row)}")
+    if len(row) != len(IEEE_HEADER):
+        raise RegistryFormatError(f"{where}: expected {len(IEEE_HEADER)} columns, got {len(row)}")
+    if any("\n" in cell or "\r" in cell for cell in row):
+        raise RegistryFormatError(f"{where}: a line break inside a field (a quote left open?)")
     registry, assignment, org = (cell.strip() for cell in row[:3])
     bits = _REGISTRY_BITS.get(registry)
     if bits is None:
@@ -104,7 +137,53 @@ def _ieee_block(row: Sequence[str], where: str) -> Block:
     digits = assignment.upper()
     if len(digits) != _HEX_DIGITS[bits] or not _HEX.match(digits):
         raise RegistryFormatError(f"{where}: assignment {assignment!r} is not a {bits}-bit prefix")
-    return Block(digits, bits, org or "Private")
+    return Block(digits, bits, org or "Private", registry)
+
+
+def check_ieee_file(name: str, text: str) -> list[Block]:
+    """The blocks of one IEEE file, after the checks that file must pass."""
+    blocks = parse_ieee_csv(text, name)
+    expected = FILE_REGISTRY.get(name)
+    wrong = [b for b in blocks if expected and b.registry != expected]
+    if wrong:
+        raise RegistryFormatError(
+            f"{name}: holds {wrong[0].registry} blocks, but {name} is the {expected} list"
+        )
+    if not blocks:
+        raise RegistryFormatError(f"{name}: holds no blocks (only a header: a failed download?)")
+    if name == "oui.csv" and len(blocks) < MIN_MA_L:
+        raise RegistryFormatError(
+            f"{name}: only {len(blocks):,} MA-L blocks, fewer than the {MIN_MA_L:,} a complete "
+            "list has (a truncated or partial download?)"
+        )
+    return blocks
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDiff:
+    """What replacing one table by another changes, by (prefix, size)."""
+
+    added: int
+    removed: int
+    changed: int  # same block, another organisation name
+    before: int
+    after: int
+    removed_by_size: Mapping[int, int] = field(default_factory=dict)  # bits -> blocks removed
+
+    def summary(self) -> str:
+        return (
+            f"{self.added:,} blocks added, {self.removed:,} removed, {self.changed:,} changed "
+            f"({self.before:,} -> {self.after:,})"
+        )
+
+
+def diff_blocks(before: Mapping[tuple[str, int], str], after: Iterable[Block]) -> BlockDiff:
+    """Compare a table ((prefix, bits) -> org) with new blocks (later duplicates win)."""
+    new = {(b.prefix, b.bits): " ".join(b.org.split()) for b in after}
+    added = sum(1 for key in new if key not in before)
+    gone = Counter(key[1] for key in before if key not in new)
+    changed = sum(1 for key, org in new.items() if key in before and before[key] != org)
+    return BlockDiff(added, gone.total(), changed, len(before), len(new), dict(gone))
 
 
 def render(blocks: Iterable[Block], *, as_of: dt.date, source: str) -> bytes:

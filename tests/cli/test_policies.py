@@ -74,3 +74,27 @@ def test_show_says_whom_a_pack_binds_and_what_changed_since_the_last_version(
     newest, previous = pack.changelog[0], pack.changelog[1].version
     assert f"changed in {newest.version} ({newest.date.isoformat()}) since {previous}:" in out
     assert all(change in out for change in newest.changes)
+
+
+def test_a_user_pack_standing_in_for_a_builtin_says_so(tmp_path: Path) -> None:
+    text = (EXAMPLES_DIR / "internal_no_prc_cameras.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "internal_no_prc_cameras"', 'id = "acme_889"', 1)
+    (tmp_path / "acme_889.toml").write_text(
+        text.replace("\nversion =", '\nreplaces = "ndaa889"\nversion =', 1), encoding="utf-8"
+    )
+    listing = camaudit("list", user_dir=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    ids = [line.split("\t")[0] for line in listing.stdout.splitlines() if "\t" in line]
+    assert "acme_889" in ids and "ndaa889" not in ids
+    assert "replaces built-in ndaa889" in listing.stdout
+    shown = camaudit("show", "acme_889", user_dir=tmp_path)
+    assert "replaces the built-in pack ndaa889 (user pack)" in shown.stdout
+
+
+def test_a_user_pack_taking_a_builtin_id_is_reported(tmp_path: Path) -> None:
+    text = (EXAMPLES_DIR / "internal_no_prc_cameras.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "internal_no_prc_cameras"', 'id = "ndaa889"', 1)
+    (tmp_path / "ndaa889.toml").write_text(text, encoding="utf-8")
+    listing = camaudit("list", user_dir=tmp_path)
+    assert "may not silently take the built-in pack id 'ndaa889'" in listing.stderr
+    assert "[user" not in listing.stdout  # the built-in is the one listed

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -92,15 +94,22 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 HEADER = "Registry,Assignment,Organization Name,Organization Address\n"
+FILLER = 20_000  # a complete MA-L list has more (vendors.oui_build.MIN_MA_L)
 
 
-def _ieee_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "ieee"
+def _filler(count: int = FILLER, org: str = "Filler Org") -> str:
+    """``count`` MA-L rows in a range the real registry tests never look up."""
+    return "".join(f"MA-L,{0xA00000 + i:06X},{org} {i},Somewhere\n" for i in range(count))
+
+
+def _ieee_dir(tmp_path: Path, name: str = "ieee") -> Path:
+    directory = tmp_path / name
     directory.mkdir()
     (directory / "oui.csv").write_text(
         HEADER
         + 'MA-L,4CBD8F,"Example Relabel Co., Ltd.","1 Road Somewhere CN 310000 "\n'
         + 'MA-L,3CEF8C,"Zhejiang Dahua Technology Co., Ltd.","No.1199 Bin An Road Hangzhou CN "\n'
+        + _filler()
     )
     (directory / "mam.csv").write_text(
         HEADER + "MA-M,402C761,Shanghai Dahua Scale Factory,Shanghai CN\n"
@@ -112,13 +121,16 @@ def _ieee_dir(tmp_path: Path) -> Path:
     return directory
 
 
+def _update(directory: Path, env: dict[str, str], *extra: str) -> Any:
+    return _run("vendors", "update", "--from", str(directory), *extra, env=env)
+
+
 def test_vendors_update_rebuilds_the_registry_into_the_user_data_dir(tmp_path: Path) -> None:
     env = {"XDG_DATA_HOME": str(tmp_path / "data")}
-    result = _run(
-        "vendors", "update", "--from", str(_ieee_dir(tmp_path)), "--as-of", "2027-01-15", env=env
-    )
+    result = _update(_ieee_dir(tmp_path), env, "--as-of", "2027-01-15", "--allow-removals")
     assert result.returncode == 0, result.stderr
-    assert "5 blocks" in result.stdout and "2027-01-15" in result.stdout
+    assert f"{FILLER + 5} blocks" in result.stdout and "2027-01-15" in result.stdout
+    assert "against the table it replaces:" in result.stdout  # the bundled snapshot
     written = tmp_path / "data" / "camaudit" / "oui" / "registry.tsv.gz"
     assert written.is_file()
     info = _run("vendors", "info", env=env)
@@ -133,13 +145,87 @@ def test_vendors_update_rebuilds_the_registry_into_the_user_data_dir(tmp_path: P
     assert "Example Relabel" in out[0]["reasons"][0]["detail"]
 
 
+def test_a_refresh_dropping_much_of_the_table_in_use_is_refused(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    result = _update(_ieee_dir(tmp_path), env)  # the bundled table has ~59,000 blocks
+    assert result.returncode == 1
+    assert "refused: the new files would drop" in result.stderr and "MA-L" in result.stderr
+    assert not (tmp_path / "data" / "camaudit" / "oui").exists()
+
+
 def test_vendors_update_refuses_a_malformed_csv(tmp_path: Path) -> None:
     directory = _ieee_dir(tmp_path)
     (directory / "mam.csv").write_text(HEADER + "MA-M,XYZ,Broken,Nowhere\n")
     env = {"XDG_DATA_HOME": str(tmp_path / "data")}
-    result = _run("vendors", "update", "--from", str(directory), env=env)
+    result = _update(directory, env, "--allow-removals")
     assert result.returncode == 1 and "mam.csv:2" in result.stderr
     assert not (tmp_path / "data" / "camaudit").exists()
+
+
+def _registry_bytes(tmp_path: Path) -> bytes:
+    return (tmp_path / "data" / "camaudit" / "oui" / "registry.tsv.gz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("oui_csv", "says"),
+    [
+        (HEADER, "oui.csv: holds no blocks"),
+        (HEADER + _filler(100), "only 100 MA-L blocks, fewer than the 20,000"),
+        (
+            HEADER + 'MA-L,4CBD8F,"Unclosed Co, Ltd.,Somewhere\n' + _filler(),
+            "oui.csv:2: unreadable CSV",
+        ),
+        (HEADER + "MA-L,4CBD8F,Two Columns\n" + _filler(), "expected 4 columns, got 3"),
+        (HEADER.replace("Registry", "Reg") + _filler(), "oui.csv:1: not an IEEE registry CSV"),
+        (HEADER + "MA-M,402C761,Someone,Here\n" + _filler(), "holds MA-M blocks"),
+        (HEADER + f"MA-L,4CBD8F,{'x' * 131_073},Somewhere\n", "field larger than field limit"),
+    ],
+    ids=["header-only", "too-few", "unclosed-quote", "columns", "header", "registry", "huge"],
+)
+def test_a_broken_oui_csv_never_replaces_a_working_table(
+    tmp_path: Path, oui_csv: str, says: str
+) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    assert _update(_ieee_dir(tmp_path, "good"), env, "--allow-removals").returncode == 0
+    before = _registry_bytes(tmp_path)
+    broken = _ieee_dir(tmp_path, "broken")
+    (broken / "oui.csv").write_text(oui_csv)
+    result = _update(broken, env, "--allow-removals")
+    assert result.returncode == 1, result.stdout
+    assert says in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert _registry_bytes(tmp_path) == before
+
+
+def test_update_shows_what_changed_and_rollback_restores_the_previous_table(
+    tmp_path: Path,
+) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    assert _update(_ieee_dir(tmp_path, "first"), env, "--allow-removals").returncode == 0
+    first = _registry_bytes(tmp_path)
+    second = _ieee_dir(tmp_path, "second")
+    text = (second / "oui.csv").read_text().replace("Filler Org 7,", "Renamed Org 7,")
+    (second / "oui.csv").write_text(text + "MA-L,B00000,New Co,Here\n")
+    (second / "iab.csv").unlink()
+    result = _update(second, env)
+    assert result.returncode == 0, result.stderr
+    assert "1 blocks added, 1 removed, 1 changed" in result.stdout
+    assert _registry_bytes(tmp_path) != first
+    back = _run("vendors", "update", "--rollback", env=env)
+    assert back.returncode == 0 and "restored" in back.stdout
+    assert _registry_bytes(tmp_path) == first
+    again = _run("vendors", "update", "--rollback", env=env)  # and forward again
+    assert again.returncode == 0 and _registry_bytes(tmp_path) != first
+
+
+def test_rollback_of_the_first_refresh_returns_to_the_bundled_snapshot(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    nothing = _run("vendors", "update", "--rollback", env=env)
+    assert nothing.returncode == 2 and "nothing to roll back" in nothing.stderr
+    assert _update(_ieee_dir(tmp_path), env, "--allow-removals").returncode == 0
+    back = _run("vendors", "update", "--rollback", env=env)
+    assert back.returncode == 0 and "bundled snapshot is in use" in back.stdout
+    assert "bundled snapshot" in _run("vendors", "info", env=env).stdout
 
 
 def test_vendors_info_shows_the_bundled_data_date(tmp_path: Path) -> None:

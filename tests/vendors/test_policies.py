@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -205,11 +206,72 @@ def test_user_pack_from_env_dir_is_loaded_as_user(tmp_path: Path, monkeypatch) -
     assert {"uniview", "tiandy"} <= pack.named_makers()
 
 
-def test_user_pack_replaces_builtin_of_same_id(tmp_path: Path) -> None:
-    text = _pack("ndaa889", _entry_block())
-    (tmp_path / "ndaa889.toml").write_text(text, encoding="utf-8")
-    pack = load_policies(["ndaa889"], user_dir=tmp_path).packs[0]
-    assert pack.origin == "user" and [e.id for e in pack.entries] == ["e1"]
+def test_a_user_pack_cannot_silently_shadow_a_builtin(tmp_path: Path) -> None:
+    path = tmp_path / "ndaa889.toml"
+    path.write_text(_pack("ndaa889", _entry_block()), encoding="utf-8")
+    result = load_policies(["ndaa889"], user_dir=tmp_path)
+    assert result.packs[0].origin == "builtin"  # the built-in stays
+    [error] = result.errors
+    assert error.path == path and "may not silently take the built-in pack id" in error.message
+    assert 'replaces = "ndaa889"' in error.message
+
+
+@pytest.mark.parametrize("pack_id", ["ndaa889", "acme_889"], ids=["same-id", "own-id"])
+def test_a_user_pack_replaces_a_builtin_when_it_says_so(tmp_path: Path, pack_id: str) -> None:
+    text = _pack(pack_id, _entry_block()).replace(
+        'version = "1"', 'version = "1"\nreplaces = "ndaa889"'
+    )
+    (tmp_path / f"{pack_id}.toml").write_text(text, encoding="utf-8")
+    result = load_policies(user_dir=tmp_path)
+    assert not result.errors
+    assert "ndaa889" not in result.ids or pack_id == "ndaa889"
+    [pack] = load_policies(["ndaa889"], user_dir=tmp_path).packs  # asking for the built-in
+    assert (pack.id, pack.origin, pack.replaces) == (pack_id, "user", "ndaa889")
+    assert [e.id for e in pack.entries] == ["e1"]
+
+
+def test_replaces_must_name_a_builtin(tmp_path: Path) -> None:
+    text = _pack("mine", _entry_block()).replace(
+        'version = "1"', 'version = "1"\nreplaces = "nope"'
+    )
+    (tmp_path / "mine.toml").write_text(text, encoding="utf-8")
+    [error] = load_policies(user_dir=tmp_path).errors
+    assert "no built-in pack has that id" in error.message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_named_like_a_pack_is_refused_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.toml"
+    os.mkfifo(fifo)  # nobody ever writes to it: reading would block for ever
+    (tmp_path / "folder.toml").mkdir()
+    result = load_policies(user_dir=tmp_path)
+    messages = {e.path.name: e.message for e in result.errors if e.path}
+    assert messages == {
+        "x.toml": "not a regular file (a FIFO, device or folder): refused, not read",
+        "folder.toml": "not a regular file (a FIFO, device or folder): refused, not read",
+    }
+    assert set(result.ids) >= BUILTIN_IDS
+
+
+@pytest.mark.parametrize("value", ['"false"', '"true"', "0", '"no"'])
+def test_include_affiliates_must_be_a_boolean(tmp_path: Path, value: str) -> None:
+    (tmp_path / "x.toml").write_text(
+        _pack("x", _entry_block(f"include_affiliates = {value}")), encoding="utf-8"
+    )
+    [error] = [e for e in load_policies(user_dir=tmp_path).errors if e.path]
+    assert "'include_affiliates' must be true or false (no quotes)" in error.message
+    assert error.line is not None
+
+
+def test_a_large_pack_reports_the_line_of_a_late_entry(tmp_path: Path) -> None:
+    """Line numbers come from the one-pass index: entry 3,000 of 3,001 is found exactly."""
+    blocks = "".join(_entry_block().replace('id = "e1"', f'id = "e{n}"') for n in range(3000))
+    bad = _entry_block('categories = ["toasters"]').replace('id = "e1"', 'id = "bad"')
+    text = _pack("big", blocks + bad)
+    (tmp_path / "big.toml").write_text(text, encoding="utf-8")
+    [error] = [e for e in load_policies(user_dir=tmp_path).errors if e.path]
+    assert text.splitlines()[error.line - 1].strip() == "[[entries]]"  # type: ignore[operator]
+    assert text.count("[[entries]]", 0, text.index('id = "bad"')) == 3001
 
 
 def test_requested_ids_filter_and_unknown_id_is_an_error(no_user_packs: Path) -> None:
