@@ -93,13 +93,31 @@ def run_app(options: LaunchOptions) -> int:
 
 
 def _finish(window: MainWindow, options: LaunchOptions) -> None:
+    """Quit after the scan; with --screenshot FILE.png save each tab first (FILE.png is the
+    devices tab, FILE-summary.png and FILE-history.png the others; history loads off the GUI
+    thread, so each tab gets a moment to fill in)."""
+    shots = options.screenshot
+    tabs = [(0, shots)] if shots else []
+    if shots:
+        tabs += [(i, shots.with_name(f"{shots.stem}-{name}{shots.suffix}"))
+                 for i, name in ((1, "summary"), (2, "history"))]  # fmt: skip
+
     def shoot() -> None:
-        if options.screenshot:
+        if not tabs:
+            window.close()
+            QApplication.quit()
+            return
+        index, path = tabs.pop(0)
+        if index == 0:
             window.select_first_flagged()
-            QApplication.processEvents()
-            window.grab().save(str(options.screenshot))
-            print(f"screenshot saved: {options.screenshot}")
-        window.close()
-        QApplication.quit()
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        QTimer.singleShot(700, lambda: save(path))
+
+    def save(path: Path | None) -> None:
+        if path is not None:
+            window.grab().save(str(path))
+            print(f"screenshot saved: {path}")
+        shoot()
 
     QTimer.singleShot(500, shoot)

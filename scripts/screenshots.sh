@@ -9,4 +9,4 @@ mkdir -p docs
 DB="$(mktemp -d)/demo.sqlite"
 xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$ROOT/.venv/bin/camaudit" demo --scan --screenshot docs/screenshot-devices.png --db "$DB"
-echo "docs/screenshot-devices.png updated"
+echo "docs/screenshot-devices.png, -summary.png, -history.png updated"
