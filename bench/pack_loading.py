@@ -14,10 +14,8 @@ of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
-import sys
 import tempfile
 import time
 import tomllib
@@ -27,7 +25,7 @@ from typing import Any
 
 import tomli
 
-from bench.results import write_section
+from bench.results import load_old, write_section
 from vendors.catalogue import load_catalogue
 from vendors.policies import load_pack
 
@@ -82,12 +80,7 @@ def best_of(runs: int, work: Callable[[], Any]) -> float:
 
 
 def _old_loader(path: Path) -> Callable[..., Any]:
-    spec = importlib.util.spec_from_file_location("policies_old", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module.load_pack  # type: ignore[no-any-return]
+    return load_old(path, "policies_old").load_pack  # type: ignore[no-any-return]
 
 
 Row = tuple[int, float, float, float]  # entries, tomllib s, tomli s, load_pack s

@@ -10,8 +10,6 @@ file, on the same data.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from bench.results import load_old
 from inventory.report_data import ReportMeta, build_report_data
 from inventory.report_pdf import write_pdf
 from tests.inventory.factories import T0, fleet, scan
@@ -43,12 +42,7 @@ def _time(writer: Callable[[Any, Path], Any], data: Any, path: Path, runs: int) 
 
 
 def _load(path: Path) -> Callable[[Any, Path], Any]:
-    spec = importlib.util.spec_from_file_location("old_report_pdf", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module.write_pdf  # type: ignore[no-any-return]
+    return load_old(path, "old_report_pdf").write_pdf  # type: ignore[no-any-return]
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -17,3 +20,13 @@ def write_section(heading: str, text: str, path: Path = RESULTS_FILE) -> None:
     else:
         updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
     path.write_text(updated, encoding="utf-8")
+
+
+def load_old(path: Path, name: str) -> Any:
+    """A module loaded from a file (e.g. the previous version of ours, for a before/after)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
