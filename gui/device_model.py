@@ -26,6 +26,7 @@ from PySide6.QtGui import QBrush, QColor
 from core import presentation
 from core.model import Device, VerdictStatus
 from gui import badges
+from gui.util import plain_tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -283,13 +284,18 @@ class DeviceTableModel(QAbstractTableModel):
         kind, arg = self._column_kind(index.column())
         if kind == "verdict":
             return self._verdict_data(dev, self._policies[arg], role)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if kind == "base":
-                return BASE_COLUMNS[arg].text(dev, self._names)
-            if kind == "confidence":
-                return _confidence(dev)
-            return self._dispositions.get(dev.key, "")
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cell_text(dev, kind, arg)
+        if role == Qt.ItemDataRole.ToolTipRole:  # device strings: never markup
+            return plain_tooltip(self._cell_text(dev, kind, arg))
         return None
+
+    def _cell_text(self, dev: Device, kind: str, arg: int) -> str:
+        if kind == "base":
+            return BASE_COLUMNS[arg].text(dev, self._names)
+        if kind == "confidence":
+            return _confidence(dev)
+        return self._dispositions.get(dev.key, "")
 
     def _verdict_data(self, dev: Device, policy: str, role: int) -> Any:
         verdict = dev.verdicts.get(policy)
@@ -306,7 +312,7 @@ class DeviceTableModel(QAbstractTableModel):
             return QBrush(QColor(st.text_colour))
         if role == Qt.ItemDataRole.ToolTipRole:
             why = "\n".join(f"• {r}" for r in verdict.reasons[:4])
-            return f"{st.label}: {st.explanation}\n{why}".strip()
+            return plain_tooltip(f"{st.label}: {st.explanation}\n{why}".strip())
         return None
 
     def sort_key(self, column: int) -> Callable[[Device], Any]:

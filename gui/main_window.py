@@ -53,7 +53,7 @@ from gui.history_view import HistoryView, OpenedScan, load_opened
 from gui.scan_panel import ScanPanel
 from gui.scan_process import ScanStored
 from gui.summary import SummaryView
-from gui.util import named
+from gui.util import named, plain_tooltip
 from gui.worker import Worker
 from inventory.report_data import PolicyView, policy_views
 from inventory.store import Store, StoreError
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
             where = (dev.ip if dev is not None else None) or err.ip or "scan"
             lines.append(f"{where}: {err.source} {err.kind}: {err.message}")
         self.problems_label.setText(f"⚠ {len(self.errors)} problems")
-        self.problems_label.setToolTip("\n".join(lines))
+        self.problems_label.setToolTip(plain_tooltip("\n".join(lines)))
 
     def _on_device(self, device: Device, replaces: Sequence[str] = ()) -> None:
         self.model.upsert(device, replaces)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TypeVar
 
 from PySide6.QtCore import QObject
@@ -13,3 +14,13 @@ def named(obj: T, name: str) -> T:
     """Give a widget an objectName (tests and stylesheets find it by that) and return it."""
     obj.setObjectName(name)
     return obj
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` literally: Qt renders a tooltip that looks like markup as
+    rich text, so a device's model string ``<img src=/tmp/x.png>`` would load a local image.
+    Escaped and wrapped in ``<qt>``, it is shown as the characters it is."""
+    if not text:
+        return text
+    body = html.escape(text, quote=False).replace("\n", "<br>")
+    return f"<qt>{body}</qt>"

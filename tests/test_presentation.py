@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QTextDocument
 from reportlab.lib import colors
 
 from core import presentation
@@ -109,8 +109,9 @@ def test_gui_verdict_cell_reads_as_presentation_says(qapp: Any, status: VerdictS
     assert model.data(cell) == st.label
     assert model.data(cell, Qt.ItemDataRole.BackgroundRole).color() == QColor(st.colour)
     assert model.data(cell, Qt.ItemDataRole.ForegroundRole).color() == QColor(st.text_colour)
-    tooltip = model.data(cell, Qt.ItemDataRole.ToolTipRole)
-    assert tooltip.startswith(f"{st.label}: {st.explanation}")
+    shown = QTextDocument()  # what Qt's tooltip renderer shows
+    shown.setHtml(model.data(cell, Qt.ItemDataRole.ToolTipRole))
+    assert shown.toPlainText().startswith(f"{st.label}: {st.explanation}")
     details = verdicts_html(model.devices[0].verdicts)
     assert f"background:{st.colour};color:{st.text_colour}" in details
     assert html.escape(st.label) in details

@@ -45,7 +45,7 @@ def test_verdict_cell_has_icon_text_and_tooltip_not_colour_alone() -> None:
     assert model.data(idx) == "Covered"
     assert not model.data(idx, Qt.ItemDataRole.DecorationRole).isNull()
     tooltip = model.data(idx, Qt.ItemDataRole.ToolTipRole)
-    assert tooltip.startswith("Covered: The policy applies")  # explains the verdict
+    assert tooltip.startswith("<qt>Covered: The policy applies")  # explains the verdict (text)
     assert "made by hikvision" in tooltip  # and gives this device's reason
 
 
@@ -113,3 +113,26 @@ def test_text_filter_finds_a_status_by_its_label() -> None:
     proxy.setSourceModel(_model())
     proxy.set_text("likely covered")
     assert proxy.rowCount() == 1
+
+
+def test_device_strings_in_tooltips_are_shown_as_text_never_as_markup(qapp) -> None:
+    """A model string with markup (issue 16): the tooltip shows the characters, loads nothing."""
+    from dataclasses import replace
+
+    from PySide6.QtGui import QTextDocument
+
+    hostile = '<img src="/tmp/x.png" width=300 height=300><b>bold</b>'
+    dev = device(
+        "198.18.0.30", "44:19:b6:00:00:30", "hikvision", "hikvision", VerdictStatus.COVERED
+    )
+    assert dev.identity is not None
+    dev.identity = replace(dev.identity, model=hostile)
+    model = DeviceTableModel()
+    model.set_policies(["ndaa889"])
+    model.upsert(dev)
+    column = next(c for c in range(model.columnCount()) if model.data(model.index(0, c)) == hostile)
+    tooltip = model.data(model.index(0, column), Qt.ItemDataRole.ToolTipRole)
+    rendered = QTextDocument()
+    rendered.setHtml(tooltip)  # what Qt's tooltip renderer makes of it
+    assert rendered.toPlainText() == hostile
+    assert "<img" not in rendered.toHtml()
