@@ -40,9 +40,7 @@ def merge_and_assess(
     for problem in problems:
         dev = merger.by_ip(problem.ip) if problem.ip else None
         (dev.errors if dev is not None else scan_errors).append(problem)
-    scan_errors = [
-        Problem("policy", "load", f"policy pack not loaded: {p}") for p in assessor.problems
-    ] + scan_errors
+    scan_errors = assessor.load_problems() + scan_errors
     for dev in merger.devices:
         assessor.assess(dev)
     devices = tuple(snapshot(d) for d in merger.devices)

@@ -106,10 +106,7 @@ class _Run:
         self.emitted: dict[int, str] = {}  # id(device) -> key last emitted
         self.timings: dict[str, float] = {}
         self.ran: list[str] = []
-        self.errors: list[Problem] = [
-            Problem("policy", "load", f"policy pack not loaded: {text}")
-            for text in self.assessor.problems
-        ]
+        self.errors: list[Problem] = self.assessor.load_problems()
         self.cancelled = False
         self.phase_name, self.done, self.total = "starting", 0, 0
         self._progress_sent: tuple[str, int, int, int] | None = None

@@ -16,7 +16,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from discovery.base import DiscoveryError, Network
 
@@ -121,33 +122,58 @@ def parse_targets(
     return nets
 
 
-def parse_ip_addr_json(text: str) -> list[ipaddress.IPv4Interface]:
-    """The IPv4 addresses (with prefix) in ``ip -j -4 addr show`` output."""
+IfaceT = TypeVar("IfaceT", ipaddress.IPv4Interface, ipaddress.IPv6Interface)
+
+
+def _addresses(text: str, family: str) -> list[tuple[str, str]]:
+    """(address, prefix length) of one family (``inet``/``inet6``) in ``ip -j addr`` output."""
     try:
         links = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
         raise TargetError(f"cannot read `ip -j addr` output: {exc}") from None
-    out: list[ipaddress.IPv4Interface] = []
+    out: list[tuple[str, str]] = []
     for link in links if isinstance(links, list) else []:
         for info in link.get("addr_info", []) if isinstance(link, dict) else []:
-            if isinstance(info, dict) and info.get("family") == "inet":
-                try:
-                    out.append(ipaddress.IPv4Interface(f"{info['local']}/{info['prefixlen']}"))
-                except (KeyError, ValueError):
-                    continue
+            if isinstance(info, dict) and info.get("family") == family:
+                out.append((str(info.get("local", "")), str(info.get("prefixlen", ""))))
     return out
+
+
+def _interfaces(text: str, family: str, make: Callable[[str], IfaceT]) -> list[IfaceT]:
+    out: list[IfaceT] = []
+    for local, prefix in _addresses(text, family):
+        try:
+            out.append(make(f"{local}/{prefix}"))
+        except ValueError:
+            continue
+    return out
+
+
+def parse_ip_addr_json(text: str) -> list[ipaddress.IPv4Interface]:
+    """The IPv4 addresses (with prefix) in ``ip -j -4 addr show`` output."""
+    return _interfaces(text, "inet", ipaddress.IPv4Interface)
+
+
+def parse_ip_addr6_json(text: str) -> list[ipaddress.IPv6Interface]:
+    """The IPv6 addresses (with prefix) in ``ip -j -6 addr show`` output."""
+    return _interfaces(text, "inet6", ipaddress.IPv6Interface)
+
+
+def _ip_addr_show(interface: str, family_flag: str) -> subprocess.CompletedProcess[str]:
+    """``ip -j -4|-6 addr show dev IF`` (reads, sends nothing); OSError or timeout raise."""
+    return subprocess.run(
+        ["ip", "-j", family_flag, "addr", "show", "dev", interface],
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    )
 
 
 def interface_addresses(interface: str) -> list[ipaddress.IPv4Interface]:
     """The IPv4 addresses configured on ``interface`` (reads, sends nothing)."""
     try:
-        proc = subprocess.run(
-            ["ip", "-j", "-4", "addr", "show", "dev", interface],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
+        proc = _ip_addr_show(interface, "-4")
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TargetError(f"cannot list the addresses of {interface}: {exc}") from None
     if proc.returncode != 0:
@@ -155,32 +181,9 @@ def interface_addresses(interface: str) -> list[ipaddress.IPv4Interface]:
     return parse_ip_addr_json(proc.stdout)
 
 
-def parse_ip_addr6_json(text: str) -> list[ipaddress.IPv6Interface]:
-    """The IPv6 addresses (with prefix) in ``ip -j -6 addr show`` output."""
-    try:
-        links = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
-        raise TargetError(f"cannot read `ip -j addr` output: {exc}") from None
-    out: list[ipaddress.IPv6Interface] = []
-    for link in links if isinstance(links, list) else []:
-        for info in link.get("addr_info", []) if isinstance(link, dict) else []:
-            if isinstance(info, dict) and info.get("family") == "inet6":
-                try:
-                    out.append(ipaddress.IPv6Interface(f"{info['local']}/{info['prefixlen']}"))
-                except (KeyError, ValueError):
-                    continue
-    return out
-
-
 def _interface6(interface: str) -> list[ipaddress.IPv6Interface]:
     try:
-        proc = subprocess.run(
-            ["ip", "-j", "-6", "addr", "show", "dev", interface],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
+        proc = _ip_addr_show(interface, "-6")
     except (OSError, subprocess.TimeoutExpired):
         return []
     return parse_ip_addr6_json(proc.stdout) if proc.returncode == 0 else []

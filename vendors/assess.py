@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.model import Device, EvidenceValue, Identity, SiteProfile, Verdict
+from core.model import Device, EvidenceValue, Identity, Problem, SiteProfile, Verdict
 from vendors.identify import identify
 from vendors.judge import judge_all
 from vendors.policies import Policy, load_policies
@@ -69,6 +69,10 @@ class Assessor:
     @property
     def policy_ids(self) -> tuple[str, ...]:
         return tuple(p.id for p in self.packs)
+
+    def load_problems(self) -> list[Problem]:
+        """The packs that failed to load, as the problems a scan records."""
+        return [Problem("policy", "load", f"policy pack not loaded: {p}") for p in self.problems]
 
     def evaluate(self, evidence: Device | Mapping[str, EvidenceValue]) -> Assessment:
         """The assessment of a device or of a flat evidence record."""

@@ -23,7 +23,7 @@ from typing import Any
 import tomli  # tomllib's upstream, as a compiled wheel: 2.5x faster on a large pack
 
 from core.files import NotRegularFile, TooLarge, read_regular
-from core.model import Citation, SiteUse, VerdictStatus
+from core.model import Citation, Organisation, SiteUse, VerdictStatus
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "data" / "policies"
 EXAMPLES_DIR = BUILTIN_DIR / "examples"
@@ -47,14 +47,8 @@ CONFIDENCES = frozenset({"H", "M", "L"})
 # Who a pack can bind (its optional ``binds`` key): the kinds of organisation a site may be.
 # (Same values as core.model.Organisation.)  A national government outside a federation (the UK)
 # has no kind of its own: packs for it list both federal_agency and state_body.
-ORGANISATION_KINDS = (
-    "federal_agency",  # federal (national) government body
-    "federal_contractor",
-    "grant_recipient",  # grant or loan recipient
-    "state_body",  # state, provincial or territorial body
-    "municipal_body",  # municipal, parish, county or other local body
-    "private",
-)
+# The kinds of organisation a pack may bind: core.model.Organisation's values.
+ORGANISATION_KINDS: tuple[str, ...] = tuple(o.value for o in Organisation)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 MAX_PACK_BYTES = 64 * 2**20  # the built-in packs are a few kB; 20,000 entries are about 10 MB
 
