@@ -33,6 +33,23 @@ def device_key(mac: str | None, serial: str | None, ip: str | None) -> str:
     raise ValueError("an observation needs a MAC, a serial or an IP to name its device")
 
 
+def aliases(dev: Device) -> list[str]:
+    """Every key another observation could find this device by: its MAC, serials and IPs."""
+    out = [f"mac:{dev.mac}"] if dev.mac else []
+    out += [f"serial:{s}" for s in sorted(_serials(dev))]
+    out += [f"ip:{ip}" for ip in dev.ips]
+    return out
+
+
+def observation_aliases(obs: Observation) -> list[str]:
+    """The keys an observation is matched by (see :func:`aliases`)."""
+    return [
+        f"{kind}:{value}"
+        for kind, value in (("mac", obs.mac), ("serial", obs.serial), ("ip", obs.ip))
+        if value
+    ]
+
+
 def _serials(dev: Device) -> set[str]:
     out: set[str] = set()
     for name in SERIAL_FIELDS:
@@ -76,6 +93,15 @@ class DeviceMerger:
     def by_ip(self, ip: str) -> Device | None:
         key = self._by_ip.get(ip)
         return self._devices.get(key) if key else None
+
+    def adopt(self, dev: Device) -> None:
+        """Take in a device merged earlier (an import's previous batch) to merge into again."""
+        if dev.key in self._devices:
+            raise ValueError(f"device {dev.key} is already here")
+        self._devices[dev.key] = dev
+        if dev.mac and dev.ip and ":" not in dev.ip:
+            self._l2_ip.setdefault(dev.mac, dev.ip)
+        self._reindex(dev)
 
     def extend(self, observations: Iterable[Observation]) -> None:
         for obs in observations:

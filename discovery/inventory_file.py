@@ -29,8 +29,9 @@ import csv
 import io
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from core.jsonlimits import MAX_INT_DIGITS, JsonLimitError, load_json
@@ -161,13 +162,16 @@ def _is_ip(value: EvidenceValue) -> bool:
 
 def parse_jsonl(text: str) -> list[Parsed]:
     """Records (or errors) from JSON Lines text; blank lines and # comments are skipped."""
-    out: list[Parsed] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    return list(iter_jsonl(io.StringIO(text)))
+
+
+def iter_jsonl(lines: Iterable[str]) -> Iterator[Parsed]:
+    """:func:`parse_jsonl` over lines as they are read (a file of any size, little memory)."""
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        out.append(_jsonl_record(number, stripped))
-    return out
+        yield _jsonl_record(number, stripped)
 
 
 def _jsonl_record(number: int, line: str) -> Parsed:
@@ -214,35 +218,40 @@ def delimiter_of(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _dialect(text: str) -> tuple[type[csv.Dialect], int]:
-    """The dialect of ``text`` and how many leading lines to skip (an Excel ``sep=`` line)."""
-    first = text.split("\n", 1)[0].rstrip("\r")
-    skip = 0
-    if first.lower().startswith("sep=") and len(first) == 5:
-        delimiter, skip = first[4], 1
-    else:
-        delimiter = delimiter_of(first)
+def _dialect(first: str) -> tuple[type[csv.Dialect], bool]:
+    """The dialect a file's first line shows, and whether that line is Excel's ``sep=``."""
+    first = first.rstrip("\r\n")
+    is_sep = first.lower().startswith("sep=") and len(first) == 5
+    delimiter = first[4] if is_sep else delimiter_of(first)
 
     class Detected(Rfc4180):
         pass
 
     Detected.delimiter = delimiter
-    return Detected, skip
+    return Detected, is_sep
 
 
 def parse_csv(text: str) -> list[Parsed]:
     """Records (or errors) from a CSV inventory with a header row."""
-    text = text.lstrip("\ufeff")
-    dialect, skip = _dialect(text)
-    if skip:
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    reader = csv.reader(io.StringIO(text), dialect)
+    return list(iter_csv(io.StringIO(text)))
+
+
+def iter_csv(lines: Iterable[str]) -> Iterator[Parsed]:
+    """:func:`parse_csv` over lines as they are read (open files with ``newline=""``)."""
+    stream = iter(lines)
+    first = next(stream, "").lstrip("\ufeff")
+    if not first:
+        yield RecordError(1, "no header row")
+        return
+    dialect, is_sep = _dialect(first)
+    skip = 1 if is_sep else 0
+    reader = csv.reader(stream if is_sep else chain([first], stream), dialect)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        return [RecordError(1, "no header row")]
+        yield RecordError(1, "no header row")
+        return
     fields = [header_field(h) for h in header]
-    out: list[Parsed] = []
     start = reader.line_num + 1 + skip
     while True:
         try:
@@ -250,13 +259,12 @@ def parse_csv(text: str) -> list[Parsed]:
         except StopIteration:
             break
         except csv.Error as exc:
-            out.append(RecordError(start, f"unreadable CSV: {exc}"))
+            yield RecordError(start, f"unreadable CSV: {exc}")
             start = reader.line_num + 1 + skip
             continue
         if any(cell.strip() for cell in row):
-            out.append(_csv_record(start, fields, row))
+            yield _csv_record(start, fields, row)
         start = reader.line_num + 1 + skip
-    return out
 
 
 def _ports(text: str) -> tuple[int, ...]:
@@ -293,7 +301,8 @@ def _csv_record(number: int, fields: list[str], row: list[str]) -> Parsed:
 
 
 def detect_format(text: str, name: str | None = None) -> str:
-    """ "jsonl" or "csv", from the file name's extension, else from the content."""
+    """ "jsonl" or "csv", from the file name's extension, else from the content (the start
+    of the file is enough)."""
     lowered = (name or "").lower()
     if lowered.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"

@@ -20,6 +20,7 @@ _INLINE_SECRET = re.compile(
     r"(?P<key>[\w.-]*(?:pass|secret|token|cred|auth)[\w.-]*)\s*[=:]\s*\S+", re.IGNORECASE
 )
 REDACTED = "[redacted]"
+_SECRET_HINTS = ("pass", "secret", "token", "cred", "auth")  # _INLINE_SECRET needs one
 
 
 def is_secret_key(name: str) -> bool:
@@ -28,8 +29,13 @@ def is_secret_key(name: str) -> bool:
 
 def scrub_text(text: str) -> str:
     """Blank URL credentials and inline ``password=...`` pairs in a string."""
-    text = _URL_USERINFO.sub(lambda m: m.group("scheme") + REDACTED + "@", text)
-    return _INLINE_SECRET.sub(lambda m: m.group("key") + "=" + REDACTED, text)
+    # Cheap tests first: most values (a MAC, a model) can match neither pattern.
+    if "@" in text:
+        text = _URL_USERINFO.sub(lambda m: m.group("scheme") + REDACTED + "@", text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _SECRET_HINTS):
+        text = _INLINE_SECRET.sub(lambda m: m.group("key") + "=" + REDACTED, text)
+    return text
 
 
 def _clean(value: Any) -> Any:

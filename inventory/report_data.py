@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
-from core.model import SERIAL_FIELDS, Device, Scan, SiteProfile, VerdictStatus, utcnow
+from core.model import SERIAL_FIELDS, Device, Scan, SiteProfile, Verdict, VerdictStatus, utcnow
 from core.presentation import FLAGGED, NOT_JUDGED, STATUS_ORDER, display_name, rank, worst
 from discovery.methods import ALL_METHODS
 from inventory.dispositions import Disposition
@@ -182,9 +182,12 @@ def _identity_part(dev: Device) -> dict[str, Any]:
 
 
 def device_record(
-    dev: Device, disposition: Disposition | None, first_seen: str | None
+    dev: Device,
+    disposition: Disposition | None,
+    first_seen: str | None,
+    verdicts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One device as the report and the exports show it."""
+    """One device as the report and the exports show it (``verdicts``: already as dicts)."""
     seen = [e.seen_at for e in dev.evidence]
     last_seen = max(seen).astimezone(dt.UTC).isoformat() if seen else None
     return {
@@ -197,7 +200,9 @@ def device_record(
         "firmware": firmware_of(dev) or None,
         "serial": _serial(dev) or None,
         "status": headline_status(dev),
-        "verdicts": {name: v.to_dict() for name, v in sorted(dev.verdicts.items())},
+        "verdicts": verdicts
+        if verdicts is not None
+        else {name: v.to_dict() for name, v in sorted(dev.verdicts.items())},
         "disposition": disposition.to_dict() if disposition else None,
         "location": _text(dev.first("user.location")) or None,
         "first_seen": first_seen or (min(seen).astimezone(dt.UTC).isoformat() if seen else None),
@@ -218,36 +223,72 @@ def _scrub_value(value: Any) -> Any:
     return value
 
 
-def _counts(records: list[dict[str, Any]], policies: Iterable[str]) -> dict[str, Any]:
-    by_status = Counter(r["status"] for r in records)
-    by_maker = Counter(r["maker"] or "unknown" for r in records)
+@dataclass(slots=True)
+class Tally:
+    """What the report's summary needs from its devices, without the devices themselves.
+
+    ``verdict_sets``: each distinct set of verdicts (policy -> verdict as a dict) with how many
+    devices have it; the store keeps them that way, so a million devices tally in a few rows.
+    """
+
+    devices: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_maker: Counter[str] = field(default_factory=Counter)
+    verdict_sets: list[tuple[Mapping[str, Mapping[str, Any]], int]] = field(default_factory=list)
+
+    @classmethod
+    def of_records(cls, records: Iterable[Mapping[str, Any]]) -> Tally:
+        tally = cls()
+        for r in records:
+            tally.devices += 1
+            tally.by_status[r["status"]] += 1
+            tally.by_maker[r["maker"] or "unknown"] += 1
+            tally.verdict_sets.append((r["verdicts"], 1))
+        return tally
+
+    @classmethod
+    def of_store(cls, store: Store, scan_id: int) -> Tally:
+        tally = cls(devices=store.count_devices(scan_id))
+        tally.by_status.update(store.status_counts(scan_id))
+        for maker, count in store.maker_counts(scan_id).items():
+            tally.by_maker[maker or "unknown"] += count
+        for verdicts, count in store.verdict_sets(scan_id):
+            tally.verdict_sets.append(({k: v.to_dict() for k, v in verdicts.items()}, count))
+        return tally
+
+
+def _counts(tally: Tally, policies: Iterable[str]) -> dict[str, Any]:
     by_policy: dict[str, dict[str, int]] = {}
     for policy in policies:
-        per = Counter(r["verdicts"][policy]["status"] for r in records if policy in r["verdicts"])
+        per: Counter[str] = Counter()
+        for verdicts, count in tally.verdict_sets:
+            if policy in verdicts:
+                per[verdicts[policy]["status"]] += count
         by_policy[policy] = dict(sorted(per.items()))
     return {
-        "devices": len(records),
-        "by_status": {s: by_status.get(s, 0) for s in STATUS_ORDER},
-        "by_maker": dict(sorted(by_maker.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "devices": tally.devices,
+        "by_status": {s: tally.by_status.get(s, 0) for s in STATUS_ORDER},
+        "by_maker": dict(sorted(tally.by_maker.items(), key=lambda kv: (-kv[1], kv[0]))),
         "by_policy": by_policy,
     }
 
 
-def _policies(scan: Scan, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _policies(scan: Scan, tally: Tally) -> list[dict[str, Any]]:
     """Each policy: id, display name, title, whether it binds the site, citations.
 
     Binding packs first (the site's main policy leads), then the ones that do not bind.
     """
-    names = list(dict.fromkeys([*scan.policies, *(p for r in records for p in r["verdicts"])]))
+    sets = [verdicts for verdicts, _ in tally.verdict_sets]
+    names = list(dict.fromkeys([*scan.policies, *(p for v in sets for p in v)]))
     out = []
     for view in policy_views(names, scan.site):
-        statuses = {r["verdicts"][view.id]["status"] for r in records if view.id in r["verdicts"]}
+        statuses = {v[view.id]["status"] for v in sets if view.id in v}
         applies = view.applies
         if view.id not in _packs() and statuses:  # a pack gone since: its verdicts tell
             applies = statuses != {VerdictStatus.NOT_APPLICABLE.value}
         cites: dict[str, dict[str, Any]] = {}
-        for r in records:
-            v = r["verdicts"].get(view.id, {})
+        for verdicts in sets:
+            v = verdicts.get(view.id, {})
             if v.get("status") == VerdictStatus.NOT_APPLICABLE.value:
                 continue
             for c in v.get("citations", []):
@@ -313,34 +354,39 @@ def build_report_data(
     dispositions: Mapping[str, Disposition] | None = None,
     first_seen: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report's data for a scan (devices in severity order, then by IP)."""
+    """The report's data for a scan held in memory (devices in severity order, then by IP)."""
     dispositions = dispositions or {}
     first_seen = first_seen or {}
     records = [
         device_record(d, dispositions.get(d.key), first_seen.get(d.key)) for d in scan.devices
     ]
     records.sort(key=lambda r: (rank(r["status"]), _ip_sort(r["ip"]), r["key"]))
-    policies = _policies(scan, records)
-    counts = _counts(records, [p["id"] for p in policies])
+    return _assemble(scan, meta, Tally.of_records(records), records)
+
+
+def _assemble(
+    scan: Scan, meta: ReportMeta, tally: Tally, devices: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    policies = _policies(scan, tally)
     return {
         "format": REPORT_FORMAT,
         "meta": meta.to_dict(),
         "scan": _scan_part(scan),
-        "counts": counts,
+        "counts": _counts(tally, [p["id"] for p in policies]),
         "policies": policies,
-        "far_reminder": FAR_REMINDER if _must_report(policies, records) else None,
+        "far_reminder": FAR_REMINDER if _must_report(policies, tally) else None,
         "scope": _scope(scan, policies),
-        "devices": records,
+        "devices": devices,
     }
 
 
-def _must_report(policies: list[dict[str, Any]], records: list[dict[str, Any]]) -> bool:
+def _must_report(policies: list[dict[str, Any]], tally: Tally) -> bool:
     """A pack with a reporting duty binds the site and flags a device."""
     return any(
-        r["verdicts"].get(p["id"], {}).get("status") in FLAGGED
+        verdicts.get(p["id"], {}).get("status") in FLAGGED
         for p in policies
         if p["reporting"]
-        for r in records
+        for verdicts, _ in tally.verdict_sets
     )
 
 
@@ -353,12 +399,91 @@ def _ip_sort(ip: str | None) -> tuple[int, ...]:
         return (998,)
 
 
+class StoredDevices(Sequence[dict[str, Any]]):
+    """A report's device records, read from the database each time they are iterated.
+
+    In the report's order (most severe first, then IPv4 address, then key), a batch at a time,
+    so exporting a million devices holds a few hundred in memory.  Each pass opens its own
+    connection to the database file (a stored scan does not change), so the data outlives the
+    store it came from.  Indexing reads every record (for tests and small scans).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        scan_id: int,
+        dispositions: Mapping[str, Disposition],
+        batch: int = 500,
+    ) -> None:
+        self._path, self._scan_id, self._dispositions = store.path, scan_id, dispositions
+        self._batch = batch
+        self._len = store.count_devices(scan_id)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from inventory.store import Store  # noqa: PLC0415  (store imports this module's users)
+
+        with Store(self._path, create=False) as store:
+            pending: list[Device] = []
+            shared: dict[int, tuple[Verdict, dict[str, Any]]] = {}  # verdicts devices share
+            for dev in store.iter_devices(self._scan_id, order="severity", batch=self._batch):
+                pending.append(dev)
+                if len(pending) >= self._batch:
+                    yield from self._records(store, pending, shared)
+                    pending = []
+                    if len(shared) > 50_000:
+                        shared.clear()
+            yield from self._records(store, pending, shared)
+
+    def _records(
+        self,
+        store: Store,
+        devices: list[Device],
+        as_dicts: dict[int, tuple[Verdict, dict[str, Any]]],
+    ) -> Iterator[dict[str, Any]]:
+        first = store.first_seen(self._scan_id, [d.key for d in devices])
+        for dev in devices:
+            verdicts = {}
+            for name, v in sorted(dev.verdicts.items()):
+                known = as_dicts.get(id(v))
+                if known is None:
+                    known = as_dicts[id(v)] = (v, v.to_dict())
+                verdicts[name] = known[1]
+            yield device_record(
+                dev, self._dispositions.get(dev.key), first.get(dev.key), verdicts=verdicts
+            )
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        records = list(self)
+        return records[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict[str, Any]:
-    """The report data for a stored scan, with dispositions as they stood at report time."""
-    scan = store.load_scan(scan_id)
-    return build_report_data(
-        scan,
-        meta,
-        store.current_dispositions(as_of=meta.generated_at),
-        store.first_seen(scan_id),
-    )
+    """The report data for a stored scan, with dispositions as they stood at report time.
+
+    Its ``devices`` are a :class:`StoredDevices`: read from ``store`` as they are written out,
+    so the store must stay open until the report is written.
+    """
+    scan = store.load_scan(scan_id, devices=False)
+    dispositions = store.current_dispositions(as_of=meta.generated_at)
+    devices: Sequence[dict[str, Any]]
+    if str(store.path) == ":memory:":  # no file to read again: hold the records
+        scan.devices = list(store.iter_devices(scan_id))
+        return build_report_data(scan, meta, dispositions, store.first_seen(scan_id))
+    devices = StoredDevices(store, scan_id, dispositions)
+    return _assemble(scan, meta, Tally.of_store(store, scan_id), devices)

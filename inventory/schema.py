@@ -1,15 +1,22 @@
 """The store's SQLite schema and its forward migrations.
 
 ``PRAGMA user_version`` holds the schema version.  ``MIGRATIONS[n]`` takes a database at
-version ``n - 1`` to version ``n``; a new database runs them all from 0.  Released steps are
-never edited: a schema change is a new step plus a test that builds the old schema with the
-frozen DDL below and migrates it with data in it.
+version ``n - 1`` to version ``n``; a new database runs them all from 0.  A step is SQL text or,
+where data must be reshaped, a function of the connection (:func:`apply` runs either).  Released
+steps are never edited: a schema change is a new step plus a test that builds the old schema with
+the frozen DDL below and migrates it with data in it.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from collections.abc import Callable
+
+Step = str | Callable[[sqlite3.Connection], None]
+
 # Version 1: the first released schema.  Frozen: tests build v1 databases from it.
-V1: tuple[str, ...] = (
+V1: tuple[Step, ...] = (
     """CREATE TABLE scans (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         targets TEXT NOT NULL,          -- JSON list
@@ -97,12 +104,95 @@ V1: tuple[str, ...] = (
 # Version 2: a pid alone cannot tell a dead writer from a reused pid or a rebooted machine,
 # so record the writer's host, boot id and process start time; and the time of the last
 # write, which an interrupted scan reports as its end.
-V2: tuple[str, ...] = (
+V2: tuple[Step, ...] = (
     "ALTER TABLE scans ADD COLUMN writer_host TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE scans ADD COLUMN writer_boot TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE scans ADD COLUMN writer_start REAL NOT NULL DEFAULT 0",
     "ALTER TABLE scans ADD COLUMN updated_at TEXT",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: V1, 2: V2}
+
+# Version 3: normalised verdicts.  A scan of a million devices stored each device's verdicts
+# (citations, reasons, entry texts: about 1 KB per policy) once per device, 13 KB a device in
+# all.  Devices of one maker at one site get the same verdicts word for word, so a device now
+# points at its *verdict set* (every policy's verdict, as JSON, in judging order), stored once
+# in ``blobs`` however many devices share it.  ``headline`` (the most severe status) and
+# ``ip_sort`` (the address as sortable text) let a report list a scan in severity order from
+# the database, without holding it in memory.
+# Frozen copy of the status order at version 3 (core.presentation.STATUS_ORDER then).
+_V3_STATUS_ORDER = (
+    "covered",
+    "covered_for_use",
+    "likely_covered",
+    "component_risk",
+    "unknown",
+    "not_judged",
+    "not_covered",
+    "not_applicable",
+)
+
+
+def ip_sort_key(ip: str | None) -> str:
+    """An address as text that sorts like the report sorts: IPv4 numerically, then the rest."""
+    if not ip:
+        return "999"
+    parts = ip.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
+        return ".".join(p.zfill(3) for p in parts)
+    return "998"  # IPv6 or a name: after every IPv4 address, then by device key
+
+
+def _v3_move_verdicts(db: sqlite3.Connection) -> None:
+    rank = {s: i for i, s in enumerate(_V3_STATUS_ORDER)}
+    blob_ids: dict[str, int] = {}
+    sets: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
+    for scan_id, key, policy, status, data in db.execute(
+        "SELECT scan_id, device_key, policy, status, data FROM verdicts ORDER BY rowid"
+    ):
+        sets.setdefault((scan_id, key), []).append((policy, status, data))
+    for (scan_id, key), verdicts in sets.items():
+        text = json.dumps(
+            [[policy, json.loads(data)] for policy, _, data in verdicts],
+            ensure_ascii=False,
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        if text not in blob_ids:
+            db.execute("INSERT OR IGNORE INTO blobs (data) VALUES (?)", (text,))
+            row = db.execute("SELECT id FROM blobs WHERE data = ?", (text,)).fetchone()
+            blob_ids[text] = int(row[0])
+        headline = min((s for _, s, _ in verdicts), key=lambda s: rank.get(s, 99))
+        db.execute(
+            "UPDATE scan_devices SET verdicts = ?, headline = ?"
+            " WHERE scan_id = ? AND device_key = ?",
+            (blob_ids[text], headline, scan_id, key),
+        )
+    for rowid, ips in db.execute("SELECT rowid, ips FROM scan_devices").fetchall():
+        listed = json.loads(ips)
+        v4 = [ip for ip in listed if "." in ip]
+        first = (v4 or listed or [None])[0]
+        db.execute(
+            "UPDATE scan_devices SET ip_sort = ? WHERE rowid = ?", (ip_sort_key(first), rowid)
+        )
+
+
+V3: tuple[Step, ...] = (
+    "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data TEXT NOT NULL UNIQUE)",
+    "ALTER TABLE scan_devices ADD COLUMN verdicts INTEGER REFERENCES blobs(id)",
+    "ALTER TABLE scan_devices ADD COLUMN headline TEXT NOT NULL DEFAULT 'not_judged'",
+    "ALTER TABLE scan_devices ADD COLUMN ip_sort TEXT NOT NULL DEFAULT '999'",
+    _v3_move_verdicts,
+    "DROP TABLE verdicts",
+    "CREATE INDEX scan_devices_by_headline ON scan_devices(scan_id, headline)",
+)
+
+MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
 LATEST = max(MIGRATIONS)
+
+
+def apply(db: sqlite3.Connection, step: Step) -> None:
+    """Run one migration step: SQL text, or a function that reshapes data."""
+    if callable(step):
+        step(db)
+    else:
+        db.execute(step)

@@ -37,6 +37,7 @@ from core.model import (
     VerdictStatus,
     utcnow,
 )
+from core.presentation import STATUS_ORDER, worst
 from core.sanitize import terminal_safe
 from inventory import schema
 from inventory.dispositions import Disposition, DispositionError
@@ -46,6 +47,10 @@ DB_ENV = "CAMAUDIT_DB"
 DB_NAME = "camaudit.sqlite3"
 MAX_SCAN_ID = 2**63 - 1  # SQLite's largest integer
 MAX_SCAN_ID_DIGITS = 30  # longer is no scan id (and int() of huge text is slow)
+BLOB_CACHE = 4096  # verdict sets kept parsed (or their ids known) while reading or writing
+
+
+_SetKey = tuple[tuple[str, int], ...]  # (policy, id of its Verdict object) per verdict
 
 
 class StoreError(Exception):
@@ -168,6 +173,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable camaudit database ({exc})") from exc
         self._writer = WriterIdentity.current()
+        self._blob_ids: dict[str, int] = {}  # verdict-set text -> blob id, as written
+        self._sets_by_object: dict[
+            tuple[tuple[str, int], ...], tuple[tuple[Verdict, ...], int]
+        ] = {}
         self.mark_dead_scans_interrupted()
 
     # -- connection housekeeping ------------------------------------------------------------
@@ -204,8 +213,8 @@ class Store:
             )
         for target in range(version + 1, schema.LATEST + 1):
             with self._tx() as db:
-                for statement in schema.MIGRATIONS[target]:
-                    db.execute(statement)
+                for step in schema.MIGRATIONS[target]:
+                    schema.apply(db, step)
                 db.execute(f"PRAGMA user_version = {target}")
 
     def integrity_check(self) -> str:
@@ -243,31 +252,96 @@ class Store:
 
     def add_device(self, scan_id: int, device: Device) -> None:
         """Insert or replace one device's record in a scan, committed at once."""
-        now = _ts(utcnow())
-        seen = [e.seen_at for e in device.evidence] or [utcnow()]
-        first, last = _ts(min(seen)), _ts(max(seen))
         with self._tx() as db:
             self._require_scan(scan_id)
-            db.execute(
-                "INSERT INTO devices (key, mac, first_seen, last_seen) VALUES (?,?,?,?)"
-                " ON CONFLICT(key) DO UPDATE SET mac = coalesce(excluded.mac, mac),"
-                " first_seen = min(first_seen, excluded.first_seen),"
-                " last_seen = max(last_seen, excluded.last_seen)",
-                (device.key, device.mac, first, last),
-            )
-            db.execute(
-                "INSERT INTO scan_devices (scan_id, device_key, ips, mac_method) VALUES (?,?,?,?)"
-                " ON CONFLICT(scan_id, device_key) DO UPDATE SET ips = excluded.ips,"
-                " mac_method = excluded.mac_method",
-                (scan_id, device.key, _dumps(device.ips), device.mac_method),
-            )
-            for table in ("evidence", "identities", "verdicts", "errors"):
+            self._write_device(db, scan_id, device, replace=True)
+            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
+
+    def add_devices_bulk(
+        self, scan_id: int, devices: Iterable[Device], removed: Iterable[str] = ()
+    ) -> int:
+        """Store a batch of devices in one transaction (an import's chunk); return the count.
+
+        ``removed``: keys of devices stored earlier in this scan that the batch supersedes
+        (fused into another or re-keyed).
+        """
+        count = 0
+        with self._tx() as db:
+            self._require_scan(scan_id)
+            for key in removed:
+                self._delete_device(db, scan_id, key)
+            for device in devices:
+                self._write_device(db, scan_id, device, replace=True)
+                count += 1
+            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
+        return count
+
+    def _write_device(
+        self, db: sqlite3.Connection, scan_id: int, device: Device, *, replace: bool
+    ) -> None:
+        seen = [e.seen_at for e in device.evidence] or [utcnow()]
+        first, last = _ts(min(seen)), _ts(max(seen))
+        db.execute(
+            "INSERT INTO devices (key, mac, first_seen, last_seen) VALUES (?,?,?,?)"
+            " ON CONFLICT(key) DO UPDATE SET mac = coalesce(excluded.mac, mac),"
+            " first_seen = min(first_seen, excluded.first_seen),"
+            " last_seen = max(last_seen, excluded.last_seen)",
+            (device.key, device.mac, first, last),
+        )
+        verdicts = self._verdict_set(db, device)
+        db.execute(
+            "INSERT INTO scan_devices (scan_id, device_key, ips, mac_method, verdicts, headline,"
+            " ip_sort) VALUES (?,?,?,?,?,?,?) ON CONFLICT(scan_id, device_key) DO UPDATE SET"
+            " ips = excluded.ips, mac_method = excluded.mac_method,"
+            " verdicts = excluded.verdicts, headline = excluded.headline,"
+            " ip_sort = excluded.ip_sort",
+            (
+                scan_id,
+                device.key,
+                _dumps(device.ips),
+                device.mac_method,
+                verdicts,
+                worst(v.status for v in device.verdicts.values()),
+                schema.ip_sort_key(device.ip),
+            ),
+        )
+        if replace:
+            for table in ("evidence", "identities", "errors"):
                 db.execute(
                     f"DELETE FROM {table} WHERE scan_id = ? AND device_key = ?",  # noqa: S608
                     (scan_id, device.key),
                 )
-            self._insert_parts(db, scan_id, device)
-            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (now, scan_id))
+        self._insert_parts(db, scan_id, device)
+
+    def _verdict_set(self, db: sqlite3.Connection, device: Device) -> int | None:
+        """The id of the stored blob holding this device's verdicts (stored once, shared)."""
+        if not device.verdicts:
+            return None
+        # Devices judged alike share Verdict objects (vendors.assess): know them by identity
+        # first, and serialise only a set not seen yet.  The cache holds the objects, so
+        # their ids stay theirs while cached.
+        shared = tuple((name, id(v)) for name, v in device.verdicts.items())
+        known = self._sets_by_object.get(shared)
+        if known is not None:
+            return known[1]
+        text = _dumps([[name, v.to_dict()] for name, v in device.verdicts.items()])
+        cached = self._blob_ids.get(text)
+        if cached is not None:
+            self._remember_set(shared, device, cached)
+            return cached
+        db.execute("INSERT OR IGNORE INTO blobs (data) VALUES (?)", (text,))
+        row = db.execute("SELECT id FROM blobs WHERE data = ?", (text,)).fetchone()
+        blob_id = int(row[0])
+        if len(self._blob_ids) >= BLOB_CACHE:
+            self._blob_ids.clear()
+        self._blob_ids[text] = blob_id
+        self._remember_set(shared, device, blob_id)
+        return blob_id
+
+    def _remember_set(self, shared: _SetKey, device: Device, blob: int) -> None:
+        if len(self._sets_by_object) >= BLOB_CACHE:
+            self._sets_by_object.clear()
+        self._sets_by_object[shared] = (tuple(device.verdicts.values()), blob)
 
     def _insert_parts(self, db: sqlite3.Connection, scan_id: int, device: Device) -> None:
         key = device.key
@@ -296,13 +370,6 @@ class Store:
                     _dumps(ident.to_dict()),
                 ),
             )
-        db.executemany(
-            "INSERT INTO verdicts (scan_id, device_key, policy, status, data) VALUES (?,?,?,?,?)",
-            [
-                (scan_id, key, name, v.status.value, _dumps(v.to_dict()))
-                for name, v in device.verdicts.items()
-            ],
-        )
         self._insert_errors(db, scan_id, key, device.errors)
 
     @staticmethod
@@ -318,10 +385,12 @@ class Store:
     def remove_device(self, scan_id: int, key: str) -> None:
         """Drop a device from one scan (the scanner re-keyed or fused it into another)."""
         with self._tx() as db:
-            db.execute("DELETE FROM errors WHERE scan_id = ? AND device_key = ?", (scan_id, key))
-            db.execute(
-                "DELETE FROM scan_devices WHERE scan_id = ? AND device_key = ?", (scan_id, key)
-            )
+            self._delete_device(db, scan_id, key)
+
+    @staticmethod
+    def _delete_device(db: sqlite3.Connection, scan_id: int, key: str) -> None:
+        db.execute("DELETE FROM errors WHERE scan_id = ? AND device_key = ?", (scan_id, key))
+        db.execute("DELETE FROM scan_devices WHERE scan_id = ? AND device_key = ?", (scan_id, key))
 
     def add_devices(self, scan_id: int, devices: Iterable[Device]) -> int:
         """Store many devices (each committed on its own, as the scanner does); return count."""
@@ -330,6 +399,43 @@ class Store:
             self.add_device(scan_id, device)
             count += 1
         return count
+
+    def add_errors(self, scan_id: int, errors: Sequence[Problem]) -> None:
+        """Record scan-level problems, all in one transaction."""
+        if not errors:
+            return
+        with self._tx() as db:
+            self._require_scan(scan_id)
+            self._insert_errors(db, scan_id, None, errors)
+
+    def delete_scan(self, scan_id: int) -> None:
+        """Remove a scan and everything stored with it (an import that stored nothing usable).
+
+        Devices no other scan saw go too, and verdict sets no device uses any more.
+        """
+        with self._tx() as db:
+            keys = [
+                r[0]
+                for r in db.execute(
+                    "SELECT device_key FROM scan_devices WHERE scan_id = ?", (scan_id,)
+                )
+            ]
+            db.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                marks = ",".join("?" * len(part))
+                db.execute(
+                    f"DELETE FROM devices WHERE key IN ({marks}) AND key NOT IN"  # noqa: S608
+                    " (SELECT device_key FROM scan_devices) AND key NOT IN"
+                    " (SELECT device_key FROM dispositions)",
+                    part,
+                )
+            db.execute(
+                "DELETE FROM blobs WHERE id NOT IN"
+                " (SELECT verdicts FROM scan_devices WHERE verdicts IS NOT NULL)"
+            )
+        self._blob_ids.clear()
+        self._sets_by_object.clear()
 
     def add_error(self, scan_id: int, error: Problem) -> None:
         """Record a scan-level problem (one that concerns no single device)."""
@@ -379,49 +485,138 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def load_scan(self, scan_id: int) -> Scan:
-        """The scan with its devices, in the order they were found."""
+    def load_scan(self, scan_id: int, *, devices: bool = True) -> Scan:
+        """The scan with its devices in the order they were found (``devices=False``: the
+        scan's record alone; read its devices with :meth:`iter_devices`)."""
         row = self._require_scan(scan_id)
         scan = _scan_from_row(row)
-        scan.devices = self._load_devices(scan_id)
+        if devices:
+            scan.devices = self._load_devices(scan_id)
         return scan
 
     def _load_devices(self, scan_id: int) -> list[Device]:
+        return list(self.iter_devices(scan_id, order="found"))
+
+    def count_devices(self, scan_id: int) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM scan_devices WHERE scan_id = ?", (scan_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def iter_devices(
+        self, scan_id: int, *, order: str = "found", batch: int = 500
+    ) -> Iterator[Device]:
+        """The scan's devices one at a time, read in batches (a million fit in little memory).
+
+        ``order``: ``found`` (the order the scan found them) or ``severity`` (most severe
+        headline status first, then IPv4 address, then key: the report's order).
+        """
+        if order == "found":
+            order_by = "rowid"
+        elif order == "severity":
+            ranks = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STATUS_ORDER))
+            order_by = f"CASE headline {ranks} ELSE 99 END, ip_sort, device_key"
+        else:
+            raise ValueError(f"unknown device order {order!r}")
+        reader = self._db.cursor()  # a cursor of its own: the batches below query meanwhile
+        reader.execute(
+            "SELECT device_key, ips, mac_method, verdicts FROM scan_devices"  # noqa: S608
+            f" WHERE scan_id = ? ORDER BY {order_by}",
+            (scan_id,),
+        )
+        verdict_sets: dict[int, dict[str, Verdict]] = {}
+        while rows := reader.fetchmany(batch):
+            yield from self._load_batch(scan_id, rows, verdict_sets)
+            if len(verdict_sets) > BLOB_CACHE:
+                verdict_sets.clear()
+
+    def _load_batch(
+        self,
+        scan_id: int,
+        rows: Sequence[sqlite3.Row],
+        verdict_sets: dict[int, dict[str, Verdict]],
+    ) -> list[Device]:
         db = self._db
         devices: dict[str, Device] = {}
+        for r in rows:
+            dev = Device(key=r["device_key"], ips=json.loads(r["ips"]), mac_method=r["mac_method"])
+            blob = r["verdicts"]
+            if blob is not None:
+                if blob not in verdict_sets:
+                    verdict_sets[blob] = self._verdicts_of(blob)
+                dev.verdicts = dict(verdict_sets[blob])
+            devices[dev.key] = dev
+        keys = list(devices)
+        marks = ",".join("?" * len(keys))
+        where = f"scan_id = ? AND device_key IN ({marks})"
         for r in db.execute(
-            "SELECT * FROM scan_devices WHERE scan_id = ? ORDER BY rowid", (scan_id,)
+            f"SELECT * FROM evidence WHERE {where} ORDER BY rowid",  # noqa: S608
+            (scan_id, *keys),
         ):
-            devices[r["device_key"]] = Device(
-                key=r["device_key"], ips=json.loads(r["ips"]), mac_method=r["mac_method"]
-            )
-        for r in db.execute("SELECT * FROM evidence WHERE scan_id = ? ORDER BY rowid", (scan_id,)):
             devices[r["device_key"]].evidence.append(_evidence(r))
         for r in db.execute(
-            "SELECT device_key, data FROM identities WHERE scan_id = ?", (scan_id,)
+            f"SELECT device_key, data FROM identities WHERE {where}",  # noqa: S608
+            (scan_id, *keys),
         ):
             devices[r["device_key"]].identity = Identity.from_dict(json.loads(r["data"]))
         for r in db.execute(
-            "SELECT device_key, policy, data FROM verdicts WHERE scan_id = ? ORDER BY rowid",
-            (scan_id,),
-        ):
-            devices[r["device_key"]].verdicts[r["policy"]] = Verdict.from_dict(
-                json.loads(r["data"])
-            )
-        for r in db.execute(
-            "SELECT * FROM errors WHERE scan_id = ? AND device_key IS NOT NULL ORDER BY id",
-            (scan_id,),
+            f"SELECT * FROM errors WHERE {where} ORDER BY id",  # noqa: S608
+            (scan_id, *keys),
         ):
             devices[r["device_key"]].errors.append(_error(r))
         return list(devices.values())
 
+    def _verdicts_of(self, blob: int) -> dict[str, Verdict]:
+        row = self._db.execute("SELECT data FROM blobs WHERE id = ?", (blob,)).fetchone()
+        return {name: Verdict.from_dict(data) for name, data in json.loads(row["data"])}
+
+    def load_device(self, scan_id: int, key: str) -> Device | None:
+        """One device of a scan as stored, or None."""
+        row = self._db.execute(
+            "SELECT device_key, ips, mac_method, verdicts FROM scan_devices"
+            " WHERE scan_id = ? AND device_key = ?",
+            (scan_id, key),
+        ).fetchone()
+        if row is None:
+            return None
+        return self._load_batch(scan_id, [row], {})[0]
+
+    def status_counts(self, scan_id: int) -> dict[str, int]:
+        """How many devices of a scan have each headline status."""
+        rows = self._db.execute(
+            "SELECT headline, count(*) FROM scan_devices WHERE scan_id = ? GROUP BY headline",
+            (scan_id,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def verdict_sets(self, scan_id: int) -> Iterator[tuple[dict[str, Verdict], int]]:
+        """Each distinct verdict set of a scan with how many devices have it (for summaries)."""
+        rows = self._db.execute(
+            "SELECT verdicts, count(*) FROM scan_devices WHERE scan_id = ?"
+            " AND verdicts IS NOT NULL GROUP BY verdicts",
+            (scan_id,),
+        ).fetchall()
+        for blob, count in rows:
+            yield self._verdicts_of(int(blob)), int(count)
+
+    def maker_counts(self, scan_id: int) -> dict[str | None, int]:
+        """How many devices of a scan each maker id has (None: no identity or no maker)."""
+        rows = self._db.execute(
+            "SELECT i.maker, count(*) FROM scan_devices sd LEFT JOIN identities i"
+            " ON i.scan_id = sd.scan_id AND i.device_key = sd.device_key"
+            " WHERE sd.scan_id = ? GROUP BY i.maker",
+            (scan_id,),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
     def list_scans(self) -> list[ScanSummary]:
         flagged = tuple(s.value for s in VerdictStatus if s.flagged)
+        marks = ",".join("?" * len(flagged))
         rows = self._db.execute(
-            "SELECT s.*, (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id) AS n,"
-            " (SELECT count(DISTINCT v.device_key) FROM verdicts v WHERE v.scan_id = s.id"
-            " AND v.status IN (?, ?, ?)) AS f FROM scans s ORDER BY s.id",
-            flagged,  # VerdictStatus.flagged: covered, covered_for_use, likely_covered
+            "SELECT s.*, (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id) AS n,"  # noqa: S608
+            " (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id"
+            f" AND d.headline IN ({marks})) AS f FROM scans s ORDER BY s.id",
+            flagged,  # a device is flagged when its most severe verdict is
         ).fetchall()
         return [
             ScanSummary(
@@ -486,15 +681,28 @@ class Store:
             if wanted is None or r["key"] in wanted
         }
 
-    def first_seen(self, scan_id: int) -> dict[str, str]:
-        """For each device of a scan, the start of the first scan (up to this one) that saw it."""
-        rows = self._db.execute(
-            "SELECT sd.device_key AS key, min(s.started_at) AS first FROM scan_devices sd"
-            " JOIN scans s ON s.id = sd.scan_id WHERE s.id <= ? AND sd.device_key IN"
-            " (SELECT device_key FROM scan_devices WHERE scan_id = ?) GROUP BY sd.device_key",
-            (scan_id, scan_id),
-        ).fetchall()
-        return {r["key"]: r["first"] for r in rows}
+    def first_seen(self, scan_id: int, keys: Sequence[str] | None = None) -> dict[str, str]:
+        """For each device of a scan (or those of ``keys``), the start of the first scan (up to
+        this one) that saw it."""
+        if keys is None:
+            keys = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT device_key FROM scan_devices WHERE scan_id = ?", (scan_id,)
+                )
+            ]
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                "SELECT sd.device_key AS key, min(s.started_at) AS first"  # noqa: S608
+                " FROM scan_devices sd JOIN scans s ON s.id = sd.scan_id WHERE s.id <= ?"
+                f" AND sd.device_key IN ({marks}) GROUP BY sd.device_key",
+                (scan_id, *part),
+            )
+            out.update({r["key"]: r["first"] for r in rows})
+        return out
 
     def device_scans(self, key: str) -> list[tuple[int, list[str]]]:
         """Every scan that saw a device, with the IPs it had then (its IP history)."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.model import Device, EvidenceValue, Identity, Problem, SiteProfile, Verdict
 from vendors.identify import identify
 from vendors.judge import judge_all
 from vendors.policies import Policy, load_policies
+
+JUDGED_CACHE = 4096  # identities whose verdicts are kept for the devices that follow
 
 
 class UnknownPolicyError(ValueError):
@@ -60,6 +62,7 @@ class Assessor:
                 )
             self.packs = tuple(loaded.packs)
         self.judging = packs is not None or policies is not None
+        self._verdicts: dict[Identity, Mapping[str, Verdict]] = {}
 
     @property
     def on(self) -> dt.date:
@@ -79,7 +82,19 @@ class Assessor:
         identity = identify(evidence, on=self.on)
         if not self.judging:
             return Assessment(identity)
-        return Assessment(identity, dict(judge_all(identity, self.packs, self.site)))
+        return Assessment(identity, dict(self._judge(identity)))
+
+    def _judge(self, identity: Identity) -> Mapping[str, Verdict]:
+        # Judging reads neither the serial nor the firmware field (firmware that told the
+        # maker is among the reasons), so devices that differ only there share verdicts: a
+        # fleet of one model is judged once, and the store keeps one copy of them.
+        key = replace(identity, serial=None, firmware=None)
+        verdicts = self._verdicts.get(key)
+        if verdicts is None:
+            if len(self._verdicts) >= JUDGED_CACHE:
+                self._verdicts.clear()
+            verdicts = self._verdicts[key] = judge_all(identity, self.packs, self.site)
+        return verdicts
 
     def assess(self, device: Device) -> Device:
         """Set ``device.identity`` and ``device.verdicts`` in place; return the device."""

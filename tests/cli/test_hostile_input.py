@@ -25,7 +25,7 @@ from tests.inventory.factories import fleet, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 HUGE_ID = "99999999999999999999999"
-TABLES = ("scans", "devices", "scan_devices", "evidence", "identities", "verdicts", "errors")
+TABLES = ("scans", "devices", "scan_devices", "evidence", "identities", "blobs", "errors")
 
 
 @pytest.fixture

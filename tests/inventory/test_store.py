@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.model import Problem, ScanStatus
+from core.model import Device, Problem, ScanStatus
+from core.presentation import rank, worst
 from inventory import schema
 from inventory.store import Store, StoreError, default_db_path
 from tests.inventory.factories import T0, fleet, scan
@@ -246,7 +248,7 @@ def test_every_earlier_version_reaches_the_latest(tmp_path: Path, version: int) 
     with sqlite3.connect(path) as db:
         for step in range(1, version + 1):
             for statement in schema.MIGRATIONS[step]:
-                db.execute(statement)
+                schema.apply(db, statement)
         db.execute(f"PRAGMA user_version = {version}")
     with Store(path) as store:
         assert store.schema_version == schema.LATEST
@@ -266,3 +268,77 @@ def test_migration_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
     assert "writer_boot" not in columns
+
+
+def _v2_database_with_verdicts(path: Path) -> tuple[list[dict[str, object]], int]:
+    """A version-2 database holding a scan as 0.2 stored it: verdicts copied per device."""
+    devices = fleet(20)
+    with sqlite3.connect(path) as db:
+        for step in (*schema.V1, *schema.V2):
+            schema.apply(db, step)
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO scans (targets, methods, options, site, policies, data_versions,"
+            " started_at, ended_at, status) VALUES ('[]','[]','{}',?,'[]','{}',?,?,'complete')",
+            (json.dumps(scan().site.to_dict()), T0.isoformat(), T0.isoformat()),
+        )
+        for dev in devices:
+            db.execute(
+                "INSERT INTO devices VALUES (?,?,?,?)",
+                (dev.key, dev.mac, T0.isoformat(), T0.isoformat()),
+            )
+            db.execute(
+                "INSERT INTO scan_devices VALUES (1, ?, ?, '')", (dev.key, json.dumps(dev.ips))
+            )
+            for name, verdict in dev.verdicts.items():
+                db.execute(
+                    "INSERT INTO verdicts VALUES (1, ?, ?, ?, ?)",
+                    (dev.key, name, verdict.status.value, json.dumps(verdict.to_dict())),
+                )
+        distinct = {json.dumps(sorted(d.to_dict()["verdicts"].items())) for d in devices}
+    wanted = [{k: v.to_dict() for k, v in d.verdicts.items()} for d in devices]
+    return wanted, len(distinct)
+
+
+def test_v2_verdicts_move_into_shared_verdict_sets(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    wanted, distinct = _v2_database_with_verdicts(path)
+    with Store(path) as store:
+        assert store.integrity_check() == "ok"
+        loaded = store.load_scan(1)
+        assert [{k: v.to_dict() for k, v in d.verdicts.items()} for d in loaded.devices] == wanted
+        db = store._db
+        assert db.execute("SELECT count(*) FROM blobs").fetchone()[0] == distinct < len(wanted)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+        assert "verdicts" not in tables
+        (summary,) = store.list_scans()
+        flagged = sum(
+            1 for d in loaded.devices if any(v.status.flagged for v in d.verdicts.values())
+        )
+        assert summary.flagged == flagged > 0
+
+
+def test_devices_share_one_stored_verdict_set(store: Store) -> None:
+    devices = fleet(40)
+    scan_id = store.begin_scan(scan(devices))
+    store.add_devices_bulk(scan_id, devices)
+    distinct = {json.dumps([[k, v.to_dict()] for k, v in d.verdicts.items()]) for d in devices}
+    assert store._db.execute("SELECT count(*) FROM blobs").fetchone()[0] == len(distinct) < 40
+    loaded = list(store.iter_devices(scan_id, batch=7))
+    assert [d.to_dict() for d in loaded] == [d.to_dict() for d in devices]
+
+
+def test_severity_order_comes_from_the_database(store: Store) -> None:
+    devices = fleet(30)
+    scan_id = store.begin_scan(scan(devices))
+    store.add_devices_bulk(scan_id, devices)
+    ordered = list(store.iter_devices(scan_id, order="severity", batch=4))
+
+    def headline(dev: Device) -> str:
+        return worst(v.status for v in dev.verdicts.values())
+
+    def report_order(dev: Device) -> tuple[int, tuple[int, ...], str]:
+        return (rank(headline(dev)), tuple(int(p) for p in (dev.ip or "").split(".")), dev.key)
+
+    assert [d.key for d in ordered] == [d.key for d in sorted(devices, key=report_order)]
+    assert store.status_counts(scan_id) == dict(Counter(headline(d) for d in devices))
