@@ -11,9 +11,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from cli import demo, gui, inventory, lab, policies, scan, vendors
 from core import __version__
+from core.sanitize import has_lone_surrogate, terminal_safe
 
 # The CLI's table of contents, in the order ``camaudit --help`` lists the groups.
 COMMAND_GROUPS = (lab, scan, policies, vendors, inventory, gui, demo)
@@ -55,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return gui.cmd_gui(parser.parse_args(["gui"]))
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if bad := not_text(args):
+        print(f"camaudit: error: {bad}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not as noise at interpreter exit
@@ -64,6 +69,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _pipe_closed()
     return code
+
+
+def not_text(args: argparse.Namespace) -> str | None:
+    """Why an argument cannot be used, when it is not text.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (``--org $'\\xff'``); no
+    database, report or hash takes them.  File names are exempt (the system takes any bytes),
+    except the file ``import`` names, which is kept in the inventory as the scan's target.
+    """
+    for name, value in vars(args).items():
+        stored = name == "file" and args.command == "import"
+        if name == "file" and not stored:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            text = str(item) if isinstance(item, str) or (stored and isinstance(item, Path)) else ""
+            if has_lone_surrogate(text):
+                shown = terminal_safe(item, 80)
+                return f"the {name.replace('_', '-')} argument is not valid UTF-8 text: '{shown}'"
+    return None
 
 
 def _pipe_closed() -> int:

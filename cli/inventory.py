@@ -13,13 +13,17 @@ camaudit dispositions list [--all]
 Every command takes ``--db PATH`` (default ``$CAMAUDIT_DB`` or the user data folder); the
 read-only ones (history, report, report verify, dispositions list) never create it.
 Exit codes: 0 done / match, 1 error / mismatch, 2 usage.
+
+Every string from a device, an imported file or the database reaches the terminal through
+core.sanitize (controls, ESC and bidirectional overrides shown as ``\\x1b``, ``\\u202e``);
+``--json`` output is escaped the same way inside its strings and parses to the same data.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +33,7 @@ from core.sanitize import terminal_safe
 from inventory.exports import FORMATS, format_of, write_report, written
 
 if TYPE_CHECKING:
-    from inventory.history import ScanDiff
+    from inventory.history import DeviceChange, ScanDiff
     from inventory.report_data import ReportMeta
     from inventory.report_sign import SigningKey
     from inventory.store import Store
@@ -188,9 +192,15 @@ def _register_dispositions(sub: Any) -> None:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _fail(message: str) -> int:
-    print(f"camaudit: error: {message}", file=sys.stderr)
+def _fail(message: object) -> int:
+    """One line on stderr, whatever ``message`` holds (it may quote a file or a device)."""
+    print(f"camaudit: error: {terminal_safe(message, 400)}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def _safe(value: object) -> str:
+    """A value from a device, a file or the database as one harmless piece of a line."""
+    return terminal_safe("" if value is None else value)
 
 
 def _open_store(args: argparse.Namespace, *, create: bool = True) -> Store:
@@ -216,11 +226,14 @@ def _guarded(func: Any, args: argparse.Namespace) -> int:
     try:
         return int(func(args))
     except errors as exc:
-        return _fail(terminal_safe(exc, 400))
+        return _fail(exc)
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+    """JSON on stdout: the same data, its strings terminal-safe, a scan's devices streamed."""
+    from inventory.export_json import write_json_to
+
+    write_json_to(value, sys.stdout)
 
 
 # -- history ---------------------------------------------------------------------------------
@@ -255,7 +268,7 @@ def _history_list(args: argparse.Namespace) -> int:
     for s in scans:
         print(
             f"{s.id:>5}  {s.started_at:%Y-%m-%d %H:%M}  {s.status.value:<11} "
-            f"{s.devices:>5} devices {s.flagged:>4} flagged  {', '.join(s.targets)}"
+            f"{s.devices:>5} devices {s.flagged:>4} flagged  {_safe(', '.join(s.targets))}"
         )
     return EXIT_OK
 
@@ -276,17 +289,36 @@ def _history_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     scan = data["scan"]
     print(f"scan {scan['id']}: {scan['status']}, {scan['started_at']} .. {scan['ended_at']}")
-    print(f"targets: {', '.join(scan['targets'])}; methods: {', '.join(scan['methods'])}")
+    print(
+        f"targets: {_safe(', '.join(scan['targets']))}; "
+        f"methods: {_safe(', '.join(scan['methods']))}"
+    )
+    names = _maker_names()
     for r in data["devices"]:
-        who = "/".join(x or "?" for x in (r["brand"], r["maker"]))
-        disp = r["disposition"]["status"] if r["disposition"] else ""
-        print(
-            f"  {r['key']:<26} {r['ip'] or '-':<15} {r['status']:<16} {who:<22} "
-            f"{r['model'] or ''} {disp}".rstrip()
-        )
+        print(_device_line(r, names))
     for e in errors:
-        print(f"  error [{e.source}/{e.kind}] {e.message}")
+        print(f"  error [{_safe(e.source)}/{_safe(e.kind)}] {_safe(e.message)}")
     return EXIT_OK
+
+
+def _maker_names() -> dict[str, str]:
+    from vendors.catalogue import display_names
+
+    return dict(display_names())
+
+
+def _device_line(r: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One device of ``history show``: statuses and makers read as in the GUI and the PDF."""
+    from core.presentation import display_name
+    from inventory.export_common import status_label
+
+    brand, maker = display_name(r["brand"], names), display_name(r["maker"], names)
+    who = (brand or "?") + ("" if brand == maker else f" / {maker or '?'}")
+    decision = r["disposition"]["status"].replace("_", " ") if r["disposition"] else ""
+    return (
+        f"  {_safe(r['key']):<26} {_safe(r['ip'] or '-'):<15} {status_label(r['status']):<16} "
+        f"{_safe(who):<22} {_safe(r['model'])} {decision}"
+    ).rstrip()
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -327,11 +359,11 @@ def _history_device(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    print(f"{args.key}: seen in {len(seen)} scans")
+    print(f"{_safe(args.key)}: seen in {len(seen)} scans")
     for scan_id, ips in seen:
-        print(f"  scan {scan_id:>5}  {', '.join(ips) or '-'}")
+        print(f"  scan {scan_id:>5}  {_safe(', '.join(ips)) or '-'}")
     for d in decisions:
-        print(f"  decision: {d.describe()}")
+        print(f"  decision: {terminal_safe(d.describe(), None)}")
     return EXIT_OK
 
 
@@ -341,11 +373,23 @@ def _print_diff(diff: ScanDiff) -> None:
         f"{len(diff.gone)} gone, {len(diff.changes)} changes"
     )
     for d in diff.new:
-        print(f"  + {d.key} {d.ip or ''}")
+        print(f"  + {_safe(d.key)} {_safe(d.ip)}".rstrip())
     for d in diff.gone:
-        print(f"  - {d.key} {d.ip or ''}")
+        print(f"  - {_safe(d.key)} {_safe(d.ip)}".rstrip())
     for c in diff.changes:
-        print(f"  ~ {c.describe()}")
+        print(f"  ~ {_change_line(c)}")
+
+
+def _change_line(change: DeviceChange) -> str:
+    """A change as the GUI's diff reads it: a verdict by its label, not its status code."""
+    from inventory.export_common import status_label
+    from inventory.history import ChangeKind
+
+    before, after = change.before, change.after
+    if change.kind is ChangeKind.VERDICT:
+        before, after = (status_label(s) if s else "" for s in (before, after))
+    what = f"verdict {change.policy}" if change.policy else change.kind.value
+    return f"{_safe(change.key)}: {_safe(what)} {_safe(before or '-')} -> {_safe(after or '-')}"
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -398,10 +442,7 @@ def _report(args: argparse.Namespace) -> int:
         scan_id = store.resolve_scan(args.scan)
         data = report_data_from_store(store, scan_id, _meta(args, settings))
     if not data["devices"] and not args.allow_empty:
-        return _fail(
-            f"scan {scan_id} found no device: a report of it would sign off nothing "
-            "(--allow-empty to write it anyway)"
-        )
+        return _fail(empty_scan(scan_id))
     signing = _signing(args.sign_with, args.settings, settings) if fmt == "pdf" else None
     paper = args.paper or settings.get("paper", "letter")
     digest = write_report(data, args.output, fmt, paper, signing)
@@ -411,7 +452,7 @@ def _report(args: argparse.Namespace) -> int:
 
         open_private(args.json_out)
         write_json(data, args.json_out, canonical=True)
-    print(written(args.output, fmt, scan_id, data, digest))
+    print(terminal_safe(written(args.output, fmt, scan_id, data, digest), None))
     return EXIT_OK
 
 
@@ -434,11 +475,26 @@ def _password_prompt(text: str) -> str:
     return getpass.getpass(text)
 
 
-def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "letter") -> str:
+def empty_scan(scan_id: int) -> str:
+    """Why a scan that found no device gets no report unless asked (report, scan -o)."""
+    return (
+        f"scan {scan_id} found no device: a report of it would sign off nothing "
+        "(--allow-empty to write it anyway)"
+    )
+
+
+class EmptyScan(ValueError):
+    """A report of a scan that found no device, not asked for with --allow-empty."""
+
+
+def write_scan_report(
+    store: Store, scan_id: int, path: Path, paper: str = "letter", *, allow_empty: bool = False
+) -> str:
     """Write a stored scan as the report its file suffix names; returns a line to print.
 
     What ``camaudit scan -o FILE`` uses; organisation and signer come from the report
-    settings file, as for ``camaudit report``.
+    settings file, as for ``camaudit report``, and a scan that found no device is refused
+    (:class:`EmptyScan`) unless ``allow_empty``.
     """
     from inventory.report_data import ReportMeta, report_data_from_store
     from inventory.settings import load_report_settings
@@ -455,9 +511,11 @@ def write_scan_report(store: Store, scan_id: int, path: Path, paper: str = "lett
         signer_role=settings.get("signer_role", ""),
     )
     data = report_data_from_store(store, scan_id, meta)
+    if not data["devices"] and not allow_empty:
+        raise EmptyScan(empty_scan(scan_id))
     signing = _signing(None, None, settings) if fmt == "pdf" else None
     digest = write_report(data, path, fmt, settings.get("paper", paper), signing)
-    return written(path, fmt, scan_id, data, digest)
+    return terminal_safe(written(path, fmt, scan_id, data, digest), None)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -475,7 +533,7 @@ def _verify(args: argparse.Namespace) -> int:
             scan_id = store.resolve_scan(args.verify_scan)
             result = verify_with_scan(args.pdf, store, scan_id, trust)
     for finding in result.findings:
-        print(finding.line, file=sys.stdout if finding.ok else sys.stderr)
+        print(terminal_safe(finding.line, None), file=sys.stdout if finding.ok else sys.stderr)
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
@@ -494,12 +552,12 @@ def _import(args: argparse.Namespace) -> int:
         with _open_store(args) as store:
             result = import_file(store, args.file, kind=args.kind, policies=args.policy, site=site)
     except ImportFailed as exc:
-        return _fail(str(exc))
+        return _fail(exc)
     for line in result.problems:
-        print(f"  {line}", file=sys.stderr)
+        print(f"  {terminal_safe(line, 400)}", file=sys.stderr)
     print(
-        f"imported {args.file} as scan {result.scan_id}: {result.devices} devices, "
-        f"{len(result.problems)} problems"
+        f"imported {terminal_safe(args.file, None)} as scan {result.scan_id}: "
+        f"{result.devices} devices, {len(result.problems)} problems"
     )
     return EXIT_OK
 
@@ -517,7 +575,7 @@ def _disposition_set(args: argparse.Namespace) -> int:
     disposition = make_disposition(args.device_key, args.status, args.by, args.reason, args.date)
     with _open_store(args) as store:
         store.set_disposition(disposition)
-    print(f"{disposition.device_key}: {disposition.describe()}")
+    print(f"{_safe(disposition.device_key)}: {terminal_safe(disposition.describe(), None)}")
     return EXIT_OK
 
 
@@ -536,5 +594,5 @@ def _disposition_list(args: argparse.Namespace) -> int:
     if not items:
         print("no dispositions recorded")
     for d in items:
-        print(f"{d.device_key:<28} {d.describe()}")
+        print(f"{_safe(d.device_key):<28} {terminal_safe(d.describe(), None)}")
     return EXIT_OK

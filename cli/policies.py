@@ -2,6 +2,8 @@
 
 Rich tables on a terminal, plain text otherwise (pipes, files, CI logs).  A pack that fails to
 load is reported on stderr with its file and line, and the command exits 1; the rest still print.
+A user's pack is a file like any other: its strings reach the terminal through core.sanitize
+(controls and escapes made visible) and are never read as rich markup.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from core.sanitize import terminal_safe, terminal_text
 
 if TYPE_CHECKING:
     from vendors.policies import Policy, PolicyEntry, PolicySet
@@ -45,7 +49,7 @@ def _load(args: argparse.Namespace) -> PolicySet:
 
 def _report_errors(result: PolicySet, err: TextIO) -> int:
     for error in result.errors:
-        print(f"error: {error}", file=err)
+        print(f"error: {terminal_safe(error, None)}", file=err)
     return EXIT_ERROR if result.errors else EXIT_OK
 
 
@@ -62,7 +66,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     else:
         for line in plain_list(result.packs):
             print(line)
-    print(f"your own packs go in: {args.user_dir or user_policy_dir()}")
+    print(f"your own packs go in: {terminal_safe(args.user_dir or user_policy_dir(), None)}")
     return _report_errors(result, sys.stderr)
 
 
@@ -71,15 +75,21 @@ def _cmd_show(args: argparse.Namespace) -> int:
     policy = result.get(args.id)
     if policy is None:
         known = ", ".join(result.ids) or "none"
-        print(f"error: no policy pack named {args.id!r} (known: {known})", file=sys.stderr)
+        wanted = terminal_safe(repr(args.id), None)
+        print(f"error: no policy pack named {wanted} (known: {_one(known)})", file=sys.stderr)
         _report_errors(result, sys.stderr)
         return EXIT_ERROR
     if _rich(args):
         _rich_show(policy)
     else:
         for line in plain_show(policy):
-            print(line)
+            print(terminal_text(line))
     return _report_errors(result, sys.stderr)
+
+
+def _one(value: object) -> str:
+    """A pack's string as one harmless piece of a line."""
+    return terminal_safe(value, None)
 
 
 # ------------------------------------------------------------------------------ plain text
@@ -90,8 +100,8 @@ def plain_list(packs: list[Policy]) -> list[str]:
     for p in packs:
         origin = "" if p.origin == "builtin" else f"  [{_origin(p)}]"
         lines.append(
-            f"{p.id}\t{p.title}\t{len(p.entries)} entries\t"
-            f"{', '.join(p.jurisdictions)}\tas of {p.as_of.isoformat()}{origin}"
+            f"{_one(p.id)}\t{_one(p.title)}\t{len(p.entries)} entries\t"
+            f"{_one(', '.join(p.jurisdictions))}\tas of {p.as_of.isoformat()}{_one(origin)}"
         )
     return lines
 
@@ -198,6 +208,7 @@ def _cite(c: object) -> str:
 def _rich_list(packs: list[Policy]) -> None:
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
 
     table = Table(title="Policy packs", highlight=False)
     table.add_column("id", no_wrap=True)
@@ -205,14 +216,8 @@ def _rich_list(packs: list[Policy]) -> None:
     for column in ("entries", "where", "as of", "origin"):
         table.add_column(column, no_wrap=column != "origin", overflow="fold")
     for p in packs:
-        table.add_row(
-            p.id,
-            p.title,
-            str(len(p.entries)),
-            ", ".join(p.jurisdictions),
-            p.as_of.isoformat(),
-            _origin(p),
-        )
+        cells = (p.id, p.title, len(p.entries), ", ".join(p.jurisdictions), p.as_of, _origin(p))
+        table.add_row(*(Text(_one(c)) for c in cells))  # Text: "[...]" in a title is not markup
     Console(highlight=False).print(table)
 
 
@@ -223,26 +228,30 @@ def _rich_show(policy: Policy) -> None:
     from rich.text import Text  # noqa: PLC0415
 
     console = Console(highlight=False)
-    console.print(Text(f"{policy.id}: {policy.title}", style="bold"))
+
+    def say(line: str) -> None:
+        console.print(terminal_text(line), markup=False)
+
+    console.print(Text(_one(f"{policy.id}: {policy.title}"), style="bold"))
     for line in plain_show(policy)[1:3]:
-        console.print(line.strip(), markup=False)
+        say(line.strip())
     if policy.replaces:
-        console.print(f"replaces the built-in pack {policy.replaces} (user pack)", markup=False)
+        say(f"replaces the built-in pack {policy.replaces} (user pack)")
     for line in _plain_changes(policy):
-        console.print(line, markup=False)
+        say(line)
     for c in policy.citations:
-        console.print(f"cite: {_cite(c)}", markup=False)
+        say(f"cite: {_cite(c)}")
     for entry in policy.entries:
         console.print()
-        console.print(Text(f"{entry.id}: {entry.title}", style="bold"))
+        console.print(Text(_one(f"{entry.id}: {entry.title}"), style="bold"))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(overflow="fold")
         for label, value in _entry_rows(entry):
-            grid.add_row(Text(label), Text(value))
+            grid.add_row(Text(label), Text(terminal_text(value)))
         console.print(grid)
     for m in policy.milestones:
-        console.print(f"milestone {m.date.isoformat()} {m.title}: {m.text}", markup=False)
+        say(f"milestone {m.date.isoformat()} {m.title}: {m.text}")
     if policy.reporting:
         for line in _plain_reporting(policy):
-            console.print(line.strip(), markup=False)
+            say(line.strip())

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from discovery.base import Credential
 from discovery.credentials import KEYRING_SERVICE, CredentialEntry, CredentialStore, keyring_user
-from gui.util import named
+from gui.util import named, plain_label
 
 SETTINGS_KEY = "credentials/targets"
 
@@ -120,7 +120,7 @@ class CredentialsDialog(QDialog):
         self.username = named(QLineEdit(self), "credUser")
         self.password = named(QLineEdit(self), "credPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = named(QLabel(self), "credMessage")
+        self.message = named(plain_label(QLabel(self)), "credMessage")
         self.message.setWordWrap(True)
         add, remove = QPushButton("Add"), QPushButton("Remove selected")
         form = QFormLayout()

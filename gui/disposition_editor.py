@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.util import named
+from gui.util import named, plain_label
 from inventory.dispositions import (
     Disposition,
     DispositionError,
@@ -93,7 +93,7 @@ class DispositionEditor(QWidget):
         self.reason = named(QLineEdit(self), "dispositionReason")
         self.reason.setPlaceholderText("Why (required): ticket, contract clause, approval …")
         self.save_button = named(QPushButton("Save decision", self), "dispositionSave")
-        self.message = named(QLabel(self), "dispositionMessage")
+        self.message = named(plain_label(QLabel(self)), "dispositionMessage")
         self.message.setWordWrap(True)
         self.history = named(QTextBrowser(self), "dispositionHistory")
         self._layout()

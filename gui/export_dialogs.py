@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui.disposition_editor import login_name
 from gui.export_job import ExportJob, run_export_in_process
-from gui.util import named
+from gui.util import named, plain_label
 from gui.worker import Worker
 from inventory.report_data import ReportMeta
 from inventory.settings import SettingsError, load_report_settings
@@ -73,7 +73,7 @@ class ExportDialog(QDialog):
         self.meta_fields = {k: named(QLineEdit(self), f"export_{k}") for k in META_KEYS}
         self.export_button = named(QPushButton("Export…", self), "exportButton")
         self.close_button = named(QPushButton("Close", self), "exportClose")
-        self.message = named(QLabel(self), "exportMessage")
+        self.message = named(plain_label(QLabel(self)), "exportMessage")
         self.message.setWordWrap(True)
         # Busy until the outcome has reached the GUI thread, not merely until the job ends:
         # a second export cannot start between the two.

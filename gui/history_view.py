@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from core import presentation
 from core.model import Device, Scan
 from gui.history_model import ScanListModel
-from gui.util import named
+from gui.util import named, plain_label
 from gui.worker import Worker
 from inventory.history import ChangeKind, DeviceChange, ScanDiff, diff_scans
 from inventory.store import ScanSummary, Store
@@ -146,7 +146,7 @@ class HistoryView(QWidget):
         self.open_button = named(QPushButton("Open", self), "historyOpen")
         self.diff_button = named(QPushButton("Diff", self), "historyDiff")
         self.refresh_button = named(QPushButton("Refresh", self), "historyRefresh")
-        self.message = named(QLabel(self), "historyMessage")
+        self.message = named(plain_label(QLabel(self)), "historyMessage")
         self.diff_view = named(QTextBrowser(self), "historyDiffView")
         self._setup_table()
         self._layout()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,9 +54,10 @@ from gui.history_view import HistoryView, OpenedScan, load_opened
 from gui.scan_panel import ScanPanel
 from gui.scan_process import ScanStored
 from gui.summary import SummaryView
-from gui.util import named, plain_tooltip
+from gui.util import named, plain_label, plain_tooltip
 from gui.worker import Worker
 from inventory.report_data import PolicyView, policy_views
+from inventory.settings import private_settings_file
 from inventory.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,25 @@ class AppContext:
     data_versions: dict[str, str] = field(default_factory=dict)
     settings_scope: str = "camaudit"
     db_path: Path | None = None  # the inventory the scans are saved to (history, exports)
+
+
+def private_settings(settings: QSettings) -> QSettings:
+    """Make the settings file the user's alone (0600 in 0700) before Qt first writes it.
+
+    It holds what was typed last (organisation, site, who decides) and the user names of
+    stored credentials.  Only a settings *file*: the Windows registry and macOS preferences
+    are per-user stores already.
+    """
+    in_a_file = settings.format() == QSettings.Format.IniFormat or sys.platform.startswith(
+        ("linux", "freebsd", "openbsd", "netbsd")
+    )
+    if not in_a_file:
+        return settings
+    try:
+        private_settings_file(Path(settings.fileName()))
+    except OSError as exc:  # a read-only home: Qt will fail to save as well, and say so
+        log.warning("settings file %s not made private: %s", settings.fileName(), exc)
+    return settings
 
 
 def _show_all_box(parent: QWidget) -> QCheckBox:
@@ -106,7 +127,7 @@ class MainWindow(QMainWindow):
         self.context = context
         self.setWindowTitle("camaudit")
         self.setObjectName("mainWindow")
-        self.settings = QSettings(context.settings_scope, "camaudit")
+        self.settings = private_settings(QSettings(context.settings_scope, "camaudit"))
         self.controller = ScanController(self)
         self.loader = Worker(self, name="camaudit-history")
         self.credentials = CredentialsBook(self.settings)
@@ -135,7 +156,7 @@ class MainWindow(QMainWindow):
         self.policy_views: list[PolicyView] = []
         self.tabs = QTabWidget(self)
         self.summary = SummaryView(self)
-        self.phase_label = named(QLabel("Ready"), "phaseLabel")
+        self.phase_label = named(plain_label(QLabel("Ready")), "phaseLabel")
         self.progress = named(QProgressBar(self), "progress")
         self.found_label = named(QLabel("0 devices"), "foundLabel")
         self.scan_label = named(QLabel(""), "scanLabel")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 from typing import TypeVar
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QLabel
 
 T = TypeVar("T", bound=QObject)
 
@@ -14,6 +15,13 @@ def named(obj: T, name: str) -> T:
     """Give a widget an objectName (tests and stylesheets find it by that) and return it."""
     obj.setObjectName(name)
     return obj
+
+
+def plain_label(label: QLabel) -> QLabel:
+    """A label that shows its text literally: a QLabel guesses rich text from a leading tag,
+    and its messages can quote a device key or an error that quotes a device string."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 def plain_tooltip(text: str) -> str:

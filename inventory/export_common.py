@@ -9,8 +9,10 @@ has a column headed ``<id> (code)`` (``ndaa889 (code)``) with the raw status cod
 
 A cell whose text came from a device or an imported file is hostile: a value that starts with
 ``= + - @`` (also after leading whitespace), a TAB or a CR would run as a formula in Excel or
-LibreOffice (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``).  CSV gets a leading ``'``; XLSX
-writes such values as plain string cells with the quote-prefix style (see export_xlsx).
+LibreOffice (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``); a control character breaks an XLSX
+file.  What each format does about it is core.sanitize's, the one sanitiser of every exit: CSV
+gets a leading ``'`` (:func:`neutralise_csv`); XLSX escapes what a worksheet cannot hold and
+writes formula-like values as plain string cells with the quote-prefix style (export_xlsx).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core import presentation
+from core.sanitize import csv_cell
 
-_FORMULA_START = frozenset("=+-@\t\r")
+# The redundant alias is the explicit re-export (mypy strict): exporters' tests use this name.
+from core.sanitize import is_formula_like as is_formula_like  # noqa: PLC0414
 
 Cell = str | float | int | None
 
@@ -46,20 +50,9 @@ TAIL_COLUMNS: tuple[tuple[str, str], ...] = (
 CODE_SUFFIX = " (code)"
 
 
-def is_formula_like(text: str) -> bool:
-    """True when a spreadsheet would read ``text`` as a formula (or a DDE payload)."""
-    if not text:
-        return False
-    if text[0] in _FORMULA_START:
-        return True
-    stripped = text.lstrip()
-    return bool(stripped) and stripped[0] in _FORMULA_START
-
-
 def neutralise_csv(value: Cell) -> Cell:
-    if isinstance(value, str) and is_formula_like(value):
-        return "'" + value
-    return value
+    """A CSV cell safe to open in a spreadsheet (core.sanitize.csv_cell)."""
+    return csv_cell(value)
 
 
 def policy_names(data: Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,9 @@ applicable here".
 Every text cell is written as an explicit string cell: openpyxl would otherwise turn a value
 starting with ``=`` into a live formula (and ``#N/A`` into an error).  Formula-like text also
 gets the quote-prefix style, which Excel and LibreOffice keep as "this is text" when a user
-edits the cell.
+edits the cell.  Characters a worksheet cannot hold (a device's ``ESC[2J``) are written as
+visible escapes (``\\x1b[2J``) and text past Excel's 32,767 characters is cut with a marker:
+core.sanitize.xlsx_text, so one hostile string cannot break the whole export.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from core import presentation
+from core.sanitize import is_formula_like, xlsx_text
 from inventory.export_common import (
     EVIDENCE_HEADER,
     Cell,
     binding_policies,
     evidence_rows,
-    is_formula_like,
     not_binding_policies,
     policy_title,
     status_label,
@@ -41,6 +43,8 @@ MAX_WIDTH = 60
 
 def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
     cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        value = xlsx_text(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -9,14 +9,15 @@ inquiry scope of FAR 4.2101.  Every page footer prints the SHA-256 of the report
 JSON data and "page X of Y"; the hash is also in the PDF keywords for ``report verify``.
 
 Everything printed comes from the report data dict (inventory.report_data); device text is
-escaped and stripped of control characters before it reaches reportlab's markup parser.
+text, never markup: its control, bidirectional and separator characters are shown as visible
+escapes (``\\x1b``, core.sanitize.pdf_text), then ``< > &`` are escaped before it reaches
+reportlab's paragraph parser (a model ``<font size=60>`` prints as those characters).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,7 @@ from reportlab.platypus import (
 )
 
 from core import __version__, presentation
+from core.sanitize import pdf_text
 from inventory.canonical import HASH_LABEL, sha256_hex
 from inventory.export_common import disposition_text
 from inventory.report_data import FINDING_STATUSES
@@ -60,7 +62,6 @@ FONT_PATHS = {
     "Body": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "Body-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 APPENDIX_CELL = 120  # the inventory table stays compact; findings and the JSON have it all
 MAX_CELL = 400  # characters of one device value shown in a table cell (the JSON has it all)
 
@@ -90,15 +91,12 @@ class Coloured:
 
 
 def plain(value: Any, limit: int = MAX_CELL) -> str:
-    """Device text for display: lists joined, control characters replaced, length capped."""
+    """Device text for display: lists joined, control characters made visible, length capped."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
-    text = _CONTROL.sub("\ufffd", str(value))
-    if len(text) > limit:
-        text = text[:limit] + f"… (+{len(text) - limit} chars)"
-    return text
+    return pdf_text(str(value), limit)
 
 
 def clean(value: Any, limit: int = MAX_CELL) -> Markup:

@@ -41,7 +41,7 @@ def test_history_list_show_diff(db: Path, capsys: pytest.CaptureFixture[str]) ->
     lines = out.splitlines()
     assert len(lines) == 2 and "complete" in lines[0] and "6 devices" in lines[0]
     code, out, _ = run(capsys, "history", "show", "latest", "--db", str(db))
-    assert code == 0 and "198.18.0.200" in out and "likely_covered" in out
+    assert code == 0 and "198.18.0.200" in out and "Likely covered" in out
     code, out, _ = run(capsys, "history", "diff", "1", "2", "--db", str(db), "--json")
     diff = json.loads(out)
     assert [d["key"] for d in diff["new"]] == [fleet(1, offset=30)[0].key]

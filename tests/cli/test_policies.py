@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from cli.policies import _rich_list, _rich_show
 from vendors.policies import EXAMPLES_DIR, POLICY_DIR_ENV, load_policies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +101,36 @@ def test_a_user_pack_taking_a_builtin_id_is_reported(tmp_path: Path) -> None:
     listing = camaudit("list", user_dir=tmp_path)
     assert "may not silently take the built-in pack id 'ndaa889'" in listing.stderr
     assert "[user" not in listing.stdout  # the built-in is the one listed
+
+
+def _hostile_pack(folder: Path) -> Path:
+    """The example user pack, its title holding escapes, rich markup and a bidi override."""
+    text = (EXAMPLES_DIR / "internal_no_prc_cameras.toml").read_text(encoding="utf-8")
+    old = 'title = "Internal rule: no cameras or recorders made by PRC-based companies"'
+    assert old in text
+    hostile = 'title = "Internal \\u001b[2J[/bold]\\u202erule\\u001b]0;pwned\\u0007"'
+    (folder / "internal_no_prc_cameras.toml").write_text(text.replace(old, hostile, 1))
+    return folder
+
+
+SHOWN_TITLE = "Internal \\x1b[2J[/bold]\\u202erule\\x1b]0;pwned\\x07"
+
+
+def test_a_user_packs_strings_are_shown_visibly_never_acted_on(tmp_path: Path) -> None:
+    folder = _hostile_pack(tmp_path)
+    for args in (["list"], ["show", "internal_no_prc_cameras"]):
+        run = camaudit(*args, user_dir=folder)
+        assert run.returncode == 0, run.stderr
+        assert SHOWN_TITLE in run.stdout
+        assert not any(c in run.stdout for c in "\x1b\x07\u202e"), run.stdout
+
+
+def test_the_rich_table_prints_markup_in_a_title_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packs = load_policies(user_dir=_hostile_pack(tmp_path)).packs
+    _rich_list(packs)  # rich read "[/bold]" as a closing tag and raised MarkupError
+    _rich_show(next(p for p in packs if p.id == "internal_no_prc_cameras"))
+    out = capsys.readouterr().out
+    assert "[/bold]" in out and "\\x1b[2J" in out
+    assert not any(c in out for c in "\x1b\x07\u202e")
