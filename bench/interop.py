@@ -37,14 +37,18 @@ INTEROP_MIX = profile.PROFILE_DIR / "interop_mix.toml"
 NOTES = """
 - nmap's script sends untyped WS-Discovery Probes over IPv4 only.  wsdd answers only a Probe
   typed `wsdp:Device` (what Windows sends), so nmap never lists it; camaudit sends that Probe
-  too.  The IPv6-only camera answers on [FF02::C]:3702 only, which nmap's script does not use.
+  too.  wsdd2 answers any Probe whose addressing prefix is literally `wsa:` (it finds
+  `<wsa:Action>` by text): nmap's Probe and camaudit's (written with Windows' prefixes since
+  this capture) qualify.  The IPv6-only camera answers on [FF02::C]:3702 only, which nmap's
+  script does not use.
 - nmap's script prints a type as `n:NetworkVideoTransmitter` where the device sent
   `dn:NetworkVideoTransmitter` (its pattern `[wsdp:]*` eats the prefix's letters).
 - avahi-daemon (mDNS) and minidlna (UPnP) speak no WS-Discovery: nmap's script has nothing to
   see there; tests/lab/test_third_party.py compares them with python-zeroconf and
   async-upnp-client instead, value by value.
-- What camaudit does not read that an independent client does: wsdd's computer name and
-  workgroup (wsdd's discovery mode gets them by a WS-Transfer Get after the ProbeMatch).
+- wsdd's and wsdd2's computer name, workgroup and model come from the WS-Transfer Get camaudit
+  sends after the ProbeMatch (a Resolve first when the ProbeMatch has no XAddr, as wsdd's);
+  the IPv6-only camera's HTTP, RTSP and ONVIF fields were read over IPv6.
 """
 _NMAP_ENTRY = re.compile(r"Address: (\S+)\n\|_?\s+Type: ([^\n]+)")
 
@@ -100,7 +104,11 @@ def _fields(found: dict[str, Any] | None) -> str:
     if not found:
         return "not found"
     names = sorted(
-        {e["field"] for e in found["evidence"] if e["source"] in ("wsd", "onvif", "mdns", "ssdp")}
+        {
+            e["field"]
+            for e in found["evidence"]
+            if e["source"] in ("wsd", "onvif", "mdns", "ssdp", "http", "rtsp")
+        }
     )
     kept = [n for n in names if n not in ("ip", "mdns.port", "wsd.relates_to")]
     mac = f"MAC {found['mac']}" if found.get("mac") else "no MAC"
@@ -118,9 +126,9 @@ def _credentials(lab: LabState, rendered: Any) -> str:
     out = []
     for d in lab.devices:
         cred = rendered[d.name].get("credentials")
-        if cred and d.ip:
+        if cred and (d.ip or d.ip6):  # the IPv6-only camera's entry names its IPv6 address
             out.append(
-                f'[[credential]]\ntarget = "{d.ip}"\nusername = "{cred["user"]}"\n'
+                f'[[credential]]\ntarget = "{d.ip or d.ip6}"\nusername = "{cred["user"]}"\n'
                 f'password = "{cred["password"]}"\n'
             )
     return "\n".join(out)
@@ -148,7 +156,7 @@ def side_by_side(tmp: Path) -> str:
         "### Third-party devices: camaudit beside nmap's broadcast-wsdd-discover\n\n"
         f"Interop lab (`{INTEROP_MIX.relative_to(INTEROP_MIX.parents[2])}`), one full "
         f"`camaudit scan --interface eth0` ({ours_wall:.2f} s, default targets: the IPv4 /24, "
-        f"the lab's ULA /64 and fe80::/64; credentials for IPyCam and the dual-stack camera) "
+        f"the lab's ULA /64 and fe80::/64; credentials for IPyCam and the two IPv6 cameras) "
         f"and `nmap --script broadcast-wsdd-discover -e eth0` ({nmap_wall:.2f} s).\n\n"
         "| device | camaudit (MAC, maker, protocol fields in the evidence) | nmap |\n"
         "|---|---|---|\n" + "\n".join(rows) + "\n" + NOTES

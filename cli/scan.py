@@ -5,6 +5,11 @@ Exit codes: 0 nothing covered found, 3 a covered or likely covered device found,
 covered found.  Ctrl-C cancels: the devices found so far are printed (and saved).
 
 With ``--save`` (the default) every device is stored as it is found (``inventory.scan_sink``).
+``-o FILE`` writes a report of the stored scan; a scan that found no device gives no report
+(exit 1) unless ``--allow-empty``, as ``camaudit report`` does.
+
+What a device says is hostile: every device string printed (the table, live lines, problems,
+``--json -``) goes through core.sanitize first, and the table never reads it as rich markup.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
-import json
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,7 +26,8 @@ from typing import Any, TextIO
 
 from cli.common import add_site_args, site_from_args
 from core import presentation
-from core.model import Device, Scan, ScanStatus, utcnow
+from core.model import Device, Problem, Scan, ScanStatus, utcnow
+from core.sanitize import json_text, terminal_safe
 from discovery.base import DiscoveryError
 from discovery.credentials import CredentialStore, load_credentials
 from discovery.events import DeviceError, DeviceFound, Finished, Progress, ScanEvent, Sink, replay
@@ -95,6 +100,14 @@ def register(subparsers: Any) -> None:
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight (64)"
     )
     p.add_argument("--ports", metavar="P,...", help="TCP ports to probe (default: camera ports)")
+    p.add_argument(
+        "--snmp-router",
+        action="append",
+        default=[],
+        metavar="ADDR,...",
+        help="read the ARP/neighbour and bridge tables of this router or switch over SNMP "
+        "(its [[snmp]] entry in --credentials), so devices on routed subnets get MACs",
+    )
     p.add_argument("--allow-public", action="store_true", help="allow public address ranges")
     p.add_argument("--force", action="store_true", help="allow ranges larger than a /16")
     add_site_args(p)
@@ -118,6 +131,11 @@ def register(subparsers: Any) -> None:
         type=Path,
         metavar="FILE",
         help="also write a report of this scan: .pdf, .xlsx, .csv or .json (needs --save)",
+    )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="with --output: write the report even when the scan found no device",
     )
     p.set_defaults(func=cmd_scan)
 
@@ -156,6 +174,7 @@ def build_request(args: argparse.Namespace) -> ScanRequest:
         targets = parse_targets(given, allow_public=args.allow_public, force=args.force)
         own = tuple(str(a.ip) for a in interface_addresses(args.interface))
         creds = load_credentials(args.credentials) if args.credentials else CredentialStore()
+        routers = _snmp_routers(args.snmp_router, creds, args.allow_public)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     return ScanRequest(
@@ -171,7 +190,32 @@ def build_request(args: argparse.Namespace) -> ScanRequest:
         site=site_from_args(args),
         policies=tuple(args.policy),
         credentials=creds,
+        snmp_routers=routers,
     )
+
+
+def _snmp_routers(
+    given: Sequence[str], creds: CredentialStore, allow_public: bool
+) -> tuple[str, ...]:
+    """--snmp-router addresses: single addresses in allowed ranges, each with an [[snmp]]
+    entry in the credentials file (camaudit never guesses a community)."""
+    out: list[str] = []
+    for text in (part.strip() for item in given for part in item.split(",")):
+        if not text:
+            continue
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            raise UsageError(f"--snmp-router wants an IP address, not {text!r}") from None
+        parse_targets([text], allow_public=allow_public)  # the same scope rules as targets
+        if creds.snmp(str(address)) is None:
+            raise UsageError(
+                f"--snmp-router {address}: no [[snmp]] entry in --credentials covers it "
+                "(give its community or SNMPv3 user; camaudit never guesses one)"
+            )
+        if str(address) not in out:
+            out.append(str(address))
+    return tuple(out)
 
 
 def _store_sink(args: argparse.Namespace, record: Scan) -> Sink | None:
@@ -243,20 +287,27 @@ def _ip_key(dev: Device) -> tuple[int, str]:
 def print_table(devices: Sequence[Device], out: TextIO) -> None:
     from rich.console import Console  # noqa: PLC0415  (rich only when printing)
     from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
 
     names = display_names()
     table = Table(*HEADERS, title=f"{len(devices)} device(s)")
     for dev in sorted(devices, key=_ip_key):
         flagged = any(v.status in presentation.FLAGGED for v in dev.verdicts.values())
-        table.add_row(*device_row(dev, names), style="bold red" if flagged else None)
+        # Text, not str: rich would read a model "[/bold]" as markup (and fail on it).
+        cells = [Text(terminal_safe(cell)) for cell in device_row(dev, names)]
+        table.add_row(*cells, style="bold red" if flagged else None)
     Console(file=out, width=None if out.isatty() else 160).print(table)
 
 
 def write_json(path: Path, record: Scan, out: TextIO) -> None:
-    text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
+    """The scan's evidence as JSON (the same data; controls as ``\\u`` escapes), file 0600."""
+    from core.files import open_private  # noqa: PLC0415
+
+    text = json_text(record.to_dict(), indent=2)
     if str(path) == "-":
         out.write(text + "\n")
     else:
+        open_private(path)
         path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -317,16 +368,26 @@ class Reporter:
                 )
         elif isinstance(event, DeviceFound) and not self.tty:
             dev = event.device
-            print(f"found {dev.ip or '?'} {dev.mac or ''}".rstrip(), file=self.err, flush=True)
+            found = f"found {terminal_safe(dev.ip or '?')} {terminal_safe(dev.mac or '')}"
+            print(found.rstrip(), file=self.err, flush=True)
         elif isinstance(event, DeviceError):
             where = event.device.ip if event.device else "scan"
-            self._say(f"{where}: {event.error.source} {event.error.kind}: {event.error.message}")
+            self._say(f"{where}: {problem_line(event.error)}")
 
     def _say(self, text: str) -> None:
+        text = terminal_safe(text, None)
         if self._bar is not None:
             self._bar.console.print(text, markup=False, highlight=False)
         else:
             print(text, file=self.err, flush=True)
+
+
+def problem_line(problem: Problem) -> str:
+    """A problem met during the scan, its device-derived parts made harmless."""
+    return (
+        f"{terminal_safe(problem.source)} {terminal_safe(problem.kind)}: "
+        f"{terminal_safe(problem.message, 400)}"
+    )
 
 
 # ---------------------------------------------------------------- running
@@ -387,10 +448,10 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
             raise UsageError("--notify-new and --output need the scan saved (drop --no-save)")
         record, final, sink = _passive(args) if args.pcap else _live(args, err)
     except (UsageError, UnknownPolicyError) as exc:
-        print(f"camaudit scan: {exc}", file=err)
+        print(f"camaudit scan: {terminal_safe(exc, 400)}", file=err)
         return EXIT_USAGE
     except (DiscoveryError, OSError, RuntimeError) as exc:
-        print(f"camaudit scan: error: {exc}", file=err)
+        print(f"camaudit scan: error: {terminal_safe(exc, 400)}", file=err)
         return EXIT_ERROR
     record.devices = list(final.devices)
     record.options["methods_ran"] = list(final.methods)
@@ -417,21 +478,25 @@ def _after_save(
     if not isinstance(sink, StoreSink):
         return code
     stored = sink
-    print(f"saved as scan {stored.scan_id} in {stored.store.path}", file=err)
+    print(f"saved as scan {stored.scan_id} in {terminal_safe(stored.store.path, None)}", file=err)
     if args.output:
         from cli.inventory import write_scan_report  # noqa: PLC0415 - only with --output
 
         try:
-            print(write_scan_report(stored.store, stored.scan_id, args.output), file=err)
+            line = write_scan_report(
+                stored.store, stored.scan_id, args.output, allow_empty=args.allow_empty
+            )
         except (OSError, ValueError) as exc:
-            print(f"camaudit scan: cannot write {args.output}: {exc}", file=err)
+            where = terminal_safe(args.output, None)
+            print(f"camaudit scan: {where} not written: {terminal_safe(exc, 400)}", file=err)
             return EXIT_ERROR
+        print(line, file=err)
     if args.notify_new:
         from inventory.history import new_devices  # noqa: PLC0415
 
         new = new_devices(stored.store, stored.scan_id)
         for dev in new:
-            print("NEW DEVICE: " + "  ".join(device_row(dev)), file=out)
+            print("NEW DEVICE: " + "  ".join(map(terminal_safe, device_row(dev))), file=out)
         if new:
             return EXIT_NEW
     return code
@@ -445,12 +510,13 @@ def _report(
     if final.cancelled:
         print(f"scan cancelled: {len(record.devices)} device(s) found so far", file=err)
     for error in final.errors:
-        print(f"note: {error.source} {error.kind}: {error.message}", file=err)
+        print(f"note: {problem_line(error)}", file=err)
     if args.json:
         try:
             write_json(args.json, record, out)
         except OSError as exc:
-            print(f"camaudit scan: cannot write {args.json}: {exc}", file=err)
+            where = terminal_safe(args.json, None)
+            print(f"camaudit scan: cannot write {where}: {terminal_safe(exc, 400)}", file=err)
             return EXIT_ERROR
     if any(v.status.flagged for d in record.devices for v in d.verdicts.values()):
         return EXIT_COVERED

@@ -41,10 +41,39 @@ class Credential:
     password: str = field(repr=False)
 
 
+SNMP_VERSIONS = ("1", "2c", "3")
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpCredential:
+    """An SNMP community (v1/v2c) or USM user (v3) the user gave for a device, subnet or
+    router (discovery/credentials.py); never guessed, never stored in a scan.
+
+    ``auth_protocol`` / ``priv_protocol`` are "" for none (v3 noAuthNoPriv / authNoPriv),
+    else md5, sha, sha224, sha256, sha384, sha512 / des, aes, aes192, aes256.
+    """
+
+    version: str  # one of SNMP_VERSIONS
+    community: str = field(default="", repr=False)
+    username: str = ""
+    auth_protocol: str = ""
+    auth_password: str = field(default="", repr=False)
+    priv_protocol: str = ""
+    priv_password: str = field(default="", repr=False)
+    port: int = 161
+
+
+def _no_snmp(ip: str) -> SnmpCredential | None:
+    return None
+
+
 WEB_PORTS: tuple[int, ...] = (80, 81, 443, 5000, 8080, 8081, 8443, 8888)
 TLS_PORTS: frozenset[int] = frozenset({443, 8443})
 RTSP_PORTS: tuple[int, ...] = (554, 8554)
 ONVIF_PORTS: tuple[int, ...] = (80, 8899, 8080, 81, 8000, 5000)
+# Services that greet first (discovery/banner.py reads the greeting and sends nothing).
+BANNER_PORTS: tuple[tuple[int, str], ...] = ((21, "ftp"), (22, "ssh"), (23, "telnet"))
+SIP_PORTS: tuple[int, ...] = (5060,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +84,8 @@ class ServicePorts:
     tls: frozenset[int] = TLS_PORTS  # web ports spoken to with TLS
     rtsp: tuple[int, ...] = RTSP_PORTS
     onvif: tuple[int, ...] = ONVIF_PORTS
+    banner: tuple[tuple[int, str], ...] = BANNER_PORTS  # (port, ftp | ssh | telnet)
+    sip: tuple[int, ...] = SIP_PORTS  # SIP OPTIONS over UDP and TCP
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +117,8 @@ class ProbeContext:
     hints: ScanHints = field(default_factory=ScanHints)
     arp_retries: int = 1
     on_host_done: Callable[[str], None] = _ignore_host  # progress: one host finished
+    snmp_credentials: Callable[[str], SnmpCredential | None] = _no_snmp
+    routers: tuple[str, ...] = ()  # routers/switches whose ARP and bridge tables to read
 
 
 ProbeResult = Observation | Problem

@@ -390,6 +390,20 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> tuple[bytes
     return bytes(out), True
 
 
+def url_host(ip: str, *, zone: bool = True) -> str:
+    """``ip`` as the host part of a URL or a Host header (RFC 3986 §3.2.2, RFC 6874).
+
+    IPv4 as it is; an IPv6 literal in brackets, a link-local zone ``%eth0`` written ``%25eth0``
+    (``zone=False`` leaves it out: the zone names *our* interface, and means nothing to the
+    device that reads a Host header or an RTSP request line).  The one place URLs get their
+    host: HTTP, RTSP and ONVIF all build theirs here.
+    """
+    if ":" not in ip:
+        return ip
+    address, sep, scope = ip.partition("%")
+    return f"[{address}%25{scope}]" if sep and zone else f"[{address}]"
+
+
 @dataclass(frozen=True)
 class Target:
     ip: str
@@ -399,7 +413,8 @@ class Target:
     @property
     def host_header(self) -> str:
         default = 443 if self.tls else 80
-        return self.ip if self.port == default else f"{self.ip}:{self.port}"
+        host = url_host(self.ip, zone=False)
+        return host if self.port == default else f"{host}:{self.port}"
 
 
 async def request(
@@ -473,22 +488,31 @@ async def authed_get(
         auth = digest_authorization(digest, "GET", path, cred, os.urandom(8).hex())
     elif basic and (target.tls or basic_over_http):
         auth = "Basic " + base64.b64encode(f"{cred.username}:{cred.password}".encode()).decode()
+    elif basic:
+        raise HttpError(BASIC_REFUSED, basic_refusal(path))
     else:
-        raise HttpError("auth_unsupported", _refusal(path, challenges, basic))
+        raise HttpError("auth_unsupported", _refusal(path, challenges))
     second = await request(target, "GET", path, timeout=timeout, headers={"Authorization": auth})
     if second.status == 401:
         raise HttpError("bad_credentials", f"{path}: the device rejected the credentials")
     return second
 
 
-def _refusal(path: str, challenges: list[tuple[str, dict[str, str]]], basic: bool) -> str:
-    if basic:
-        return (
-            f"{path} asks for HTTP Basic on plain HTTP, which would send the password "
-            "readable to anyone on the network, so camaudit did not send it; to allow it for "
-            "this device, add 'allow_basic_over_http = true' to its [[credential]] entry "
-            "in the credentials file"
-        )
+BASIC_REFUSED = "basic_over_http_refused"
+"""The Problem kind of a password withheld because only HTTP Basic on plain HTTP was offered."""
+
+
+def basic_refusal(what: str) -> str:
+    """Why a password was not sent to ``what``, and how the user may allow it per device."""
+    return (
+        f"{what} asks for HTTP Basic on plain HTTP, which would send the password "
+        "readable to anyone on the network, so camaudit did not send it; to allow it for "
+        "this device, add 'allow_basic_over_http = true' to its [[credential]] entry "
+        "in the credentials file"
+    )
+
+
+def _refusal(path: str, challenges: list[tuple[str, dict[str, str]]]) -> str:
     schemes = ", ".join(s for s, _ in challenges) or "no"
     return f"{path} asks for {schemes} authentication; camaudit sends passwords only by Digest"
 
@@ -630,7 +654,11 @@ async def _with_credentials(
             fields = await step(target, cred, timeout, basic)
         except (HttpError, ParseError) as exc:
             out.append(_error(ip, target.port, exc, what))
-            if isinstance(exc, HttpError) and exc.kind in ("bad_credentials", "auth_unsupported"):
+            if isinstance(exc, HttpError) and exc.kind in (
+                "bad_credentials",
+                "auth_unsupported",
+                BASIC_REFUSED,
+            ):
                 break  # one refusal is enough: never hammer a device, nor repeat the reason
             continue
         if fields:

@@ -20,7 +20,10 @@ their real scheme, port and path; then ``/onvif/device_service`` on open ONVIF p
 
 Authentication: the library puts a WS-Security UsernameToken (PasswordDigest) on every call
 made with credentials; a device that also asks for HTTP Digest (a 401 challenge) gets it
-from aiohttp's ``DigestAuthMiddleware``.  HTTP Basic is never answered.  Errors:
+from aiohttp's ``DigestAuthMiddleware``.  A challenge offering only HTTP Basic is answered
+over TLS, or over plain HTTP only where the user's credentials entry says
+``allow_basic_over_http``; otherwise the refusal is ``basic_over_http_refused`` (policy, with
+how to allow it), never ``bad_credentials``.  Errors:
 ``bad_credentials`` only when credentials were sent and refused, ``needs_credentials`` when
 none were given and the device refuses.  Only :data:`READ_ONLY_OPERATIONS` can be called.
 
@@ -32,8 +35,10 @@ The device service URL: the library's ``ONVIFCamera`` always addresses
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
+import importlib
 import ipaddress
 import logging
 import urllib.parse
@@ -43,6 +48,13 @@ from typing import Any
 
 from core.model import Observation, Problem, normalize_mac
 from discovery.base import Credential, ProbeContext
+from discovery.http import (
+    BASIC_REFUSED,
+    basic_allowed,
+    basic_refusal,
+    parse_challenge,
+    url_host,
+)
 from discovery.ports import guard_send, per_host, progress_callback
 
 READ_ONLY_OPERATIONS = frozenset(
@@ -95,8 +107,12 @@ class DeviceClient:
     build closes the previous one.  No WSDL cache on disk.
     """
 
-    def __init__(self, url: str, credential: Credential | None) -> None:
+    def __init__(
+        self, url: str, credential: Credential | None, *, basic_over_http: bool = False
+    ) -> None:
         self.url, self.credential = url, credential
+        self.basic_over_http = basic_over_http  # the user's per-device opt-in
+        self.basic_refused = False  # a Basic-only challenge was left unanswered (policy)
         self._current: Any = None
         self._digest_session: Any = None
 
@@ -117,22 +133,43 @@ class DeviceClient:
             binding_name=f"{{{definition['ns']}}}{definition['binding']}",
         )
         await self._current.setup()
+        for client in (self._current.zeep_client, self._current.zeep_client_authless):
+            client.plugins.append(lenient_faults())
         if self.credential is not None:
-            self._answer_digest(self.credential)
+            self._answer_challenges(self.credential)
         return self._current
 
-    def _answer_digest(self, credential: Credential) -> None:
-        """Give the service's HTTP session a Digest middleware (the library has none)."""
+    def _answer_challenges(self, credential: Credential) -> None:
+        """Give the service's HTTP session Digest (the library has none) and the Basic rule."""
         import aiohttp  # noqa: PLC0415
 
         transport = self._current.transport
+        digest = aiohttp.DigestAuthMiddleware(credential.username, credential.password)
         self._digest_session = aiohttp.ClientSession(
             connector=transport.session.connector,
             connector_owner=False,
             timeout=transport.session.timeout,
-            middlewares=(aiohttp.DigestAuthMiddleware(credential.username, credential.password),),
+            middlewares=(self._basic, digest),  # the first one sees the final answer
         )
         transport.session = self._digest_session
+
+    async def _basic(self, request: Any, handler: Any) -> Any:
+        """A challenge that offers only HTTP Basic: answered over TLS, or over plain HTTP
+        when the user allowed it for this device; otherwise left unanswered and noted, so
+        the refusal is reported as policy, not as a wrong password."""
+        response = await handler(request)
+        if response.status != 401 or self.credential is None:
+            return response
+        offered = {parse_challenge(v)[0] for v in response.headers.getall("WWW-Authenticate", [])}
+        if "basic" not in offered or "digest" in offered:
+            return response
+        if request.url.scheme != "https" and not self.basic_over_http:
+            self.basic_refused = True
+            return response
+        response.release()
+        pair = f"{self.credential.username}:{self.credential.password}".encode()
+        request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        return await handler(request)
 
     async def close(self) -> None:
         current, session = self._current, self._digest_session
@@ -143,9 +180,103 @@ class DeviceClient:
             await current.close()
 
 
-def make_client(url: str, credential: Credential | None) -> DeviceClient:
+SOAP12_ENVELOPE = "http://www.w3.org/2003/05/soap-envelope"
+
+
+def lenient_faults() -> Any:
+    """A zeep plugin that reads a SOAP 1.2 fault the way devices write it.
+
+    node-soap (npm ``soap`` 1.13) writes the subcode as ``<soap:value>ter:NotAuthorized
+    </soap:value>``, lower case and without declaring ``ter``; zeep then fails inside its
+    fault reader (AttributeError, then "No namespace defined for 'ter'"), which hid a
+    "Sender not authorized" as a protocol error.  So element names are matched whatever
+    their case, and a code whose prefix is undeclared keeps its local name (the
+    refusal markers are local names: ``NotAuthorized``)."""
+    import zeep  # noqa: PLC0415  (with the library, lazily)
+
+    names = {"code", "subcode", "value", "reason", "text", "detail"}
+    soap12 = f"{{{SOAP12_ENVELOPE}}}"
+
+    class LenientFaults(zeep.Plugin):
+        def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> Any:
+            for fault in envelope.iter(f"{soap12}Fault"):
+                for element in fault.iter():
+                    tag = str(element.tag)
+                    local = tag.rpartition("}")[2]
+                    if local in names and tag.startswith(soap12):
+                        element.tag = f"{soap12}{local.capitalize()}"
+                    prefix, colon, name = (element.text or "").strip().partition(":")
+                    if local.lower() == "value" and colon and prefix not in element.nsmap:
+                        element.text = name
+            return envelope, http_headers
+
+    return LenientFaults()
+
+
+_OFFLINE: list[Any] = []  # (zeep client, binding), built once
+
+
+def decode_reply(operation: str, body: bytes, status: int = 200) -> Any:
+    """A captured device-service reply decoded as a live call decodes it (the library's
+    device-management WSDL, zeep's SOAP binding, :func:`lenient_faults`); a fault raises
+    what a live call raises, for :func:`classify`.  Sends nothing: tests and the interop
+    corpus use it."""
+    if operation not in READ_ONLY_OPERATIONS:
+        raise ValueError(f"not a read-only ONVIF operation: {operation}")
+    if not _OFFLINE:
+        onvif = _import_onvif()
+        zeep: Any = importlib.import_module("zeep")
+        definition = onvif.SERVICES["devicemgmt"]
+        client = zeep.Client(
+            wsdl=str(Path(onvif.__file__).parent / "wsdl" / definition["wsdl"]),
+            settings=onvif.settings.DEFAULT_SETTINGS,
+            plugins=[lenient_faults()],
+        )
+        binding_name = f"{{{definition['ns']}}}{definition['binding']}"
+        proxy = client.create_service(binding_name, f"http://127.0.0.1:9{DEVICE_PATH}")
+        _OFFLINE.append((client, proxy._binding))
+    client, binding = _OFFLINE[0]
+    reply = _Reply(status, body)
+    try:
+        return binding.process_reply(client, binding.get(operation), reply)
+    except Exception as exc:
+        raise classify(exc, authenticated=False) from exc
+
+
+class _Reply:
+    """What zeep's binding reads of an HTTP response."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.content, self.encoding = status, body, "utf-8"
+        self.headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
+
+
+def reply_fields(operation: str, result: Any) -> dict[str, Any]:
+    """The evidence one decoded reply gives (GetDeviceInformation, GetNetworkInterfaces,
+    GetScopes; GetSystemDateAndTime gives none: its clock only signs tokens)."""
+    if operation == "GetDeviceInformation":
+        return dict(device_info_fields(result))
+    if operation == "GetNetworkInterfaces" and (macs := interface_macs(result)):
+        return {"onvif.mac": macs[0]}
+    if operation == "GetScopes" and (scopes := scope_values(result)):
+        return {"onvif.scopes": scopes}
+    return {}
+
+
+def make_client(
+    url: str, credential: Credential | None, *, basic_over_http: bool = False
+) -> DeviceClient:
     """The one place that builds an ONVIF client (tests patch this seam)."""
-    return DeviceClient(url, credential)
+    return DeviceClient(url, credential, basic_over_http=basic_over_http)
+
+
+def explain(client: Any, failure: OnvifFailure) -> OnvifFailure:
+    """A refusal after a Basic-only challenge we did not answer is the Basic rule at work
+    (``basic_over_http_refused``), not a wrong or missing password."""
+    refused = failure.kind in ("bad_credentials", "needs_credentials")
+    if refused and getattr(client, "basic_refused", False):
+        return OnvifFailure(BASIC_REFUSED, basic_refusal("the ONVIF device service"))
+    return failure
 
 
 def _library_errors() -> Any:
@@ -302,12 +433,7 @@ async def _identity(
             if failure.kind in ("bad_credentials", "unreachable"):
                 break  # do not repeat a refused password, nor wait on a dead device
             continue
-        if operation == "GetDeviceInformation":
-            fields.update(device_info_fields(result))
-        elif operation == "GetNetworkInterfaces" and (macs := interface_macs(result)):
-            fields["onvif.mac"] = macs[0]
-        elif operation == "GetScopes" and (scopes := scope_values(result)):
-            fields["onvif.scopes"] = scopes
+        fields.update(reply_fields(operation, result))
     return fields, failures
 
 
@@ -331,10 +457,11 @@ async def _device_time(devicemgmt: Any, credential: Credential | None, timeout: 
 
 
 async def probe_endpoint(
-    url: str, credential: Credential | None, timeout: float
+    url: str, credential: Credential | None, timeout: float, *, basic_over_http: bool = False
 ) -> tuple[dict[str, Any], list[OnvifFailure]]:
-    """Everything ONVIF at one device service URL; raises OnvifFailure if there is none."""
-    client = make_client(url, credential)
+    """Everything ONVIF at one device service URL; raises OnvifFailure if there is none.
+    ``basic_over_http``: the user allowed HTTP Basic without TLS for this device."""
+    client = make_client(url, credential, basic_over_http=basic_over_http)
     try:
         devicemgmt = await client.service()
         system_date = await _device_time(devicemgmt, credential, timeout)
@@ -344,11 +471,11 @@ async def probe_endpoint(
         fields: dict[str, Any] = {"onvif.xaddr": url}
         more, failures = await _identity(devicemgmt, credential is not None, timeout)
         fields.update(more)
-        return fields, failures
-    except OnvifFailure:
-        raise
+        return fields, [explain(client, f) for f in failures]
+    except OnvifFailure as failure:
+        raise explain(client, failure) from None
     except Exception as exc:
-        raise classify(exc, authenticated=credential is not None) from None
+        raise explain(client, classify(exc, authenticated=credential is not None)) from None
     finally:
         # Shielded: a cancelled scan still closes the client's HTTP sessions.
         closing = asyncio.ensure_future(client.close())
@@ -380,19 +507,20 @@ def device_url(xaddr: str, ip: str) -> str | None:
     try:
         parts = urllib.parse.urlsplit(xaddr.strip())
         host, port = urllib.parse.unquote(parts.hostname or ""), parts.port
-        same = ipaddress.ip_address(host) == ipaddress.ip_address(ip)
+        same = _address(host) == _address(ip)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not same or parts.username is not None:
         return None
     port = port or (443 if parts.scheme == "https" else 80)
     query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{_literal(ip)}:{port}{parts.path or DEVICE_PATH}{query}"[:500]
+    return f"{parts.scheme}://{url_host(ip)}:{port}{parts.path or DEVICE_PATH}{query}"[:500]
 
 
-def _literal(ip: str) -> str:
-    """``ip`` as a URL host: IPv6 in brackets, its zone's ``%`` written ``%25`` (RFC 6874)."""
-    return f"[{ip.replace('%', '%25')}]" if ":" in ip else ip
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address without its zone: a device writes ``[fe80::1]``, we know it as
+    ``fe80::1%eth0`` (the zone is ours, the interface we heard it on)."""
+    return ipaddress.ip_address(text.partition("%")[0])
 
 
 def candidate_urls(
@@ -406,7 +534,7 @@ def candidate_urls(
             urls.append(url)
     named = {urllib.parse.urlsplit(u).port for u in urls}
     opened = set(open_ports)
-    host = _literal(ip)
+    host = url_host(ip)
     urls += [f"http://{host}:{p}{DEVICE_PATH}" for p in wanted if p in opened and p not in named]
     return urls
 
@@ -415,14 +543,17 @@ async def probe_host(
     ip: str, urls: list[str], advertised: bool, ctx: ProbeContext
 ) -> list[Observation | Problem]:
     credential = ctx.credentials(ip)
+    basic = basic_allowed(ctx, ip)
     last: OnvifFailure | None = None
     for url in urls:
         try:
-            fields, failures = await probe_endpoint(url, credential, ctx.timeout)
+            fields, failures = await probe_endpoint(
+                url, credential, ctx.timeout, basic_over_http=basic
+            )
         except OnvifFailure as failure:
             last = OnvifFailure(failure.kind, f"{url} {failure}")
-            if failure.kind == "bad_credentials":
-                break
+            if failure.kind in ("bad_credentials", BASIC_REFUSED):
+                break  # the same answer waits at every URL of this device
             continue
         out: list[Observation | Problem] = [
             Observation(source="onvif", fields={"ip": ip, **fields})

@@ -27,14 +27,14 @@ from typing import Any, BinaryIO
 
 from scapy.config import conf
 from scapy.error import Scapy_Exception
-from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.dhcp import BOOTP
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import RawPcapReader
 
 from core.model import Observation, Problem, normalize_mac
-from discovery import dhip, mdns, sadp, ssdp, wsd
+from discovery import dhcp, dhip, mdns, sadp, ssdp, wsd
 from discovery.base import DiscoveryError, ParseError
 
 SOURCE = "pcap"
@@ -360,46 +360,16 @@ def _igmp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
 
 
 def _dhcp(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:
-    if not (packet.haslayer(BOOTP) and packet.haslayer(DHCP)):
+    if not packet.haslayer(BOOTP):
         return []
-    bootp = packet[BOOTP]
-    options = _dhcp_options(packet[DHCP].options)
-    client = normalize_mac(bytes(bootp.chaddr)[:6].hex())
-    if bootp.op == 2:  # a server's Offer/ACK: who the server is and what the client got
+    fields = dhcp.parse_message(bytes(packet[BOOTP]))  # the live listener's parser
+    if fields.get("dhcp.server"):  # a server's Offer/ACK: who the server is, what a client got
         found = [("dhcp", _sender(frame) | {"dhcp.server": "true"})]
-        if client and options.get("message-type") == 5 and str(bootp.yiaddr) != "0.0.0.0":  # noqa: S104
-            found.append(("dhcp", {"mac": client, "ip": str(bootp.yiaddr)}))
+        client, given = fields.get("dhcp.client_mac"), fields.get("dhcp.your_ip")
+        if client and given and fields.get("dhcp.message_type") == "ack":
+            found.append(("dhcp", {"mac": client, "ip": given}))
         return found
-    fields: Fields = {
-        "mac": client,
-        "ip": str(bootp.ciaddr) if str(bootp.ciaddr) != "0.0.0.0" else None,  # noqa: S104
-        "hostname": _text(options.get("hostname")),
-        "dhcp.vendor_class": _text(options.get("vendor_class_id")),
-        "dhcp.requested_ip": _text(options.get("requested_addr")),
-        "dhcp.param_request_list": _param_list(options.get("param_req_list")),
-    }
     return [("dhcp", fields)]
-
-
-def _dhcp_options(options: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for option in options if isinstance(options, list) else ():
-        if isinstance(option, tuple) and len(option) >= 2:
-            out.setdefault(str(option[0]), option[1])
-    return out
-
-
-def _param_list(value: Any) -> str | None:
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(int(v)) for v in value if isinstance(v, int))
-    return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    raw = value if isinstance(value, bytes) else str(value).encode()
-    return raw.decode("utf-8", errors="replace").strip("\x00 ")[:MAX_VALUE_CHARS] or None
 
 
 def _mdns(packet: Packet, frame: _Frame) -> list[tuple[str, Fields]]:

@@ -14,13 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.model import Scan, SiteProfile
-from discovery.base import Credential, Network
+from discovery.base import Credential, Network, SnmpCredential
 from discovery.methods import SCAN_METHODS
 
 CredentialLookup = Callable[[str], Credential | None]
 
 
 def _no_credentials(ip: str) -> Credential | None:
+    return None
+
+
+def _no_snmp(ip: str) -> SnmpCredential | None:
     return None
 
 
@@ -49,12 +53,18 @@ class ScanRequest:
     policies: tuple[str, ...] = ()
     credentials: CredentialLookup | None = field(default=None, repr=False, compare=False)
     origin: str = "cli"  # who asked: cli, gui, bench, test
+    snmp_routers: tuple[str, ...] = ()  # routers/switches whose tables to read (method routers)
 
     def networks(self) -> list[Network]:
         return [ipaddress.ip_network(t, strict=False) for t in self.targets]
 
     def credential_lookup(self) -> CredentialLookup:
         return self.credentials or _no_credentials
+
+    def snmp_credential_lookup(self) -> Callable[[str], SnmpCredential | None]:
+        """The ``[[snmp]]`` entries of the credentials (none: SNMP asks nobody)."""
+        lookup = getattr(self.credentials, "snmp", None)
+        return lookup if callable(lookup) else _no_snmp
 
     def record(self, data_versions: dict[str, str] | None = None) -> Scan:
         """The Scan record this request starts: settings only, never a password."""
@@ -67,6 +77,10 @@ class ScanRequest:
             "credentials_for": list(getattr(self.credentials, "targets", [])),
             "basic_over_http_for": list(getattr(self.credentials, "basic_over_http_targets", [])),
             "started_from": self.origin,
+            "snmp_credentials_for": list(
+                getattr(getattr(self.credentials, "snmp", None), "targets", [])
+            ),
+            "snmp_routers": list(self.snmp_routers),
         }
         return Scan(
             targets=tuple(self.targets),

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
-from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of
+from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of, url_host
 from discovery.ports import guard_send, per_host, progress_callback
 
 MAX_RTSP_BODY = 16 * 1024
@@ -56,7 +56,7 @@ async def _read_response(reader: asyncio.StreamReader) -> Response:
 
 async def query(ip: str, port: int, timeout: float) -> list[Response]:
     """OPTIONS then DESCRIBE on one connection, each bounded by ``timeout``."""
-    url = f"rtsp://{ip}:{port}/"
+    url = f"rtsp://{url_host(ip, zone=False)}:{port}/"
     async with asyncio.timeout(timeout):
         reader, writer = await asyncio.open_connection(ip, port, limit=MAX_HEAD)
     try:

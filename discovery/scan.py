@@ -46,6 +46,7 @@ from discovery.events import (
     Sink,
     snapshot,
 )
+from discovery.http import url_host
 from discovery.methods import DISCOVERY_METHODS, IDENTIFY_METHODS, SCAN_METHODS
 from discovery.ports import DEFAULT_PORTS
 from discovery.request import ScanRequest
@@ -65,7 +66,8 @@ PROGRESS_INTERVAL = 0.25  # at most this often a Progress event while hosts are 
 
 # The probe module of each live method (imported when the method runs: scapy is heavy).
 PROBE_MODULES: Mapping[str, str] = {
-    name: f"discovery.{name}" for name in (*SCAN_METHODS, "neighbours")
+    **{name: f"discovery.{name}" for name in (*SCAN_METHODS, "neighbours")},
+    "routers": "discovery.snmp_walk",  # router and switch tables over SNMP
 }
 
 
@@ -107,6 +109,9 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.ran: list[str] = []
         self.errors: list[Problem] = self.assessor.load_problems()
+        # A credentials file others may read (discovery/credentials.py): the user must see it.
+        warn = getattr(request.credentials, "problems", None)
+        self.errors += list(warn()) if callable(warn) else []
         self.cancelled = False
         self.phase_name, self.done, self.total = "starting", 0, 0
         self._progress_sent: tuple[str, int, int, int] | None = None
@@ -114,6 +119,7 @@ class _Run:
         self._progress_later: asyncio.TimerHandle | None = None
         self.arp_failed = False
         self.exclude: list[str] = list(request.exclude)
+        self.held: list[Observation] = []  # overheard DHCP requests (see overheard)
 
     # ---- events
 
@@ -156,10 +162,31 @@ class _Run:
     def observe(self, obs: Observation) -> None:
         if not obs.ip and not obs.mac and not obs.serial:
             return
+        if self.overheard(obs):
+            self.held.append(obs)
+            return
         dev = self.merger.add(obs)
         self.assessor_safe(dev)
         self.announce(dev)
         self.progress()
+
+    def overheard(self, obs: Observation) -> bool:
+        """A DHCP request heard on the segment names a MAC, rarely an address: it may come
+        from a device outside the targets, so it waits until a device the scan found has
+        that MAC (:meth:`release_overheard`)."""
+        return obs.source == "dhcp" and not (obs.ip and in_networks(obs.ip, self.targets))
+
+    def release_overheard(self) -> None:
+        known = {d.mac for d in self.merger.devices if d.mac}
+        held, self.held = self.held, []
+        for obs in held:
+            if obs.mac in known:
+                self.observe_known(obs)
+
+    def observe_known(self, obs: Observation) -> None:
+        dev = self.merger.add(obs)
+        self.assessor_safe(dev)
+        self.announce(dev)
 
     def assessor_safe(self, dev: Device) -> None:
         try:
@@ -211,6 +238,8 @@ class _Run:
             ports=tuple(req.ports),
             hints=hints or ScanHints(),
             on_host_done=self.host_done,
+            snmp_credentials=req.snmp_credential_lookup(),
+            routers=tuple(req.snmp_routers),
         )
 
     async def run_probe(self, name: str, ctx: ProbeContext, budget: float | None) -> None:
@@ -270,9 +299,13 @@ class _Run:
         for name in ("arp", *DISCOVERY_METHODS):
             if name in self.methods:
                 ctx = self.context(())
-                if name != "arp":  # a listening protocol's timeout is its reply window
+                # A listening protocol's timeout is its reply window.  ARP and the router
+                # walks (discovery/snmp_walk.py: per-request deadlines, row limits) bound
+                # themselves: a large router's tables take longer than a window.
+                unicast = name in ("arp", "routers")
+                if not unicast:
                     ctx.timeout = window
-                budget = None if name == "arp" else window + req.timeout + req.grace
+                budget = None if unicast else window + req.timeout + req.grace
                 jobs.append((name, ctx, budget))
         await self.phase("discover", jobs)
         if "arp" in self.methods and "arp" not in self.ran:
@@ -328,7 +361,8 @@ class _Run:
                 continue  # a Windows PC's WS-Discovery XAddr (port 5357) is no ONVIF service
             urls = [u for v in dev.values("wsd.xaddrs") for u in _strs(v)]
             for ip in dev.ips:
-                mine = tuple(u for u in urls if f"//{ip}:" in u or f"//{ip}/" in u)
+                host = url_host(ip, zone=False)  # IPv6 XAddrs name it in brackets
+                mine = tuple(u for u in urls if f"//{host}:" in u or f"//{host}/" in u)
                 if mine:
                     out[ip] = mine
         return out
@@ -365,6 +399,7 @@ class _Run:
         self.exclude = await self.own_addresses()
         await self.discover()
         await self.ports()
+        self.release_overheard()  # MACs are known now (ARP or the neighbour table)
         await self.identify()
 
     async def main(self) -> None:

@@ -1,4 +1,5 @@
-"""WS-Discovery (UDP 3702): our own Probe client; ProbeMatch, Hello and Bye parsing.
+"""WS-Discovery (UDP 3702): our own Probe client; ProbeMatch, ResolveMatch, Hello and Bye
+parsing; the metadata (WS-Transfer Get) of DPWS hosts.
 
 Why not the ``wsdiscovery`` package: in the lab it lost 124-155 of 200 replies (its reader
 polls and parses with minidom while the 208 kB buffer overflows).
@@ -26,6 +27,15 @@ replies from (``tests/data/interop/``):
   part.  Scopes arrive percent-encoded (``name/HIKVISION%20DS-2CD2143G0-I``); ``wsd.scopes``
   holds them decoded, as docs/design.md's vocabulary says.
 
+Metadata (:func:`metadata`): a ``wsdp:Device`` host (Windows, wsdd, wsdd2, printers) says
+who it is only in its DPWS metadata, so after its ProbeMatch camaudit does what Windows does:
+a Resolve when the ProbeMatch carries no XAddr (wsdd's), then one WS-Transfer Get (read-only)
+to an http(s) XAddr on the very address that answered, recorded as ``method="metadata"``
+evidence (``wsd.friendly_name``, ``wsd.manufacturer``, ``wsd.model_name``, ``wsd.computer``
+...).  ONVIF cameras are not asked: the onvif probe reads their identity.  Our messages use
+Windows' prefixes (``soap``, ``wsa``, ``wsd``) and Content-Type, because wsdd2 matches both as
+literal text (tests/data/interop/SOURCES.md).
+
 What counts as a reply to us (:func:`accept`): a ProbeMatch that arrives on the socket our
 Probe left from, within the window, is ours whatever its RelatesTo says: nothing else is sent
 to that ephemeral port, and firmware that omits RelatesTo or echoes a wrong MessageID is still
@@ -39,16 +49,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import itertools
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterator,
+)
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from core.model import Observation, Problem
-from discovery import udp, xmlsafe
+from discovery import http, udp, xmlsafe
 from discovery.base import ParseError, ProbeContext
+from discovery.ports import guard_send
 
 PORT = 3702
 GROUP = "239.255.255.250"
@@ -58,27 +78,31 @@ NS_DISCOVERY = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 MAX_ITEMS = 64  # endpoints per message; scopes/types/xaddrs per endpoint
 MAX_VALUE_CHARS = 512
-ENDPOINT_KINDS = ("ProbeMatch", "Hello", "Bye")
-_METHODS = {"ProbeMatch": "probe", "Hello": "hello", "Bye": "bye"}
+ENDPOINT_KINDS = ("ProbeMatch", "ResolveMatch", "Hello", "Bye")
+_METHODS = {"ProbeMatch": "probe", "ResolveMatch": "resolve", "Hello": "hello", "Bye": "bye"}
+_WRAPPERS = {"ProbeMatches": "ProbeMatch", "ResolveMatches": "ResolveMatch"}
 
+# Our messages use the prefixes Windows' WSDAPI writes (soap, wsa, wsd): wsdd2, the Samba
+# publisher of Netgear and OpenWrt NAS firmware, finds Action and MessageID by the literal
+# text "<wsa:Action>", and ignores a Probe whose addressing prefix is anything else.
 _PROBE = (
     '<?xml version="1.0" encoding="UTF-8"?>'
-    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"'
-    f' xmlns:a="{NS_ADDRESSING}" xmlns:d="{NS_DISCOVERY}"'
+    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"'
+    f' xmlns:wsa="{NS_ADDRESSING}" xmlns:wsd="{NS_DISCOVERY}"'
     ' xmlns:dn="http://www.onvif.org/ver10/network/wsdl"'
     ' xmlns:wsdp="http://schemas.xmlsoap.org/ws/2006/02/devprof">'
-    "<s:Header><a:MessageID>{message_id}</a:MessageID>"
-    "<a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To>"
-    f"<a:Action>{NS_DISCOVERY}/Probe</a:Action></s:Header>"
-    "<s:Body><d:Probe>{types}</d:Probe></s:Body></s:Envelope>"
+    "<soap:Header><wsa:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To>"
+    f"<wsa:Action>{NS_DISCOVERY}/Probe</wsa:Action>"
+    "<wsa:MessageID>{message_id}</wsa:MessageID></soap:Header>"
+    "<soap:Body><wsd:Probe>{types}</wsd:Probe></soap:Body></soap:Envelope>"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One endpoint from a ProbeMatch, Hello or Bye."""
+    """One endpoint from a ProbeMatch, ResolveMatch, Hello or Bye."""
 
-    kind: str  # "ProbeMatch", "Hello" or "Bye"
+    kind: str  # "ProbeMatch", "ResolveMatch", "Hello" or "Bye"
     relates_to: str
     endpoint: str
     types: tuple[str, ...]
@@ -108,12 +132,13 @@ class Match:
 
 def probe_message(message_id: str, types: str = "") -> bytes:
     """A WS-Discovery 2005/04 Probe; ``types`` like ``dn:NetworkVideoTransmitter`` or ""."""
-    types_xml = f"<d:Types>{types}</d:Types>" if types else ""
+    types_xml = f"<wsd:Types>{types}</wsd:Types>" if types else ""
     return _PROBE.format(message_id=message_id, types=types_xml).encode("utf-8")
 
 
 def parse_message(data: bytes) -> list[Match]:
-    """ProbeMatch(es), Hello or Bye -> its endpoints; [] for Probe, Resolve and faults.
+    """ProbeMatch(es), ResolveMatch(es), Hello or Bye -> its endpoints; [] for Probe,
+    Resolve and faults.
 
     Raises ParseError when the datagram is not a SOAP message.
     """
@@ -130,11 +155,13 @@ def parse_message(data: bytes) -> list[Match]:
 
 
 def _endpoints(body: xmlsafe.Element) -> Iterator[tuple[str, xmlsafe.Element]]:
-    """(kind, element) for each endpoint in the Body, wrapped in ProbeMatches or not."""
+    """(kind, element) for each endpoint in the Body, wrapped in ProbeMatches (or
+    ResolveMatches) or not."""
     for child in body:
         name = xmlsafe.localname(child.tag)
-        if name == "ProbeMatches":
-            yield from (("ProbeMatch", m) for m in _children(child, "ProbeMatch"))
+        if name in _WRAPPERS:
+            kind = _WRAPPERS[name]
+            yield from ((kind, m) for m in _children(child, kind))
         elif name in ENDPOINT_KINDS:
             yield name, child
 
@@ -179,7 +206,7 @@ def accept(match: Match, our_ids: Collection[str], on_probe_socket: bool) -> str
     Returns None to drop it; for a kept ProbeMatch, how its RelatesTo matched
     (``matched``, ``missing``, ``different``); "" for Hello and Bye.
     """
-    if match.kind != "ProbeMatch":
+    if match.kind not in ("ProbeMatch", "ResolveMatch"):
         return ""
     if match.relates_to in our_ids:
         return "matched"
@@ -195,6 +222,99 @@ def _xaddr_host(xaddrs: tuple[str, ...]) -> str | None:
             if host and ":" not in host:
                 return host
     return None
+
+
+NS_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+ANONYMOUS = f"{NS_ADDRESSING}/role/anonymous"
+
+_RESOLVE = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"'
+    f' xmlns:wsa="{NS_ADDRESSING}" xmlns:wsd="{NS_DISCOVERY}">'
+    "<soap:Header><wsa:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To>"
+    f"<wsa:Action>{NS_DISCOVERY}/Resolve</wsa:Action>"
+    "<wsa:MessageID>{message_id}</wsa:MessageID></soap:Header>"
+    "<soap:Body><wsd:Resolve><wsa:EndpointReference><wsa:Address>{endpoint}</wsa:Address>"
+    "</wsa:EndpointReference></wsd:Resolve></soap:Body></soap:Envelope>"
+)
+_GET = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"'
+    f' xmlns:wsa="{NS_ADDRESSING}">'
+    "<soap:Header><wsa:To>{endpoint}</wsa:To>"
+    f"<wsa:Action>{NS_TRANSFER}/Get</wsa:Action>"
+    "<wsa:MessageID>{message_id}</wsa:MessageID>"
+    f"<wsa:ReplyTo><wsa:Address>{ANONYMOUS}</wsa:Address></wsa:ReplyTo>"
+    "</soap:Header><soap:Body/></soap:Envelope>"
+)
+
+# Devices Profile (DPWS) metadata: element -> evidence field.  ThisDevice says which unit,
+# ThisModel which product; a Windows or wsdd host puts its computer name in pub:Computer.
+METADATA_FIELDS = {
+    "FriendlyName": "wsd.friendly_name",
+    "FirmwareVersion": "wsd.firmware",
+    "SerialNumber": "wsd.serial",
+    "Manufacturer": "wsd.manufacturer",
+    "ManufacturerUrl": "wsd.manufacturer_url",
+    "ModelName": "wsd.model_name",
+    "ModelNumber": "wsd.model_number",
+    "ModelUrl": "wsd.model_url",
+    "PresentationUrl": "wsd.presentation_url",
+    "DeviceCategory": "wsd.device_category",
+    "Computer": "wsd.computer",
+}
+
+
+def resolve_message(message_id: str, endpoint: str) -> bytes:
+    """A WS-Discovery Resolve for ``endpoint`` (what Windows sends after a ProbeMatch that
+    carries no XAddrs, as wsdd's do)."""
+    return _RESOLVE.format(message_id=message_id, endpoint=_xml_text(endpoint)).encode()
+
+
+def get_message(message_id: str, endpoint: str) -> bytes:
+    """A WS-Transfer Get of ``endpoint``'s metadata: read-only (DPWS §5.1, the request
+    Windows' network view and wsdd's discovery mode send)."""
+    return _GET.format(message_id=message_id, endpoint=_xml_text(endpoint)).encode()
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wants_metadata(match: Match) -> bool:
+    """A DPWS host (``wsdp:Device``: Windows PCs, wsdd NAS boxes, printers) describes itself
+    only in its metadata; an ONVIF camera (``tds:Device``, NetworkVideoTransmitter) keeps
+    its identity in the ONVIF device service, which the onvif probe reads."""
+    onvif = {"NetworkVideoTransmitter", "NetworkVideoDisplay", "NetworkVideoStorage"}
+    words = [t.rpartition(":") for t in match.types]
+    if any(local in onvif or prefix in ("tds", "tdn") for prefix, _, local in words):
+        return False
+    return match.kind != "Bye" and any(local == "Device" for _, _, local in words)
+
+
+def parse_metadata(data: bytes) -> dict[str, str | tuple[str, ...]]:
+    """A WS-Transfer GetResponse (DPWS ThisDevice, ThisModel, Relationship) -> ``wsd.*``
+    fields; the first value of each element wins (FriendlyName may come once per language).
+
+    Raises ParseError when the reply is not a SOAP envelope with Metadata in its Body.
+    """
+    root = xmlsafe.parse(data)
+    body = _child(root, "Body") if xmlsafe.localname(root.tag) == "Envelope" else None
+    metadata = _child(body, "Metadata")
+    if metadata is None:
+        raise ParseError("not a WS-Transfer GetResponse (no Metadata in a SOAP Body)")
+    fields: dict[str, str | tuple[str, ...]] = {}
+    hosted: list[str] = []
+    for element in itertools.islice(metadata.iter(), 4096):
+        name = xmlsafe.localname(element.tag)
+        text = _text(element) if name in METADATA_FIELDS and len(element) == 0 else ""
+        if text and text != "(null)":  # wsdd2 prints an unset URL as C's "(null)"
+            fields.setdefault(METADATA_FIELDS[name], text)
+        elif name == "Hosted":
+            hosted += _tokens(_child(element, "Types"))
+    if hosted:
+        fields["wsd.hosted_types"] = tuple(dict.fromkeys(hosted))[:MAX_ITEMS]
+    return fields
 
 
 # ---------------------------------------------------------------- sockets
@@ -243,7 +363,8 @@ def _streams(
 
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """Probe (ONVIF-typed, wsdp:Device-typed and untyped; over IPv4, and IPv6 when the scan
-    has an IPv6 target), yield one Observation per endpoint and family and per Hello/Bye.
+    has an IPv6 target), yield one Observation per endpoint and family and per Hello/Bye,
+    and for each DPWS host (``wsdp:Device``) its metadata (:func:`metadata`).
 
     The ``wsdp:Device`` Probe is what Windows sends: wsdd and WSDAPI hosts (NAS boxes,
     printers, PCs) answer nothing else, not even an untyped Probe.
@@ -252,22 +373,55 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     ids = {f"uuid:{uuid.uuid4()}": types for types in kinds}
     streams = _streams(ctx, ids)
     seen: set[str] = set()
+    fetches: dict[str, asyncio.Task[Observation | Problem | None]] = {}
+    gate = asyncio.Semaphore(METADATA_CONCURRENCY)  # a floor of Windows PCs: a few at a time
     stream = _merge(streams)
-    async for item in udp.parsed(
-        stream, ctx, lambda d: parse_message(d.data), SOURCE, "WS-Discovery"
-    ):
-        if isinstance(item, Problem):
-            yield item
-            continue
-        datagram, matches = item
-        on_probe_socket = isinstance(datagram, _Heard) and datagram.on_probe_socket
-        for match in matches:
-            relates = accept(match, ids, on_probe_socket)
-            # Per family: a dual-stack device answers on both, and both addresses are its.
-            key = f"{match.kind}:{match.endpoint or datagram.ip}:{':' in datagram.ip}"
-            if relates is not None and key not in seen:
-                seen.add(key)
-                yield match.observation(datagram.ip, relates)
+    try:
+        async for item in udp.parsed(
+            stream, ctx, lambda d: parse_message(d.data), SOURCE, "WS-Discovery"
+        ):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            datagram, matches = item
+            on_probe_socket = isinstance(datagram, _Heard) and datagram.on_probe_socket
+            for match in matches:
+                relates = accept(match, ids, on_probe_socket)
+                # Per family: a dual-stack device answers on both, and both addresses are its.
+                key = f"{match.kind}:{match.endpoint or datagram.ip}:{':' in datagram.ip}"
+                if relates is not None and key not in seen:
+                    seen.add(key)
+                    yield match.observation(datagram.ip, relates)
+                # Once per device, whichever family it answered on.
+                fetch = relates is not None and wants_metadata(match)
+                if fetch and match.endpoint and match.endpoint not in fetches:
+                    fetches[match.endpoint] = asyncio.create_task(
+                        _gated(gate, metadata(ctx, datagram.ip, match))
+                    )
+        for result in await _fetched(list(fetches.values())):
+            yield result
+    finally:
+        for task in fetches.values():
+            task.cancel()
+
+
+async def _gated(
+    gate: asyncio.Semaphore, work: Coroutine[Any, Any, Observation | Problem | None]
+) -> Observation | Problem | None:
+    async with gate:
+        return await work
+
+
+async def _fetched(
+    tasks: list[asyncio.Task[Observation | Problem | None]],
+) -> list[Observation | Problem]:
+    """What the metadata fetches found, waiting for them at most one Resolve and one Get
+    past the listening window (a device that never answers costs no more)."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=RESOLVE_WINDOW + GET_TIMEOUT)
+    done = [t for t in tasks if t.done() and not t.cancelled()]
+    # A bug (or the network guard) raises here, as it would in the probe itself.
+    return [result for t in done if (result := t.result()) is not None]
 
 
 def _hello_socket(
@@ -317,3 +471,97 @@ async def _merge(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# ---------------------------------------------------------------- metadata (WS-Transfer Get)
+
+RESOLVE_WINDOW = 1.5  # seconds to wait for a ResolveMatch
+GET_TIMEOUT = 2.0  # seconds for the metadata Get
+METADATA_LIMIT = 64 * 1024  # a GetResponse is 1-4 kB
+METADATA_CONCURRENCY = 16
+
+
+def metadata_target(xaddrs: Collection[str], ip: str) -> tuple[http.Target, str] | None:
+    """The first http(s) XAddr on ``ip`` itself, as (target, path): XAddrs are
+    device-controlled text, and nothing is sent to a host other than the one that answered."""
+    for xaddr in xaddrs:
+        try:
+            parts = urlsplit(xaddr)
+            same = _address(parts.hostname or "") == _address(ip)
+            port = parts.port
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and same and parts.username is None:
+            tls = parts.scheme == "https"
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            return http.Target(ip, port or (443 if tls else 80), tls), path[:500]
+    return None
+
+
+def _address(host: str) -> object:
+    return ipaddress.ip_address(host.partition("%")[0])
+
+
+async def resolve(ctx: ProbeContext, ip: str, endpoint: str) -> tuple[str, ...]:
+    """The XAddrs of ``endpoint`` by a Resolve (to the group, as Windows sends it: wsdd hears
+    only the group, and to ``ip``); () when nothing answers within the window."""
+    message_id = f"uuid:{uuid.uuid4()}"
+    message = resolve_message(message_id, endpoint)
+    if ":" in ip:
+        index = udp.ipv6_wanted(ctx)
+        if index is None:
+            return ()
+        sock, group = udp.open_socket6(ctx, index), GROUP6
+    else:
+        sock, group = udp.open_socket(ctx, 0), GROUP
+    sends = [(message, (group, PORT)), (message, (ip, PORT))]
+    replies = cast(  # an async generator: closing it closes the socket at once
+        AsyncGenerator[udp.Datagram, None],
+        udp.exchange(sock, sends, RESOLVE_WINDOW, ctx.rate, "WS-Discovery Resolve"),
+    )
+    async with contextlib.aclosing(replies):
+        async for datagram in replies:
+            if datagram.ip.partition("%")[0] != ip.partition("%")[0]:
+                continue
+            with contextlib.suppress(ParseError):
+                mine = [m for m in parse_message(datagram.data) if m.endpoint == endpoint]
+                if xaddrs := next((m.xaddrs for m in mine if m.kind == "ResolveMatch"), ()):
+                    return xaddrs
+    return ()
+
+
+async def metadata(ctx: ProbeContext, ip: str, match: Match) -> Observation | Problem | None:
+    """The device's DPWS metadata (WS-Transfer Get to its XAddr, after a Resolve when the
+    ProbeMatch carried none) as ``method="metadata"`` evidence; a Problem when the device
+    answers with something that is not metadata (or too slowly); None when it has no XAddr
+    on its own address, nothing listens there, or it declines (any HTTP status but 200)."""
+    try:
+        xaddrs = match.xaddrs or await resolve(ctx, ip, match.endpoint)
+    except OSError as exc:  # e.g. the interface lost its address meanwhile
+        return Problem(SOURCE, "unreachable", f"{ip}: Resolve: {exc}", ip=ip)
+    where = metadata_target(xaddrs, ip)
+    if where is None:
+        return None
+    target, path = where
+    guard_send("WS-Transfer Get", [ip])
+    body = get_message(f"urn:uuid:{uuid.uuid4()}", match.endpoint)
+    # Exactly what Windows sends: wsdd2 refuses any other Content-Type (even with a charset).
+    headers = {"Content-Type": "application/soap+xml"}
+    try:
+        reply = await http.request(
+            target, "POST", path, timeout=GET_TIMEOUT, headers=headers, body=body,
+            limit=METADATA_LIMIT,
+        )  # fmt: skip
+        if reply.status != 200:
+            return None  # it does not describe itself (404, 400...): nothing wrong with it
+        fields = parse_metadata(reply.body)
+    except http.HttpError as exc:
+        if exc.kind == "unreachable":
+            return None  # an XAddr nobody serves: the device simply has no metadata
+        return Problem(SOURCE, exc.kind, f"{ip}: metadata Get {path[:80]}: {exc}", ip=ip)
+    except ParseError as exc:  # a reply, but not metadata: the user should know
+        return Problem(SOURCE, "parse", f"{ip}: metadata Get {path[:80]}: {exc}", ip=ip)
+    found: dict[str, str | tuple[str, ...]] = {"ip": ip, "wsd.endpoint": match.endpoint}
+    if not match.xaddrs:
+        found["wsd.xaddrs"] = xaddrs
+    return Observation(source=SOURCE, fields={**found, **fields}, method="metadata")

@@ -57,11 +57,13 @@ class Emulator:
 
     # --- socket factories (run on the main thread, inside the device's namespace) -------
     def tcp_socket(self, entry: DeviceEntry, port: int) -> socket.socket:
+        # An IPv6-only device listens on "::": its ULA and its link-local address both.
+        family = socket.AF_INET6 if entry.ip6 and not entry.ip else socket.AF_INET
         with self.switch.inside(entry.netns):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((entry.ip, port))
+            sock.bind(("::" if family == socket.AF_INET6 else entry.ip, port))
             sock.listen(256)
             sock.setblocking(False)
         except OSError:

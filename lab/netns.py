@@ -334,6 +334,8 @@ def build(state: LabState) -> None:
     )
     _ip_batches_parallel(batches)
     _ip_batch([f"route add blackhole {state.subnet}"])
+    if state.far_subnet:
+        _router().build(state)
     if state.subnet6:
         # force: a machine whose own namespace has IPv6 disabled has nothing to protect.
         _ip_batch([f"route add blackhole {state.subnet6}"], force=True)
@@ -361,6 +363,8 @@ def _bridge_lines(state: LabState) -> list[str]:
     ]
     shared = shared_macs(state)
     for d in state.devices:
+        if state.behind_router(d):
+            continue  # on the far bridge (lab/router.py)
         port = f"v{d.name}"
         lines.append(f"link set dev {port} master br0 addrgenmode none up")
         # Devices reach only the scanner; otherwise mDNS responders ARP for each other
@@ -576,7 +580,9 @@ def namespace_pids(namespaces: Iterable[str]) -> list[int]:
     return found
 
 
-def teardown(prefix: str, subnet: str | None = None, subnet6: str | None = None) -> None:
+def teardown(
+    prefix: str, subnet: str | None = None, subnet6: str | None = None, far: str | None = None
+) -> None:
     """Remove everything of lab ``prefix``: emulator, device programs, namespaces, routes,
     state directory."""
     _kill(emulator_pids(prefix))
@@ -588,7 +594,7 @@ def teardown(prefix: str, subnet: str | None = None, subnet6: str | None = None)
     if namespaces:
         _ip_batch([f"netns del {ns}" for ns in namespaces], force=True)
     routes = blackhole_routes()
-    stale = [net for net in (subnet, subnet6) if net and net in routes]
+    stale = [net for net in (subnet, subnet6, far) if net and net in routes]
     if stale:
         _ip_batch([f"route del blackhole {net}" for net in stale], force=True)
     shutil.rmtree(lab_state.run_dir() / prefix, ignore_errors=True)
@@ -619,7 +625,7 @@ def cleanup_stale() -> list[str]:
         if st is not None and is_live(st):
             live[prefix] = st
             continue
-        teardown(prefix, st.subnet if st else None, st.subnet6 if st else None)
+        teardown(prefix, *(_subnets(st) if st else ()))
         cleaned.append(prefix)
     cleaned += _cleanup_orphans(live)
     return cleaned
@@ -635,7 +641,7 @@ def _cleanup_orphans(live: dict[str, LabState]) -> list[str]:
     for prefix in sorted(orphan_prefixes):
         teardown(prefix)
     _kill(p for p in emulator_pids() if not any(p == st.emulator_pid for st in live.values()))
-    live_subnets = {net for st in live.values() for net in (st.subnet, st.subnet6) if net}
+    live_subnets = {net for st in live.values() for net in _subnets(st) if net}
     stray = [r for r in blackhole_routes() if r not in live_subnets]
     if stray:
         _ip_batch([f"route del blackhole {r}" for r in stray], force=True)
@@ -684,6 +690,10 @@ def up(
         taken += [ipaddress.ip_network(r) for r in _routes_in_lab_range()]
         subnet = choose_subnet(len(devices), [t for t in taken if t.version == 4])
         state = plan(devices, prefix, ipaddress.IPv4Network(subnet))
+        # A device with a [router] table routes a far subnet (lab/router.py).
+        taken4 = [t for t in (*taken, subnet) if isinstance(t, ipaddress.IPv4Network)]
+        if far := _router().far_subnet_for(devices, taken4):
+            _router().place(state, devices, far)
         state.service_package = service_package
         if bound_to:
             state.extra["bound_to"] = bound_to
@@ -692,7 +702,7 @@ def up(
         try:
             return _build_and_start(state, ready_timeout)
         except BaseException:
-            teardown(prefix, state.subnet, state.subnet6)
+            teardown(prefix, state.subnet, state.subnet6, state.far_subnet)
             raise
 
 
@@ -711,12 +721,24 @@ def _build_and_start(state: LabState, ready_timeout: float) -> LabState:
     return state
 
 
-def _subnets_of(prefix: str) -> tuple[str | None, str | None]:
+def _subnets_of(prefix: str) -> tuple[str | None, ...]:
     try:
         state = lab_state.load(prefix)
     except StateError:
         return None, None
-    return state.subnet, state.subnet6
+    return _subnets(state)
+
+
+def _subnets(state: LabState) -> tuple[str, str, str]:
+    """The subnets a lab blackholes in the machine's namespace: LAN, IPv6 /64, routed."""
+    return state.subnet, state.subnet6, state.far_subnet
+
+
+def _router() -> Any:
+    """lab.router, imported when a lab has a router (it imports this module)."""
+    import lab.router  # noqa: PLC0415 - import cycle: lab.router builds on this module
+
+    return lab.router
 
 
 def _routes_in_lab_range() -> list[str]:

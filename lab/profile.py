@@ -60,11 +60,20 @@ SERVICES = frozenset(
         "tarpit",
         "garbage",
         "thirdparty",
+        "banner",
+        "sip",
+        "dhcp",
+        "tls",
+        "snmp",
     }
 )
 CATEGORIES = frozenset({"realistic", "hostile", "thirdparty"})
 KINDS = frozenset({"camera", "nvr", "other"})
-PROBES = frozenset({"arp", "wsd", "onvif", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip"})
+PROBES = frozenset(
+    {"arp", "wsd", "onvif", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip"}
+    | {"banner", "sip", "dhcp", "tls", "favicon"}
+    | {"snmp", "routers"}
+)
 _OUI = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){2}$")
 _FULL_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)(?::([^}]*))?\}")

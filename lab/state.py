@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -84,6 +85,11 @@ class LabState:
     subnet6: str = ""
     scanner_ip6: str = ""
     scanner_ll6: str = ""
+    # A routed subnet (lab/router.py), only when a device's profile has a [router] table: the
+    # far subnet, the router device's name and its address there ("" in a one-segment lab).
+    far_subnet: str = ""
+    router: str = ""
+    router_far_ip: str = ""
 
     # --- paths ---------------------------------------------------------------------------
     @property
@@ -117,6 +123,12 @@ class LabState:
     @property
     def ipv6(self) -> bool:
         return bool(self.subnet6)
+
+    def behind_router(self, entry: DeviceEntry) -> bool:
+        """True for a device on the routed subnet (reachable only through the router)."""
+        if not self.far_subnet or not entry.ip:
+            return False
+        return ipaddress.ip_address(entry.ip) in ipaddress.ip_network(self.far_subnet)
 
     def thirdparty_log(self, device: str) -> Path:
         """stdout and stderr of a third-party device's program (lab/services/thirdparty.py)."""

@@ -13,11 +13,13 @@ APT_PACKAGES=(
   libxkbcommon-x11-0 libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0
   libxcb-sync1 libxcb-xkb1
   # device implementations we did not write, run by the lab (lab/profiles/thirdparty-*.toml)
-  wsdd avahi-daemon minidlna
+  wsdd wsdd2 avahi-daemon minidlna
+  # net-snmp's agent (the lab's router and SNMP camera) and its client tools (the tests' witness)
+  snmpd snmp
 )
 # Daemons the lab runs inside its namespaces only: installing them must never start them in
 # the machine's own namespace, where they would announce themselves on the real network.
-LAB_DAEMONS=(wsdd avahi-daemon minidlna)
+LAB_DAEMONS=(wsdd wsdd2 avahi-daemon minidlna snmpd)
 
 missing_apt() {
   local pkg out=()

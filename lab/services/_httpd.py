@@ -422,4 +422,5 @@ def http_port(ctx: DeviceContext) -> int:
 
 def base_url(ctx: DeviceContext) -> str:
     port = http_port(ctx)
-    return f"http://{ctx.ip}" if port == 80 else f"http://{ctx.ip}:{port}"
+    host = ctx.ip or f"[{ctx.ip6}]"  # an IPv6-only device names its ULA address
+    return f"http://{host}" if port == 80 else f"http://{host}:{port}"

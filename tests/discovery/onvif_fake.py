@@ -59,6 +59,9 @@ class FakeOnvifDevice:
     clock: dt.timedelta = dt.timedelta(0)  # the device's clock minus ours
     max_skew: dt.timedelta | None = None  # refuse tokens created further from the device clock
     http_digest: bool = False  # also demand HTTP Digest
+    http_basic: bool = False  # also demand HTTP Basic (and offer nothing else)
+    authorizations: list[str] = field(default_factory=list)  # Authorization schemes received
+    refusal: bytes = NOT_AUTHORIZED  # the fault a refused call gets (another server's spelling)
     verdicts: list[tuple[str, str]] = field(default_factory=list)  # (operation, verdict)
     paths: list[str] = field(default_factory=list)
 
@@ -78,6 +81,11 @@ class FakeOnvifDevice:
         self.paths.append(head.path)
         if head.path != self.path:
             return "404 Not Found", b"", []
+        if auth := head.headers.get("authorization", ""):
+            self.authorizations.append(auth.partition(" ")[0].lower())
+        if self.http_basic and not self.basic_ok(head):
+            self.verdicts.append(("?", "no http basic"))
+            return "401 Unauthorized", b"", [f'WWW-Authenticate: Basic realm="{REALM}"']
         if self.http_digest and not self.digest_ok(head):
             self.verdicts.append(("?", "no http digest"))
             challenge = f'WWW-Authenticate: Digest realm="{REALM}", nonce="{NONCE}", qop="auth"'
@@ -87,7 +95,7 @@ class FakeOnvifDevice:
         verdict = self.token_verdict(root)
         self.verdicts.append((operation, verdict))
         if verdict != "ok" and operation not in self.anonymous:
-            return "400 Bad Request", NOT_AUTHORIZED, []
+            return "400 Bad Request", self.refusal, []
         if operation == "GetSystemDateAndTime":
             return "200 OK", _CLOCK_REPLY.format(t=self.now()).encode(), []
         return "200 OK", self.replies[operation], []
@@ -113,6 +121,13 @@ class FakeOnvifDevice:
         if self.max_skew is not None and abs(stamp - self.now()) > self.max_skew:
             return "stale created"
         return "ok"
+
+    def basic_ok(self, head: Request) -> bool:
+        scheme, _, value = head.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        user, _, password = base64.b64decode(value).decode().partition(":")
+        return self.users.get(user) == password
 
     def digest_ok(self, head: Request) -> bool:
         scheme, p = http.parse_challenge(head.headers.get("authorization", ""))

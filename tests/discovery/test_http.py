@@ -402,7 +402,7 @@ async def test_basic_auth_is_never_sent_in_clear_text_by_default() -> None:
             items = await collect(http.probe, ctx_for(cam.ip, cam.port, credentials=credentials))
         assert not any("authorization" in h for _, _, h in cam.requests)
         problems = [i for i in items if isinstance(i, Problem)]
-        assert [p.kind for p in problems] == ["auth_unsupported"]  # once, not per endpoint
+        assert [p.kind for p in problems] == ["basic_over_http_refused"]  # once, not per endpoint
         assert "plain HTTP" in problems[0].message
         assert "allow_basic_over_http = true" in problems[0].message
         assert ISAPI_PASSWORD not in repr(items)
@@ -429,7 +429,7 @@ async def test_the_basic_opt_in_is_per_device() -> None:
         ctx = ctx_for(cam.ip, cam.port, credentials=parse_credentials(text))
         items = await collect(http.probe, ctx)
     assert not any("authorization" in h for _, _, h in cam.requests)  # its own entry says no
-    assert {i.kind for i in items if isinstance(i, Problem)} == {"auth_unsupported"}
+    assert {i.kind for i in items if isinstance(i, Problem)} == {"basic_over_http_refused"}
 
 
 @sync

@@ -82,7 +82,7 @@ def device(monkeypatch: pytest.MonkeyPatch):
     made: list[tuple[str, Credential | None]] = []
 
     def install(script: dict[str, Any]) -> list[str]:
-        def factory(url: str, credential: Credential | None) -> ScriptedDevice:
+        def factory(url: str, credential: Credential | None, **_: Any) -> ScriptedDevice:
             made.append((url, credential))
             return ScriptedDevice(script, calls)
 
@@ -190,7 +190,7 @@ async def test_a_device_that_refuses_even_the_clock_needs_credentials(device) ->
 async def test_the_device_clock_offset_signs_the_tokens(monkeypatch) -> None:
     made: list[ScriptedDevice] = []
 
-    def factory(url: str, credential: Credential | None) -> ScriptedDevice:
+    def factory(url: str, credential: Credential | None, **_: Any) -> ScriptedDevice:
         client = ScriptedDevice({**FULL, "GetSystemDateAndTime": CLOCK}, [])
         if url.startswith(f"http://{IP}:80/"):  # not the warm-up client
             made.append(client)

@@ -10,6 +10,8 @@ from typing import Any
 from core.model import Observation, Problem
 from discovery import onvif
 from discovery.base import Credential, ProbeContext, ScanHints
+from discovery.credentials import parse_credentials
+from tests.data.interop import CORPUS
 from tests.discovery import onvif_replies
 from tests.discovery.onvif_fake import FakeOnvifDevice
 from tests.discovery.tcp_fakes import collect, sync
@@ -137,3 +139,72 @@ async def test_the_advertised_xaddr_path_is_used() -> None:
     assert fields_of(items)["onvif.xaddr"].endswith("/onvif/services")
     assert IDENTITY.items() <= fields_of(items).items()
     assert set(device.paths) == {"/onvif/services"}
+
+
+# ---------------------------------------------------------------- HTTP Basic (issue 11)
+
+
+async def scan_with_store(device: FakeOnvifDevice, password: str, allow: bool) -> list[Any]:
+    """As a user's credentials file says it: ``allow_basic_over_http`` per entry."""
+    flag = "allow_basic_over_http = true\n" if allow else ""
+    store = parse_credentials(
+        f'[[credential]]\ntarget = "{IP}"\nusername = "admin"\npassword = "{password}"\n{flag}'
+    )
+    async with device.server() as srv:
+        ctx = ProbeContext(
+            interface=None,
+            networks=(),
+            hosts=(IP,),
+            timeout=3.0,
+            credentials=store,
+            hints=ScanHints(onvif_xaddrs={IP: (f"http://{IP}:{srv.port}{device.path}",)}),
+        )
+        return await collect(onvif.probe(ctx))
+
+
+@sync
+async def test_a_basic_only_device_is_refused_by_policy_not_a_bad_password() -> None:
+    device = fake(http_basic=True)
+    items = await scan_with_store(device, SECRET, allow=False)
+    ((kind, message),) = problems(items)
+    assert kind == "basic_over_http_refused"
+    assert "allow_basic_over_http = true" in message and "plain HTTP" in message
+    assert "basic" not in device.authorizations  # the password never left in clear text
+    assert SECRET not in repr(items)
+
+
+@sync
+async def test_a_basic_only_device_answers_when_the_user_allows_basic_for_it() -> None:
+    device = fake(http_basic=True)
+    items = await scan_with_store(device, SECRET, allow=True)
+    assert IDENTITY.items() <= fields_of(items).items()
+    assert problems(items) == []
+    assert "basic" in device.authorizations
+
+
+@sync
+async def test_a_basic_only_device_with_a_wrong_password_is_bad_credentials() -> None:
+    device = fake(http_basic=True)
+    items = await scan_with_store(device, "Wrong-Horse-7", allow=True)
+    assert [kind for kind, _ in problems(items)] == ["bad_credentials"]
+
+
+@sync
+async def test_a_basic_only_device_without_credentials_needs_them() -> None:
+    device = fake(http_basic=True)
+    items = await scan(device, None)
+    assert [kind for kind, _ in problems(items)] == ["needs_credentials"]
+    assert device.authorizations == []
+
+
+@sync
+async def test_node_soap_spelling_of_not_authorized_is_still_a_refusal() -> None:
+    # node-soap writes <soap:value>ter:NotAuthorized</soap:value> without declaring ter:
+    # captured in the interop corpus; zeep alone called that a protocol error.
+    refusal = (CORPUS / "onvif_node-soap_notauthorized_fault.xml").read_bytes()
+    items = await scan(fake(refusal=refusal), None)
+    assert [kind for kind, _ in problems(items)] == ["needs_credentials"]
+    items = await scan(fake(refusal=refusal), "Wrong-Horse-7")
+    assert [kind for kind, _ in problems(items)] == ["bad_credentials"]
+    items = await scan(fake(refusal=refusal), SECRET)
+    assert IDENTITY.items() <= fields_of(items).items()

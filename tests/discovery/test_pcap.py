@@ -76,12 +76,13 @@ def test_every_camera_is_found_with_its_evidence(name):
 def _check_dhcp(dev: Device, cam: dict[str, Any]) -> None:
     if cam.get("dhcp_hostname"):
         assert cam["dhcp_hostname"] in _strings(dev, "hostname")
+        assert cam["dhcp_hostname"] in _strings(dev, "dhcp.hostname")
     else:
         assert not {h for h in _strings(dev, "hostname") if not h.endswith(".local")}
     assert _strings(dev, "dhcp.vendor_class") == {cam["dhcp_vendor_class"]}
     if "dhcp_param_request_list" in cam:
         wanted = ",".join(str(n) for n in cam["dhcp_param_request_list"])
-        assert wanted in _strings(dev, "dhcp.param_request_list")
+        assert wanted in _strings(dev, "dhcp.params")
 
 
 def _check_ssdp(dev: Device, cam: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,7 +184,7 @@ def _v1_database(path: Path) -> None:
     """A database as camaudit's first schema wrote it, with a scan mid-way and a decision."""
     with sqlite3.connect(path) as db:
         for statement in schema.V1:
-            db.execute(statement)
+            schema.apply(db, statement)
         db.execute("PRAGMA user_version = 1")
         site = {
             "uses": ["general_commercial"],
@@ -270,7 +271,7 @@ def test_migration_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "writer_boot" not in columns
 
 
-def _v2_database_with_verdicts(path: Path) -> tuple[list[dict[str, object]], int]:
+def _v2_database_with_verdicts(path: Path) -> tuple[list[dict[str, dict[str, Any]]], int]:
     """A version-2 database holding a scan as 0.2 stored it: verdicts copied per device."""
     devices = fleet(20)
     with sqlite3.connect(path) as db:

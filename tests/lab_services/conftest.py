@@ -127,10 +127,12 @@ def loop() -> Iterator[Loop]:
 
 @pytest.fixture(scope="session")
 def mix() -> dict[str, Any]:
-    """The first device of each profile (default mix, 60 cycled, the interop mix) by id."""
+    """The first device of each profile (default mix, 60 cycled, the interop and routed
+    mixes) by id."""
     devices: dict[str, Any] = {}
     interop = build_mix(mix_file=PROFILE_DIR / "interop_mix.toml")
-    for spec in build_mix(None) + build_mix(60) + interop:
+    routed = build_mix(mix_file=PROFILE_DIR / "routed_mix.toml")  # issue 12's SNMP agents
+    for spec in build_mix(None) + build_mix(60) + interop + routed:
         devices.setdefault(spec.profile_id, spec)
     return devices
 
