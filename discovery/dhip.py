@@ -18,6 +18,7 @@ import struct
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from core.jsonlimits import JsonLimitError, load_json
 from core.model import Observation, Problem, normalize_mac
 from discovery import udp
 from discovery.base import ParseError, ProbeContext
@@ -86,9 +87,9 @@ def parse_reply(data: bytes, source_ip: str | None = None) -> Observation | None
 def _json(body: bytes) -> Mapping[str, Any]:
     text = body.rstrip(b"\x00\r\n ").decode("utf-8", errors="replace")
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ParseError(f"DHIP body is not JSON: {exc}") from exc
+        value = load_json(text)
+    except JsonLimitError as exc:  # bad JSON, too deep, a huge number or a lone surrogate
+        raise ParseError(f"DHIP body is not JSON we can use: {exc}") from exc
     if not isinstance(value, dict):
         raise ParseError("DHIP body is not a JSON object")
     return value

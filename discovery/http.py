@@ -15,7 +15,6 @@ import base64
 import contextlib
 import hashlib
 import html
-import json
 import os
 import re
 import ssl
@@ -23,6 +22,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
+from core.jsonlimits import JsonLimitError, load_json
 from core.model import Observation, Problem, normalize_mac
 from discovery import xmlsafe
 from discovery.base import Credential, ParseError, ProbeContext
@@ -264,9 +264,9 @@ _SERIAL_IN_REALM = re.compile(r"^Login to ([A-Z0-9]{8,24})$")
 def parse_rpc2_challenge(data: bytes) -> dict[str, str]:
     """The RPC2_Login challenge JSON -> dahua.mac / dahua.realm / dahua.serialNumber."""
     try:
-        doc = json.loads(data.decode("utf-8", "replace"))
-    except ValueError as exc:
-        raise ParseError(f"RPC2_Login reply is not JSON: {exc}") from None
+        doc = load_json(data.decode("utf-8", "replace"))
+    except JsonLimitError as exc:  # bad JSON, too deep, a huge number or a lone surrogate
+        raise ParseError(f"RPC2_Login reply is not JSON we can use: {exc}") from None
     params = doc.get("params") if isinstance(doc, dict) else None
     if not isinstance(params, dict) or not any(k in params for k in ("realm", "random")):
         raise ParseError("RPC2_Login reply carries no login challenge")

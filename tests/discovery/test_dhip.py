@@ -138,3 +138,12 @@ def test_probe_refuses_to_send_from_the_machines_namespace():
 
     with pytest.raises(UnsafeNetworkError, match="refusing to send"):
         asyncio.run(run())
+
+
+def test_a_lone_surrogate_in_a_reply_is_a_parse_error() -> None:
+    # A device's "\ud800" cannot be stored as text (SQLite needs UTF-8): refused here, with a
+    # reason, instead of failing the store write later.
+    from discovery.base import ParseError
+
+    with pytest.raises(ParseError, match="surrogate"):
+        dhip._json(b'{"params": {"deviceType": "\\ud800x"}}')
