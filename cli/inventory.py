@@ -546,18 +546,26 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from inventory.importer import ImportFailed, import_file
+    from inventory.store import default_db_path, remove_database
 
+    db = Path(getattr(args, "db", None) or default_db_path())
+    fresh = not db.exists()
     try:
         site = site_from_args(args)
         with _open_store(args) as store:
             result = import_file(store, args.file, kind=args.kind, policies=args.policy, site=site)
     except ImportFailed as exc:
+        if fresh:  # a refused import into a new database leaves no empty database behind
+            remove_database(db)
         return _fail(exc)
     for line in result.problems:
         print(f"  {terminal_safe(line, 400)}", file=sys.stderr)
+    more = result.problem_count - len(result.problems)
+    if more > 0:
+        print(f"  ... and {more} more (all stored: 'camaudit history show')", file=sys.stderr)
     print(
         f"imported {terminal_safe(args.file, None)} as scan {result.scan_id}: "
-        f"{result.devices} devices, {len(result.problems)} problems"
+        f"{result.devices} devices, {result.problem_count} problems"
     )
     return EXIT_OK
 

@@ -17,7 +17,7 @@ writes formula-like values as plain string cells with the quote-prefix style (ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from core import presentation
@@ -142,19 +142,32 @@ def _cell(value: Any) -> Cell:
 
 
 def table(data: Mapping[str, Any]) -> tuple[list[str], list[list[Cell]]]:
+    return header(data), list(table_rows(data))
+
+
+def table_rows(data: Mapping[str, Any]) -> Iterator[list[Cell]]:
+    """The inventory's rows, one device at a time (a stored scan's devices are read lazily)."""
     policies = [p["id"] for p in binding_policies(data)]
-    return header(data), [row(r, policies) for r in data["devices"]]
+    for r in data["devices"]:
+        yield row(r, policies)
 
 
 def evidence_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
+    return list(iter_evidence_rows(data))
+
+
+def iter_evidence_rows(data: Mapping[str, Any]) -> Iterator[list[Cell]]:
     """Device key, IP, field, value, source, time: one row per evidence item."""
-    out: list[list[Cell]] = []
     for r in data["devices"]:
         for e in r["evidence"]:
-            out.append(
-                [r["key"], r["ip"] or "", e["field"], _cell(e["value"]), e["source"], e["seen_at"]]
-            )
-    return out
+            yield [
+                r["key"],
+                r["ip"] or "",
+                e["field"],
+                _cell(e["value"]),
+                e["source"],
+                e["seen_at"],
+            ]
 
 
 EVIDENCE_HEADER = ["Device key", "IP", "Field", "Value", "Source", "Seen at"]

@@ -15,11 +15,13 @@ core.sanitize.xlsx_text, so one hostile string cannot break the whole export.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -29,11 +31,12 @@ from inventory.export_common import (
     EVIDENCE_HEADER,
     Cell,
     binding_policies,
-    evidence_rows,
+    header,
+    iter_evidence_rows,
     not_binding_policies,
     policy_title,
     status_label,
-    table,
+    table_rows,
     verdict_columns,
 )
 
@@ -41,50 +44,67 @@ HEADER_FILL = "1F3A5F"
 MAX_WIDTH = 60
 
 
-def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
-    cell = ws.cell(row=row, column=col)
+def _put(ws: Any, value: Cell) -> Any:
+    """A write-only cell holding ``value``: text as an explicit string cell, made safe."""
     if isinstance(value, str):
-        value = xlsx_text(value)
-    cell.value = value
-    if isinstance(value, str):
+        cell = WriteOnlyCell(ws)
+        cell.value = text = xlsx_text(value)  # set after creation: never parsed as a formula
         cell.data_type = "s"
-        if is_formula_like(value):
+        if is_formula_like(text):
             cell.quotePrefix = True
-    return cell
+        return cell
+    return WriteOnlyCell(ws, value=value)
 
 
-def _sheet(ws: Any, head: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
-    """Header styled and frozen, auto-filter over the data, columns sized to their text."""
+def _sheet(
+    ws: Any,
+    head: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    fill_columns: Sequence[int] = (),
+) -> None:
+    """Header styled and frozen, auto-filter over the data, columns sized to their text.
 
-    bold = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor=HEADER_FILL)
-    for col, title in enumerate(head, start=1):
-        cell = _put(ws, 1, col, title)
-        cell.font, cell.fill = bold, fill
-    for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            _put(ws, r, c, value)
-    last = get_column_letter(max(len(head), 1))
-    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    Rows stream into the write-only sheet; column widths come from the first 200 rows, which
+    are held back until the widths are set (a write-only sheet takes them before any row).
+    Cells of ``fill_columns`` (0-based: the verdict columns) get their status's light fill.
+    """
+    stream = iter(rows)
+    first = list(islice(stream, 200))
     ws.freeze_panes = "A2"
     for col, title in enumerate(head, start=1):
-        sample = [len(str(row[col - 1])) for row in rows[:200] if col - 1 < len(row)]
+        sample = [len(str(row[col - 1])) for row in first if col - 1 < len(row)]
         width = min(MAX_WIDTH, max([len(title), *sample]) + 2)
         ws.column_dimensions[get_column_letter(col)].width = width
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    titles = []
+    for title in head:
+        cell = _put(ws, title)
+        cell.font, cell.fill = bold, fill
+        titles.append(cell)
+    ws.append(titles)
+    fills = _verdict_fills()
+    coloured = set(fill_columns)
+    count = 0
+    for values in chain(first, stream):
+        cells = []
+        for c, value in enumerate(values):
+            cell = _put(ws, value)
+            if c in coloured and (tint := fills.get(str(value))) is not None:
+                cell.fill = tint
+            cells.append(cell)
+        ws.append(cells)
+        count += 1
+    last = get_column_letter(max(len(head), 1))
+    ws.auto_filter.ref = f"A1:{last}{count + 1}"
 
 
-def _colour_verdicts(ws: Any, columns: Sequence[int], nrows: int) -> None:
-    """Each verdict cell (0-based ``columns``) on its status's light fill, black text."""
-    fills = {
+def _verdict_fills() -> dict[str, PatternFill]:
+    """Each status label's light fill (verdict cells: black text on it)."""
+    return {
         presentation.label(s): PatternFill("solid", fgColor=presentation.style(s).fill)
         for s in presentation.STATUS_ORDER
     }
-    for col in (c + 1 for c in columns):
-        for r in range(2, nrows + 2):
-            cell = ws.cell(row=r, column=col)
-            fill = fills.get(str(cell.value))
-            if fill is not None:
-                cell.fill = fill
 
 
 def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
@@ -122,28 +142,24 @@ def _summary_rows(data: Mapping[str, Any]) -> list[list[Cell]]:
 
 
 def _summary(ws: Any, data: Mapping[str, Any]) -> None:
-
-    rows = _summary_rows(data)
-    for r, values in enumerate(rows, start=1):
-        for c, value in enumerate(values, start=1):
-            cell = _put(ws, r, c, value)
-            if c == 1:
-                cell.font = Font(bold=True)
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 60
-    ws.column_dimensions["C"].width = 14
-    ws.column_dimensions["D"].width = 24
-    ws.column_dimensions["E"].width = 16
+    for column, width in zip("ABCDE", (24, 60, 14, 24, 16), strict=True):
+        ws.column_dimensions[column].width = width
+    for values in _summary_rows(data):
+        cells = [_put(ws, value) for value in values]
+        if cells:
+            cells[0].font = Font(bold=True)
+        ws.append(cells)
 
 
 def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
-
-    wb = Workbook()
-    inventory = wb.active
-    inventory.title = "Inventory"
-    head, rows = table(data)
-    _sheet(inventory, head, rows)
-    _colour_verdicts(inventory, verdict_columns(data), len(rows))
+    """The workbook, written as it goes (openpyxl's write-only mode: bounded memory)."""
+    wb = Workbook(write_only=True)
+    _sheet(
+        wb.create_sheet("Inventory"),
+        header(data),
+        table_rows(data),
+        fill_columns=verdict_columns(data),
+    )
     _summary(wb.create_sheet("Summary"), data)
-    _sheet(wb.create_sheet("Evidence"), EVIDENCE_HEADER, evidence_rows(data))
+    _sheet(wb.create_sheet("Evidence"), EVIDENCE_HEADER, iter_evidence_rows(data))
     wb.save(path)

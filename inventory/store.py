@@ -131,6 +131,12 @@ def _parse_ts(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def remove_database(path: Path) -> None:
+    """Delete a database file with its WAL and shared-memory files (one this run created)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _prepare_file(path: Path, create: bool) -> None:
     if path.exists():
         if not path.is_file():

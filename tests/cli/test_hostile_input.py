@@ -188,6 +188,42 @@ def test_import_of_a_file_with_no_usable_row(
     assert state(db) == before
 
 
+def test_a_refused_import_into_a_new_database_leaves_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"ip,mac\nnot-an-ip,44:19:b6:00:00:01\n")
+    new = tmp_path / "sub" / "new.sqlite3"
+    code, _, err = run(capsys, "import", str(bad), "--db", str(new))
+    assert code == 1 and "nothing imported" in one_line_error(err)
+    assert not [p.name for p in new.parent.glob("new.sqlite3*")]
+
+
+def test_import_lists_some_problems_and_counts_them_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inventory.importer import MAX_SHOWN_PROBLEMS
+
+    rows = [
+        f"198.18.{i // 250}.{i % 250 + 1},44:19:b6:00:{i // 256:02x}:{i % 256:02x}"
+        for i in range(5)
+    ]
+    bad = [
+        f"not-an-ip-{i},44:19:b6:01:{i // 256:02x}:{i % 256:02x}"
+        for i in range(MAX_SHOWN_PROBLEMS + 7)
+    ]
+    source = tmp_path / "many.csv"
+    source.write_text("ip,mac\n" + "\n".join(rows + bad) + "\n", encoding="utf-8")
+    db = tmp_path / "many.sqlite3"
+    code, out, err = run(capsys, "import", str(source), "--db", str(db))
+    total = MAX_SHOWN_PROBLEMS + 7
+    assert code == 0 and f"5 devices, {total} problems" in out
+    assert "... and 7 more" in err
+    with sqlite3.connect(db) as conn:  # every problem is stored with the scan, not just those shown
+        stored = conn.execute("SELECT count(*) FROM errors WHERE device_key IS NULL").fetchone()[0]
+    assert stored == total
+
+
 def test_the_report_refuses_an_empty_scan_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
