@@ -5,7 +5,10 @@
 - ``vendors update --from DIR``: rebuild the MAC registry from IEEE CSV files a user downloaded,
   after checking them (vendors.oui_build.check_ieee_file) and comparing with the table in use;
   the table it replaces is kept, and ``vendors update --rollback`` puts it back.
-- ``vendors info``: registry date and counts, catalogue date, rule count.
+- ``vendors update --recog DIR``: install rapid7/recog's fingerprints from a checkout after
+  running recog's self-test over it; ``--rollback-recog`` puts the replaced copy back
+  (cli/vendors_recog.py).
+- ``vendors info``: registry date and counts, catalogue date, rule count, the recog copy.
 
 The heavy lifting lives in discovery.inventory_file (reading records) and vendors.assess
 (identity and verdicts); this module only reads and writes files and turns arguments into calls.
@@ -21,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import vendors_recog
 from cli.common import add_site_args, iso_date, site_from_args
 from core.sanitize import terminal_safe
 
@@ -44,7 +48,9 @@ def _register_identify(subparsers: Any) -> None:
             "and write one JSON line per record, in input order, with maker, brand, relationship, "
             "model, firmware, confidence, component flags, reasons, conflicts and verdicts. "
             'A line that cannot be read gives {"line": N, "error": ...} and the rest still run; '
-            "the exit status is then 1. An input with no record at all (empty, or only a header "
+            "the exit status is then 1. With a rapid7/recog copy installed (vendors update "
+            "--recog DIR) its fingerprints are read too, their reasons citing recog. "
+            "An input with no record at all (empty, or only a header "
             "or comments) is an error too: exit 1 and one line on stderr, whatever its format. "
             f"Input of at most {MAX_INPUT_BYTES // 2**20} MiB. {records_limits()}"
         ),
@@ -66,7 +72,7 @@ def _register_vendors(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="vendors_command", metavar="ACTION", required=True)
     update = sub.add_parser(
         "update",
-        help="rebuild the MAC registry from IEEE CSV files you downloaded (or --rollback)",
+        help="rebuild the MAC registry from IEEE CSV files, or install rapid7/recog (--recog)",
         description=(
             "Rebuild the IEEE MAC registry from oui.csv, mam.csv, oui36.csv, iab.csv (and cid.csv) "
             "downloaded from standards-oui.ieee.org. The table is written to the user data "
@@ -74,7 +80,12 @@ def _register_vendors(subparsers: Any) -> None:
             "first (header, four columns per row, closed quotes, each file its own registry); "
             f"{registry_limits()} A refresh that would drop more than "
             f"{MAX_REMOVED_SHARE:.0%} of the blocks in use is refused unless --allow-removals. "
-            "The replaced table is kept: --rollback restores it."
+            "The replaced table is kept: --rollback restores it. "
+            "--recog DIR installs rapid7/recog's fingerprints from a checkout (xml/*.xml and "
+            "LICENSE; no recog data ships with camaudit): every file is read with defused XML "
+            f"({recog_limits()}), recog's self-test runs over every example, a directory "
+            "whose examples fail badly is refused, and a dated copy with the licence goes to "
+            "the user data directory; --rollback-recog restores the copy it replaced."
         ),
     )
     source = update.add_mutually_exclusive_group(required=True)
@@ -82,6 +93,7 @@ def _register_vendors(subparsers: Any) -> None:
     source.add_argument(
         "--rollback", action="store_true", help="put back the table the last update replaced"
     )
+    vendors_recog.add_update_args(source, update)
     update.add_argument(
         "--allow-removals",
         action="store_true",
@@ -91,7 +103,7 @@ def _register_vendors(subparsers: Any) -> None:
         "--as-of",
         type=iso_date,
         metavar="YYYY-MM-DD",
-        help="data date (default: the newest CSV file's modification date)",
+        help="data date (default: the newest CSV / XML file's modification date)",
     )
     update.set_defaults(func=cmd_vendors_update)
     info = sub.add_parser("info", help="registry date and counts, catalogue date, rule count")
@@ -105,6 +117,12 @@ def records_limits() -> str:
     from discovery.inventory_file import LIMITS  # noqa: PLC0415
 
     return LIMITS
+
+
+def recog_limits() -> str:
+    from vendors.recog.db import LIMITS  # noqa: PLC0415
+
+    return LIMITS.rstrip(".")
 
 
 def registry_limits() -> str:
@@ -218,6 +236,11 @@ def _write(stream: TextIO, data: dict[str, Any]) -> None:
 def cmd_vendors_update(args: argparse.Namespace) -> int:
     from vendors.oui_build import RegistryFormatError  # noqa: PLC0415
 
+    if args.recog is not None or args.rollback_recog:
+        return vendors_recog.cmd_update(args)
+    if args.commit:
+        print("camaudit vendors update: --commit goes with --recog", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return _rollback() if args.rollback else _update(args)
     except (OSError, UnicodeDecodeError, RegistryFormatError) as exc:
@@ -346,4 +369,6 @@ def cmd_vendors_info(args: argparse.Namespace) -> int:
     examples = sum(len(r.examples) for r in rules.all_rules())
     sizes = f"{len(rules.all_rules())} rules in {len(rules.files)} files, {examples} examples"
     print(f"fingerprints: {sizes}")
+    for line in vendors_recog.info_lines():
+        print(line)
     return EXIT_OK

@@ -191,6 +191,32 @@ class Relationship(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class DeviceType(enum.StrEnum):
+    """What kind of box a device is (shown in the table, exports and report).
+
+    Decided by vendors/device_type.py from rule params, model numbering, vendor-protocol
+    device classes and ports; ``Identity.device_type_how`` says which.
+    """
+
+    CAMERA = "camera"
+    RECORDER = "recorder"
+    ENCODER = "encoder"
+    INTERCOM = "intercom"
+    ROUTER = "router"
+    SWITCH = "switch"
+    ACCESS_POINT = "access_point"
+    PHONE = "phone"
+    RADIO = "radio"
+    PRINTER = "printer"
+    COMPUTER = "computer"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        """The type as people write it ("access point")."""
+        return self.value.replace("_", " ")
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One piece of evidence and what it says, as shown to a user.
@@ -251,6 +277,11 @@ class Identity:
     conflicts: tuple[Reason, ...] = ()
     made_on: dt.date | None = None
     made_on_how: str = ""
+    device_type: DeviceType = DeviceType.UNKNOWN
+    device_type_how: str = ""
+    # The IEEE registrant of the device's own MAC, whatever the catalogue says: a row with
+    # no catalogue maker (a printer, a laptop) still says who registered its network card.
+    registrant: str | None = None
 
     @classmethod
     def unknown(cls, reasons: Iterable[Reason] = ()) -> Identity:
@@ -276,6 +307,13 @@ class Identity:
                 if self.made_on
                 else {}
             ),
+            # absent when unknown, for the same reason (identities stored before it read back)
+            **(
+                {"device_type": self.device_type.value, "device_type_how": self.device_type_how}
+                if self.device_type is not DeviceType.UNKNOWN
+                else {}
+            ),
+            **({"registrant": self.registrant} if self.registrant else {}),
         }
 
     @classmethod
@@ -293,7 +331,18 @@ class Identity:
             conflicts=tuple(Reason.from_dict(r) for r in data.get("conflicts", ())),
             made_on=dt.date.fromisoformat(data["made_on"]) if data.get("made_on") else None,
             made_on_how=str(data.get("made_on_how", "")),
+            device_type=_device_type(data.get("device_type")),
+            device_type_how=str(data.get("device_type_how", "")),
+            registrant=str(data["registrant"]) if data.get("registrant") else None,
         )
+
+
+def _device_type(value: Any) -> DeviceType:
+    """A stored device type; absent (older data) or not one we know reads as unknown."""
+    try:
+        return DeviceType(value)
+    except ValueError:
+        return DeviceType.UNKNOWN
 
 
 class VerdictStatus(enum.StrEnum):

@@ -8,7 +8,9 @@ module only loads and checks it and answers three questions:
   (exact, case- and whitespace-normalised; never a substring: "Shanghai Dahua Scale Factory"
   is not Dahua);
 - ``brand_by_name``: which brand a name a device or user gave is (exact name or alias);
-- ``lineage``: the chain of parent companies in force on a date (for "subsidiary or affiliate of").
+- ``lineage``: the chain of parent companies in force on a date (for "subsidiary or affiliate of");
+- ``link_registrant``: the same question as ``maker_for_org`` asked systematically of any registry
+  spelling (see "Registrant linking" below).
 
 Every maker gets an implicit own brand with the same id unless the file declares one, so
 ``brands["axis"]`` exists without repeating Axis twice.  Pure: reads only its own data file.
@@ -34,6 +36,10 @@ CONFIDENCES = ("H", "M", "L")
 # component maker (SoC, modules), or provides services (carriers on the FCC list).
 ROLES = ("manufacturer", "brand_owner", "component", "service_provider")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+# A brand name shorter than this (letters, spaces left out) is too generic to identify a
+# registrant: "DH", "AC", "DAS" or "XM" are somebody else's company name too.
+MIN_BRAND_NAME_CHARS = 4
+MAX_LINK_MEMO = 100_000
 
 
 class CatalogueError(ValueError):
@@ -104,6 +110,89 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+# ------------------------------------------------------------------------ registrant linking
+#
+# Makers register MAC blocks under many spellings ("Huawei Technologies Co.,Ltd" and
+# "Huawei Technologies Co., Ltd."), under a company name a catalogue entry gives without its
+# legal form ("Hytera Communications Co .,ltd" for the maker "Hytera Communications"), and under
+# old or trading names that the catalogue knows as a brand ("Lt Security Inc" for LTS).  Rather
+# than curating each spelling, a registrant is linked by comparing *normalised* names:
+#
+#   key   = case, punctuation and spacing folded, legal forms spelt one way
+#           ("co., limited" -> "co ltd", "corporation" -> "corp");
+#   base  = the key without its trailing legal form ("huawei technologies").
+#
+# A registrant links to a maker when its key equals the key of one of the maker's curated
+# registry spellings (same name, same legal form: "Teltronic AG" is not "Teltronic S.A.U."), or
+# when its base equals the maker's name and that name carries no legal form.  It links to a
+# brand (as the company behind that brand, "likely") when its base equals the brand's name or
+# an alias.  Never a substring: "Shanghai Dahua Scale Factory" is not Dahua.
+
+_LEGAL_WORDS = {
+    "limited": "ltd",
+    "corporation": "corp",
+    "incorporated": "inc",
+    "company": "co",
+    "gesellschaft": "gmbh",
+}
+# Trailing tokens that only say what legal form a company has.
+_LEGAL_TOKENS = frozenset(
+    {"co", "ltd", "inc", "corp", "llc", "gmbh", "ag", "sa", "sau", "sas", "sarl", "bv", "nv",
+     "ab", "as", "asa", "oy", "oyj", "plc", "pty", "pte", "pvt", "private", "spa", "srl", "kg",
+     "kft", "sro", "sdn", "bhd", "kk", "lp", "llp", "jsc", "ojsc", "zao", "ooo", "se", "aps",
+     "public", "the"}
+)  # fmt: skip
+# Dotted abbreviations written with spaces after punctuation is removed ("s.a.u." -> "s a u").
+_SPACED_FORMS = (
+    ("s a u", "sau"), ("s a s", "sas"), ("s a r l", "sarl"), ("s p a", "spa"), ("s r l", "srl"),
+    ("s a", "sa"), ("b v", "bv"), ("n v", "nv"), ("a s", "as"), ("k k", "kk"), ("s r o", "sro"),
+    ("a g", "ag"), ("l l c", "llc"), ("p l c", "plc"), ("s e", "se"),
+)  # fmt: skip
+_PUNCT = re.compile(r"[^\w&+]+", re.UNICODE)
+
+
+def org_key(name: str) -> str:
+    """A registry organisation name with case, punctuation, spacing and legal form spelling
+    folded: ``"Huawei Technologies Co., Ltd."`` and ``"HUAWEI TECHNOLOGIES CO.,LTD"`` give the
+    same key; the legal form stays (``"teltronic ag"`` differs from ``"teltronic sau"``)."""
+    text = " " + _PUNCT.sub(" ", name.casefold().replace("&", " & ")).strip() + " "
+    for spaced, joined in _SPACED_FORMS:
+        if text.endswith(f" {spaced} "):
+            text = text[: -len(spaced) - 1] + joined + " "
+    words = [_LEGAL_WORDS.get(word, word) for word in text.split()]
+    return " ".join(words)
+
+
+def org_base(name: str) -> str:
+    """``org_key`` without its trailing legal form: ``"Lt Security Inc"`` -> ``"lt security"``."""
+    words = org_key(name).split()
+    while len(words) > 1 and words[-1] in _LEGAL_TOKENS:
+        words.pop()
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrantLink:
+    """How an IEEE registrant name was tied to the catalogue.
+
+    ``how`` is ``exact`` (a curated spelling), ``spelling`` (the same name and legal form spelt
+    another way), ``maker_name`` (the maker's name without a legal form) or ``brand_name`` (the
+    registrant's name is a brand's name or alias: taken, as *likely*, to be the company behind
+    that brand, e.g. an old company name).  ``maker`` is set for the first three, ``brand`` for
+    the last; ``matched`` is the catalogue spelling that matched.
+    """
+
+    org: str
+    how: str
+    maker: str | None = None
+    brand: str | None = None
+    matched: str = ""
+
+    @property
+    def likely(self) -> bool:
+        return self.how == "brand_name"
+
+
 @dataclass(slots=True)
 class Catalogue:
     """The loaded catalogue with its lookup indexes."""
@@ -115,18 +204,69 @@ class Catalogue:
     sources: dict[str, str] = field(default_factory=dict)
     _by_org: dict[str, str] = field(default_factory=dict, repr=False)
     _by_brand_name: dict[str, str] = field(default_factory=dict, repr=False)
+    # registrant linking: org_key of curated spellings, org_base of names without a legal form
+    _by_org_key: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _by_maker_base: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _by_brand_base: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _links: dict[str, RegistrantLink | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for maker in self.makers.values():
             for org in maker.org_names:
                 self._by_org[_norm(org)] = maker.id
+                self._by_org_key.setdefault(org_key(org), (maker.id, org))
+            # A bare company name ("Honeywell") also stands for its legal-form variants; a
+            # curated spelling with a legal form ("Genetec Inc.") says a "GENETEC Corporation"
+            # is another company, so a maker's display name counts only without curated ones.
+            bare = [o for o in maker.org_names if org_key(o) == org_base(o)]
+            for name in bare or ([] if maker.org_names else [maker.name]):
+                if org_key(name) == org_base(name):
+                    self._by_maker_base.setdefault(org_base(name), (maker.id, name))
         for brand in self.brands.values():
             for name in (brand.name, *brand.aliases):
                 self._by_brand_name.setdefault(_norm(name), brand.id)
+            for name in self._registrant_brand_names(brand):
+                self._by_brand_base.setdefault(org_base(name), (brand.id, name))
+
+    def _registrant_brand_names(self, brand: Brand) -> list[str]:
+        """The names of ``brand`` a registrant may be matched on.
+
+        Only brands whose own company the registry does not already know (a brand of a maker
+        with curated spellings is found through those: "Axis Corporation" is not Axis
+        Communications AB), and only the brand's own name or an alias of several words: a
+        one-word alias ("Platinum", "Zeus") is too often another company's name.
+        """
+        own = (lk.maker for lk in brand.links if lk.kind in ("own_brand", "subsidiary"))
+        if any(self.makers[m].org_names for m in own if m in self.makers):
+            return []
+        names = [brand.name, *(a for a in brand.aliases if len(a.split()) > 1)]
+        return [n for n in names if len(org_base(n).replace(" ", "")) >= MIN_BRAND_NAME_CHARS]
 
     def maker_for_org(self, org_name: str) -> str | None:
         """The maker id whose curated IEEE spelling equals ``org_name`` (never a substring)."""
         return self._by_org.get(_norm(org_name))
+
+    def link_registrant(self, org_name: str) -> RegistrantLink | None:
+        """The catalogue maker or brand an IEEE registrant name belongs to (see the module's
+        "Registrant linking" notes), or None; memoised per spelling."""
+        if org_name in self._links:
+            return self._links[org_name]
+        link = self._link(org_name)
+        if len(self._links) < MAX_LINK_MEMO:
+            self._links[org_name] = link
+        return link
+
+    def _link(self, org_name: str) -> RegistrantLink | None:
+        if (maker := self._by_org.get(_norm(org_name))) is not None:
+            return RegistrantLink(org_name, "exact", maker=maker, matched=org_name)
+        key, base = org_key(org_name), org_base(org_name)
+        if (hit := self._by_org_key.get(key)) is not None:
+            return RegistrantLink(org_name, "spelling", maker=hit[0], matched=hit[1])
+        if (hit := self._by_maker_base.get(base)) is not None:
+            return RegistrantLink(org_name, "maker_name", maker=hit[0], matched=hit[1])
+        if (hit := self._by_brand_base.get(base)) is not None:
+            return RegistrantLink(org_name, "brand_name", brand=hit[0], matched=hit[1])
+        return None
 
     def brand_by_name(self, name: str) -> Brand | None:
         """The brand whose name or an alias equals ``name`` (case-insensitive, exact)."""

@@ -22,6 +22,7 @@ from core.model import (
     MAC_FIELDS,
     SERIAL_FIELDS,
     Device,
+    DeviceType,
     EvidenceValue,
     Identity,
     Reason,
@@ -30,11 +31,16 @@ from core.model import (
     normalize_mac,
 )
 from core.presentation import link_label, with_article
-from vendors.catalogue import Catalogue, Link, load_catalogue
+from vendors.catalogue import Catalogue, Link, RegistrantLink, load_catalogue
 from vendors.confidence import LIKELY_REASON_BELOW, MIN_MAKER_SCORE
+from vendors.device_type import PARAM as DEVICE_TYPE_PARAM
+from vendors.device_type import TypeRules, default_type_rules, from_params
 from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
 from vendors.made_on import production_date
 from vendors.oui import OuiMatch, OuiRegistry, default_registry
+from vendors.recog.source import Recognizer
+from vendors.recog.store import forget as forget_recog
+from vendors.recog.store import installed_recognizer
 
 USER_FIELD_CAP = 0.35  # a format a person copied into an inventory counts at most this much
 BRAND_ONLY_CONFIDENCE = 0.25
@@ -98,6 +104,7 @@ class _Claim:
     extracted: dict[str, str] = dataclasses.field(default_factory=dict)
     detail: str = ""
     likely: bool = False
+    detail_org: str = ""  # the IEEE registrant, for a claim read from a MAC
 
 
 @dataclass(slots=True)
@@ -108,6 +115,8 @@ class Engine:
     catalogue: Catalogue
     registry: OuiRegistry
     memo: bool = True  # reuse Reason objects for recurring values (off: for benchmarks)
+    type_rules: TypeRules = dataclasses.field(default_factory=default_type_rules)
+    recog: Recognizer | None = None  # the user's installed rapid7/recog copy (vendors/recog/)
     _kinds: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
     _families: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict, repr=False)
     # Reasons are immutable and the same banner / model / firmware recurs across a fleet.
@@ -138,6 +147,37 @@ class Engine:
             return identity
         return replace(identity, made_on=dated.date, made_on_how=dated.how)
 
+    def _kind(
+        self,
+        claims: list[_Claim],
+        pairs: list[tuple[str, str]],
+        model: str | None,
+        maker: str | None,
+    ) -> tuple[DeviceType, str, list[_Claim], str | None]:
+        """The device type (vendors/device_type.py), how it was decided (as a claim to show)
+        and the registrant of the device's own MAC."""
+        registrant = None
+        best: _Claim | None = None
+        for c in claims:
+            if registrant is None and c.detail_org and c.field in _MAC_FIELDS:
+                registrant = c.detail_org
+            # A rule pointing at another maker (a conflict) does not say what this box is.
+            if (
+                DEVICE_TYPE_PARAM in c.extracted
+                and (best is None or c.weight > best.weight)
+                and (c.maker is None or maker is None or self.related(c.maker, maker))
+            ):
+                best = c
+        decision = (
+            from_params([(best.extracted[DEVICE_TYPE_PARAM], best.rule, best.field, best.value)])
+            if best is not None
+            else None
+        ) or self.type_rules.decide(pairs, model, maker, self._family)
+        if decision is None:
+            return DeviceType.UNKNOWN, "", [], registrant
+        shown = _Claim("device_type", decision.type.value, "device_type", 0.0, detail=decision.how)
+        return decision.type, decision.how, [shown], registrant
+
     # ------------------------------------------------------------------------- evidence
 
     def _claims(self, pairs: list[tuple[str, str]]) -> list[_Claim]:
@@ -153,7 +193,39 @@ class Engine:
                 self._add_hit(hit, claims, seen_rules)
             if name in BRAND_FIELDS:
                 claims.extend(self._brand_name_claims(name, value, BRAND_FIELDS[name], claims))
+        if self.recog is not None:
+            claims.extend(self._recog_claims(pairs, claims))
         return claims
+
+    def _recog_claims(self, pairs: list[tuple[str, str]], ours: list[_Claim]) -> list[_Claim]:
+        """recog's claims; one naming the maker our rule already read from the same value
+        is kept as a reason but counts 0 (one banner is one piece of evidence)."""
+        assert self.recog is not None
+        recog = self.recog.claims(pairs)
+        if not recog:
+            return []
+        said = {(c.field, c.value): c.maker for c in ours if c.maker and c.weight > 0}
+        out = []
+        for found in recog:
+            # extracted is shared, never mutated, as with our own rules' hits
+            claim = _Claim(
+                field=found.field,
+                value=found.value,
+                rule=found.rule,
+                weight=found.weight,
+                maker=found.maker,
+                brand=found.brand,
+                component=found.component,
+                extracted=found.extracted,
+                detail=found.detail,
+                likely=found.likely,
+            )
+            agreed = said.get((found.field, found.value))
+            if agreed and claim.maker and self.related(agreed, claim.maker):
+                claim.weight = 0.0
+                claim.detail += "; agrees with our rule on this value (counted once)"
+            out.append(claim)
+        return out
 
     def _add_hit(self, hit: Hit, claims: list[_Claim], seen_rules: set[str]) -> None:
         # One reason per rule: a SADP reply has twenty fields but is one piece of evidence.
@@ -236,18 +308,42 @@ class Engine:
                 )
             ]
         rule = f"oui:{match.prefix}"
-        maker_id = self.catalogue.maker_for_org(match.org)
-        if maker_id is None:
-            return [
-                _Claim(
-                    name,
-                    mac,
-                    rule,
-                    0.0,
-                    detail=f"{match.registry} block of {match.org!r} (not a catalogue maker)",
-                )
-            ]
-        return [self._oui_claim(name, mac, rule, maker_id, match.org)]
+        link = self.catalogue.link_registrant(match.org)
+        if link is None:
+            claim = _Claim(
+                name,
+                mac,
+                rule,
+                0.0,
+                detail=f"{match.registry} block of {match.org!r} (not a catalogue maker)",
+            )
+        elif link.maker is None:
+            claim = self._registrant_brand_claim(name, mac, rule, link)
+        else:
+            claim = self._oui_claim(name, mac, rule, link.maker, match.org)
+            if link.how != "exact":
+                claim.detail += f" (the registry spelling of {link.matched!r})"
+        claim.detail_org = match.org
+        return [claim]
+
+    def _registrant_brand_claim(
+        self, name: str, mac: str, rule: str, link: RegistrantLink
+    ) -> _Claim:
+        """A block whose registrant bears a brand's name (an old company name such as "Lt
+        Security Inc" for LTS): the brand, as likely, and the catalogue says who makes it."""
+        brand = self.catalogue.brands[link.brand or ""]
+        return _Claim(
+            name,
+            mac,
+            rule,
+            WEIGHTS["weak"],
+            brand=brand.id,
+            detail=(
+                f"MAC block registered to {link.org!r}, likely the company behind the brand "
+                f"{brand.name} (registrant name equals the brand name {link.matched!r})"
+            ),
+            likely=True,
+        )
 
     def _prefix_claims(self, name: str, value: str) -> list[_Claim]:
         """An inventory that lists only the first octets of a MAC ("00:65:1e")."""
@@ -475,17 +571,22 @@ def _decide(
                 confidence = min(BRAND_ONLY_CONFIDENCE, brand_claim.weight + 0.15)
     conflicts = [engine.reason(c) for c in others]
     raw = dict(reversed(pairs))  # first value of each field
+    model = _first_extracted(claims, "model") or _first_raw(raw, MODEL_FIELDS)
+    kind, kind_how, kind_claims, registrant = engine._kind(claims, pairs, model, maker)
     return Identity(
         maker=maker,
         brand=brand,
         relationship=relationship,
-        model=_first_extracted(claims, "model") or _first_raw(raw, MODEL_FIELDS),
+        model=model,
         firmware=_first_extracted(claims, "firmware") or _first_raw(raw, FIRMWARE_FIELDS),
         serial=_first_extracted(claims, "serial") or _first_raw(raw, SERIAL_FIELDS),
         component_flags=tuple(dict.fromkeys(c.component for c in claims if c.component)),
         confidence=round(max(0.0, min(1.0, confidence)), 3),
-        reasons=tuple(engine.reason(c) for c in [*claims, *extra]),
+        reasons=tuple(engine.reason(c) for c in [*claims, *extra, *kind_claims]),
         conflicts=tuple(conflicts),
+        device_type=kind,
+        device_type_how=kind_how,
+        registrant=registrant,
     )
 
 
@@ -512,7 +613,10 @@ def default_engine() -> Engine:
     """The engine over the built-in rules, catalogue and registry (built on first use)."""
     global _ENGINE  # noqa: PLW0603  (one lazily built, read-only engine per process)
     if _ENGINE is None:
-        _ENGINE = Engine(load_rules(), load_catalogue(), default_registry())
+        catalogue = load_catalogue()
+        _ENGINE = Engine(
+            load_rules(), catalogue, default_registry(), recog=installed_recognizer(catalogue)
+        )
     return _ENGINE
 
 
@@ -520,6 +624,7 @@ def reload_data() -> None:
     """Forget the loaded registry and engine (after ``camaudit vendors update`` in-process)."""
     global _ENGINE  # noqa: PLW0603
     default_registry.cache_clear()
+    forget_recog()
     _ENGINE = None
 
 

@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vendors.catalogue import Catalogue, load_catalogue, org_base, org_key
+
 BUNDLED = Path(__file__).resolve().parent / "data" / "oui" / "registry.tsv.gz"
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv", "cid.csv")
 _HEX_DIGITS = {24: 6, 28: 7, 36: 9}
@@ -210,12 +212,131 @@ def pymanuf_source() -> tuple[Path, dt.date, str]:
     return Path(spec.origin).parent / "manuf.txt", dt.date(year, month, day), label
 
 
+# ------------------------------------------------------------------ registrant linking summary
+#
+# vendors.catalogue.Catalogue.link_registrant ties a registrant to a maker or brand by normalised
+# name (see there).  This summary runs it over every registrant of a registry table, so a person
+# can see which registrants link, how, and which stay unlinked although they share a distinctive
+# word with a linked maker ("Shanghai Dahua Scale Factory", "Teltronic AG"): those are listed for
+# review, never linked by the word.
+
+# Words too common in company names to tell one company from another.
+_GENERIC_WORDS = frozenset(
+    {"technology", "technologies", "tech", "digital", "network", "networks", "communication",
+     "communications", "electronic", "electronics", "international", "systems", "system",
+     "security", "vision", "video", "smart", "information", "science", "industries", "industry",
+     "group", "holding", "holdings", "device", "devices", "software", "intelligent", "solutions",
+     "products", "and", "&", "of", "the", "new", "mobile", "wireless", "control", "labs",
+     "americas", "china", "central", "motion", "picture", "access",
+     # place names say where a company is, not which one it is
+     "shanghai", "beijing", "shenzhen", "hangzhou", "zhejiang", "guangdong", "guangzhou",
+     "jinan", "suzhou", "xiamen", "wuhan", "chengdu", "sichuan", "nanjing", "dongguan",
+     "zhuhai", "qingdao", "tianjin", "india", "usa", "europe", "asia", "korea", "japan",
+     "taiwan", "malaysia", "vietnam", "nederland", "canada"}
+)  # fmt: skip
+DISTINCTIVE_MAX_REGISTRANTS = 10  # a word in more registrant names than this is not distinctive
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrantRow:
+    org: str
+    blocks: int
+    target: str  # catalogue maker or brand id
+    how: str  # exact | spelling | maker_name | brand_name | candidate (unlinked, for review)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSummary:
+    """Which registrants of a registry table the catalogue links, and how."""
+
+    blocks: int
+    registrants: int  # distinct spellings
+    groups: int  # distinct names once case, punctuation and legal form spelling are folded
+    rows: tuple[RegistrantRow, ...]
+
+    def by_how(self, how: str) -> list[RegistrantRow]:
+        return [row for row in self.rows if row.how == how]
+
+    def lines(self) -> list[str]:
+        linked = [row for row in self.rows if row.how != "candidate"]
+        out = [
+            f"{self.blocks:,} blocks, {self.registrants:,} registrant spellings in "
+            f"{self.groups:,} name groups; {len(linked)} registrants "
+            f"({sum(r.blocks for r in linked):,} blocks) linked to the catalogue:",
+        ]
+        for how in ("exact", "spelling", "maker_name", "brand_name", "candidate"):
+            rows = self.by_how(how)
+            title = {
+                "exact": "curated spelling",
+                "spelling": "same name and legal form, other spelling",
+                "maker_name": "a maker's bare name with a legal form added",
+                "brand_name": "a brand's name (likely the company behind the brand)",
+                "candidate": "NOT linked, shares a distinctive word with a linked maker (review)",
+            }[how]
+            blocks = sum(r.blocks for r in rows)
+            out.append(f"  {how}: {len(rows)} registrants, {blocks:,} blocks ({title})")
+            if how != "exact":
+                out += [f"    {r.org!r} ({r.blocks}) -> {r.target}" for r in rows]
+        return out
+
+
+def _distinctive_words(bases: Iterable[str]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for base in bases:
+        counts.update(set(base.split()))
+    return {
+        word: n
+        for word, n in counts.items()
+        if n <= DISTINCTIVE_MAX_REGISTRANTS and len(word) >= 3 and word not in _GENERIC_WORDS
+    }
+
+
+def link_summary(table: Mapping[tuple[str, int], str], catalogue: Catalogue) -> LinkSummary:
+    """Run the catalogue's registrant linking over a registry table ((prefix, bits) -> org)."""
+    blocks_of = Counter(table.values())
+    links = {org: catalogue.link_registrant(org) for org in blocks_of}
+    rows = [
+        RegistrantRow(org, blocks_of[org], link.maker or link.brand or "", link.how)
+        for org, link in sorted(links.items())
+        if link is not None
+    ]
+    # A maker's own name words (its catalogue id: "dahua", "honor", "teltronic"), where the
+    # registry uses them rarely enough to point at one company.
+    distinctive = _distinctive_words(org_base(org) for org in blocks_of)
+    maker_words: dict[str, str] = {}
+    for maker in catalogue.makers:
+        for word in maker.split("_"):
+            if len(word) >= 4 and word in distinctive:
+                maker_words.setdefault(word, maker)
+    for org in sorted(org for org, link in links.items() if link is None):
+        hit = next((maker_words[w] for w in org_base(org).split() if w in maker_words), None)
+        if hit:
+            rows.append(RegistrantRow(org, blocks_of[org], hit, "candidate"))
+    return LinkSummary(
+        blocks=len(table),
+        registrants=len(blocks_of),
+        groups=len({org_key(org) for org in blocks_of}),
+        rows=tuple(rows),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate vendors/data/oui/registry.tsv.gz")
     parser.add_argument("--manuf", type=Path, help="a Wireshark manuf file (default: pymanuf's)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="data date (YYYY-MM-DD)")
     parser.add_argument("--out", type=Path, default=BUNDLED)
+    parser.add_argument(
+        "--links",
+        action="store_true",
+        help="print which registrants of the bundled table the catalogue links, then exit",
+    )
     args = parser.parse_args(argv)
+    if args.links:
+        from vendors.oui import read_registry  # noqa: PLC0415  (only for this report)
+
+        table = read_registry(args.out if args.out.exists() else BUNDLED).blocks()
+        print("\n".join(link_summary(table, load_catalogue()).lines()))
+        return 0
     path, as_of, source = pymanuf_source()
     if args.manuf:
         path, source = args.manuf, f"Wireshark manuf file {args.manuf.name}"
