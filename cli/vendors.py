@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any, TextIO
 
 from cli import vendors_recog
 from cli.common import add_site_args, iso_date, site_from_args
-from core.sanitize import terminal_safe
+from core.sanitize import json_text, terminal_safe
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 MAX_INPUT_BYTES = 256 * 2**20  # identify reads its input whole
@@ -222,12 +221,18 @@ def _result(record: Any, assessment: Any) -> dict[str, Any]:
         "conflicts",
     ):
         out[key] = data[key]
+    out["device_type"] = data.get("device_type", "unknown")
+    for key in ("device_type_how", "registrant"):
+        if data.get(key):
+            out[key] = data[key]
     out["verdicts"] = {pid: v.to_dict() for pid, v in assessment.verdicts.items()}
     return out
 
 
 def _write(stream: TextIO, data: dict[str, Any]) -> None:
-    stream.write(json.dumps(data, ensure_ascii=False) + "\n")
+    # The same data for a parser; control and bidi characters from a device are \u escapes,
+    # harmless in a terminal (core.sanitize.json_text).
+    stream.write(json_text(data) + "\n")
 
 
 # ----------------------------------------------------------------------------- vendors

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from core import presentation
-from core.model import Device, VerdictStatus
+from core.model import Device, DeviceType, VerdictStatus
 from gui import badges
 from gui.util import plain_tooltip
 
@@ -76,6 +76,18 @@ def _identity_attr(name: str) -> Callable[[Device, Names], str]:
     return get
 
 
+def _maker(dev: Device, names: Names) -> str:
+    maker = _identity_attr("maker")(dev, names)
+    registrant = dev.identity.registrant if dev.identity else None
+    return maker or (f"({registrant})" if registrant else "")
+
+
+def _device_type(dev: Device, _names: Names) -> str:
+    if dev.identity is None or dev.identity.device_type is DeviceType.UNKNOWN:
+        return ""
+    return dev.identity.device_type.label
+
+
 def _confidence(dev: Device) -> str:
     return f"{dev.identity.confidence:.0%}" if dev.identity else ""
 
@@ -84,7 +96,8 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("IP", lambda d, _n: d.ip or "", "Address the device answered on"),
     Column("MAC", lambda d, _n: d.mac or "", "MAC address (how it was learnt: see details)"),
     Column("Brand", _identity_attr("brand"), "The name the device is sold under"),
-    Column("Maker", _identity_attr("maker"), "Who actually made it, from the evidence"),
+    Column("Maker", _maker, "Who made it, from the evidence (in brackets: its MAC registrant)"),
+    Column("Type", _device_type, "What kind of device it is (hover a cell: how that was decided)"),
     Column("Model", _identity_attr("model"), "Model reported by the device"),
     Column("Firmware", _identity_attr("firmware"), "Firmware version reported by the device"),
 )  # fmt: skip
@@ -287,7 +300,10 @@ class DeviceTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell_text(dev, kind, arg)
         if role == Qt.ItemDataRole.ToolTipRole:  # device strings: never markup
-            return plain_tooltip(self._cell_text(dev, kind, arg))
+            text = self._cell_text(dev, kind, arg)
+            if kind == "base" and BASE_COLUMNS[arg].title == "Type" and dev.identity and text:
+                text = f"{text}: {dev.identity.device_type_how}"
+            return plain_tooltip(text)
         return None
 
     def _cell_text(self, dev: Device, kind: str, arg: int) -> str:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLayout,
     QLineEdit,
     QListWidget,
@@ -35,6 +34,8 @@ from discovery.methods import BY_NAME, SCAN_METHODS
 from discovery.request import ScanRequest
 from discovery.targets import TargetError, parse_targets
 from gui.util import named
+
+METHOD_COLUMNS = 4  # method boxes per row
 
 # Checked at first start (US federal rules); the user's later choice is remembered.
 DEFAULT_POLICIES = ("ndaa889", "fcc_covered_list")
@@ -119,19 +120,15 @@ class ScanPanel(QWidget):
         where = QFormLayout()
         where.addRow("Interface", self.interface)
         where.addRow("Targets", self.targets)
+        # Twenty methods: a compact grid of boxes, each explained in its tooltip (a line of
+        # text each no longer fits beside the table on a 850-pixel-high screen).
         methods = QGridLayout()
-        for row, method in enumerate(SCAN_METHODS):
-            explanation = BY_NAME[method].explanation
+        for index, method in enumerate(SCAN_METHODS):
             box = named(QCheckBox(method), f"method_{method}")
             box.setChecked(True)
-            box.setToolTip(explanation)
-            note = QLabel(explanation)
-            note.setWordWrap(True)
-            note.setStyleSheet("color: palette(mid);")
+            box.setToolTip(BY_NAME[method].explanation)
             self.method_boxes[method] = box
-            methods.addWidget(box, row, 0, Qt.AlignmentFlag.AlignTop)
-            methods.addWidget(note, row, 1)
-        methods.setColumnStretch(1, 1)
+            methods.addWidget(box, index // METHOD_COLUMNS, index % METHOD_COLUMNS)
         for code, label in JURISDICTIONS:
             self._checkable(self.jurisdictions, label, code, checked=code == "us")
         for pid, title in policies:

@@ -33,6 +33,8 @@ BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("MAC", "mac"),
     ("Brand", "brand"),
     ("Maker", "maker"),
+    ("Type", "device_type"),
+    ("MAC registrant", "registrant"),
     ("Relationship", "relationship"),
     ("Model", "model"),
     ("Firmware", "firmware"),
@@ -48,6 +50,7 @@ TAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Device key", "key"),
 )
 CODE_SUFFIX = " (code)"
+_TYPE_COLUMN = [k for _, k in BASE_COLUMNS].index("device_type")
 
 
 def neutralise_csv(value: Cell) -> Cell:
@@ -117,6 +120,8 @@ def row(record: Mapping[str, Any], policies: Sequence[str]) -> list[Cell]:
     ``policies`` are the ids of the binding packs."""
     codes = [_status_code(record, p) for p in policies]
     cells: list[Cell] = [_cell(record.get(k)) for _, k in BASE_COLUMNS]
+    at = _TYPE_COLUMN
+    cells[at] = str(cells[at]).replace("_", " ")  # "access_point" -> "access point"
     cells.extend(status_label(c) if c else "" for c in codes)
     for _, key in TAIL_COLUMNS:
         cells.append(disposition_text(record) if key == "disposition" else _cell(record.get(key)))

@@ -174,11 +174,18 @@ def _identity_part(dev: Device) -> dict[str, Any]:
             "conflicts": [],
         }
     d = ident.to_dict()
-    return {k: d[k] for k in ("maker", "brand", "relationship", "model", "confidence")} | {
-        "component_flags": d["component_flags"],
-        "reasons": [r | {"value": scrub_text(r["value"])} for r in d["reasons"]],
-        "conflicts": [r | {"value": scrub_text(r["value"])} for r in d["conflicts"]],
-    }
+    # Device type and registrant only when known: a report of a scan stored before they
+    # existed rebuilds to the same data (and hash) as when it was signed.
+    extra = {k: d[k] for k in ("device_type", "device_type_how", "registrant") if d.get(k)}
+    return (
+        {k: d[k] for k in ("maker", "brand", "relationship", "model", "confidence")}
+        | {
+            "component_flags": d["component_flags"],
+            "reasons": [r | {"value": scrub_text(r["value"])} for r in d["reasons"]],
+            "conflicts": [r | {"value": scrub_text(r["value"])} for r in d["conflicts"]],
+        }
+        | extra
+    )
 
 
 def device_record(

@@ -638,12 +638,21 @@ def _appendix_row(
         rec["ip"] or "-",
         rec["mac"] or "-",
         who,
-        rec["model"],
+        _model_cell(rec),
         rec["serial"],
         rec["location"],
         decision,
         *codes,
     ]
+
+
+def _model_cell(rec: Mapping[str, Any]) -> str:
+    """The model, with the device type when known ("DS-2CD2143G0-I (camera)")."""
+    kind = str(rec.get("device_type") or "").replace("_", " ")
+    model = rec["model"] or ""
+    if kind and model:
+        return f"{model} ({kind})"
+    return model or kind
 
 
 def _appendix_widths(rows: Sequence[Sequence[Any]], width: float, codes: int) -> list[float]:

@@ -121,7 +121,8 @@ def test_xlsx_export_of_an_escape_is_written_and_shows_it(db: Path, tmp_path: Pa
     result = camaudit("report", "--db", db, "-o", tmp_path / "x.xlsx")
     assert result.returncode == 0 and result.stdout.startswith("wrote "), safe(result)
     sheet = load_workbook(tmp_path / "x.xlsx")["Inventory"]
-    models = {row[0].value: row[5].value for row in sheet.iter_rows(min_row=2)}
+    at = [c.value for c in sheet[1]].index("Model")
+    models = {row[0].value: row[at].value for row in sheet.iter_rows(min_row=2)}
     assert models["198.18.0.5"] == SHOWN.replace("\\x9b", "\x9b").replace("\\u202e", "\u202e")
     assert models["198.18.0.6"] == FORMULA
     assert state(db) == before

@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from core.model import VerdictStatus
-from gui.device_model import DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
+from gui.device_model import BASE_COLUMNS, DEVICE_ROLE, DeviceFilterProxy, DeviceTableModel
 from tests.gui.factories import device, sample
 
 
@@ -35,13 +35,15 @@ def test_upsert_adds_then_updates_in_place() -> None:
     again = device("198.18.0.20", "3c:ef:8c:00:00:01", "dahua", "amcrest", VerdictStatus.COVERED)
     assert model.upsert(again) == 0
     assert model.rowCount() == 1
-    verdict_col = 6
+    verdict_col = len(BASE_COLUMNS)
     assert model.data(model.index(0, verdict_col)) == "Covered"
 
 
 def test_verdict_cell_has_icon_text_and_tooltip_not_colour_alone() -> None:
     model = _model()
-    idx = model.index(0, 6)  # the first sample device: a Hikvision camera, covered
+    idx = model.index(
+        0, len(BASE_COLUMNS)
+    )  # first verdict column; the first sample device: a Hikvision camera, covered
     assert model.data(idx) == "Covered"
     assert not model.data(idx, Qt.ItemDataRole.DecorationRole).isNull()
     tooltip = model.data(idx, Qt.ItemDataRole.ToolTipRole)
@@ -59,9 +61,9 @@ def test_sort_by_ip_is_numeric_and_keeps_rows_whole() -> None:
 
 def test_sort_by_verdict_puts_covered_first() -> None:
     model = _model()
-    model.sort(6, Qt.SortOrder.AscendingOrder)
-    assert model.data(model.index(0, 6)) == "Covered"
-    assert model.data(model.index(3, 6)) == "Not covered"
+    model.sort(len(BASE_COLUMNS), Qt.SortOrder.AscendingOrder)
+    assert model.data(model.index(0, len(BASE_COLUMNS))) == "Covered"
+    assert model.data(model.index(3, len(BASE_COLUMNS))) == "Not covered"
 
 
 def test_filters_by_text_verdict_and_maker() -> None:
@@ -99,9 +101,10 @@ def test_verdict_header_reads_the_display_name_and_tooltip_keeps_the_id() -> Non
         notes={"ndaa889": "National Defense Authorization Act FY2019 §889"},
     )
     model.set_devices(sample())
-    head = [model.headerData(c, Qt.Orientation.Horizontal) for c in (6, 7)]
+    n = len(BASE_COLUMNS)
+    head = [model.headerData(c, Qt.Orientation.Horizontal) for c in (n, n + 1)]
     assert head == ["NDAA §889", "Fcc Covered List"]  # no name given: never the bare id
-    tip = model.headerData(6, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    tip = model.headerData(n, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert tip.splitlines() == [
         "Verdict under NDAA §889 (ndaa889)",
         "National Defense Authorization Act FY2019 §889",

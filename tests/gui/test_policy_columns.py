@@ -20,6 +20,7 @@ from core.model import Device, Scan, SiteProfile, VerdictStatus
 from discovery.events import DeviceFound
 from discovery.request import ScanRequest
 from discovery.stop import StopSignal
+from gui.device_model import BASE_COLUMNS
 from gui.main_window import AppContext, MainWindow, ScanFactory
 from inventory.store import Store
 from tests.gui.test_summary import OTHERS, _judged_everywhere
@@ -27,6 +28,9 @@ from vendors.policies import load_policies
 
 PACKS = load_policies().packs
 FOREIGN = ("Australia", "Canada", "Québec", "UK", "Louisiana")
+
+
+N_BASE = len(BASE_COLUMNS)  # the verdict columns follow the device columns
 
 
 def _window(qtbot, factory: ScanFactory | None = None, db: Path | None = None) -> MainWindow:
@@ -73,7 +77,10 @@ def test_us_site_shows_only_the_packs_that_bind_it_until_asked(qtbot) -> None:
     assert box.text() == "Show policies that do not bind this site" and not box.isChecked()
     assert not box.isHidden()
     headers = _headers(window)
-    assert headers[6:8] == ["NDAA §889", "FCC Covered List"]  # by name, main policy first
+    assert headers[N_BASE : N_BASE + 2] == [
+        "NDAA §889",
+        "FCC Covered List",
+    ]  # by name, main policy first
     assert not any(h.startswith(FOREIGN) for h in headers), headers
     assert not any(h in {p.id for p in PACKS} for h in headers)  # no bare id
     assert window.model.policies == ["ndaa889", "fcc_covered_list"]
@@ -82,7 +89,7 @@ def test_us_site_shows_only_the_packs_that_bind_it_until_asked(qtbot) -> None:
     headers = _headers(window)
     for prefix in FOREIGN:
         assert any(h.startswith(prefix) for h in headers), (prefix, headers)
-    assert headers[6:8] == ["NDAA §889", "FCC Covered List"]
+    assert headers[N_BASE : N_BASE + 2] == ["NDAA §889", "FCC Covered List"]
     col = headers.index("UK sensitive sites (2022)")
     assert window.model.data(window.model.index(0, col)) == "Not applicable"
     tip = window.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
@@ -149,7 +156,7 @@ def test_an_opened_scan_brings_its_own_site(qtbot, tmp_path: Path) -> None:
     with qtbot.waitSignal(window.scan_opened, timeout=5000):
         window.open_scan(scan_id)
     assert window.site.jurisdictions == ("ca",)
-    assert _headers(window)[6:] == ["Canada federal Hikvision ban (2025)", "Confidence",
+    assert _headers(window)[N_BASE:] == ["Canada federal Hikvision ban (2025)", "Confidence",
                                     "Disposition"]  # fmt: skip
     window.tabs.setCurrentWidget(window.summary)
     assert window.summary.current_policy() == "ca_federal_2025"

@@ -16,7 +16,7 @@ from core import presentation
 from core.model import VerdictStatus
 from inventory.canonical import sha256_hex
 from inventory.dispositions import make_disposition
-from inventory.export_common import is_formula_like
+from inventory.export_common import BASE_COLUMNS, is_formula_like
 from inventory.export_csv import write_csv
 from inventory.export_json import write_json
 from inventory.export_xlsx import write_xlsx
@@ -86,11 +86,13 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 7
-    assert list(rows[0])[:9] == [
+    assert list(rows[0])[:11] == [
         "IP",
         "MAC",
         "Brand",
         "Maker",
+        "Type",
+        "MAC registrant",
         "Relationship",
         "Model",
         "Firmware",
@@ -266,15 +268,16 @@ def test_csv_columns_are_the_binding_packs_by_name_with_codes_for_machines(tmp_p
     write_csv(_us_data_with_foreign_packs(), path)
     with path.open(encoding="utf-8-sig", newline="") as f:
         head, *rows = list(csv.reader(f))
-    assert head[9:11] == ["NDAA §889", "FCC Covered List"]  # the site's main policy first
+    n = len(BASE_COLUMNS)
+    assert head[n : n + 2] == ["NDAA §889", "FCC Covered List"]  # the site's main policy first
     assert head[-2:] == ["ndaa889 (code)", "fcc_covered_list (code)"]
     assert not _foreign_text(head) and not any(h.startswith(FOREIGN) for h in head)
     labels = {presentation.label(s) for s in presentation.STATUS_ORDER}
     codes = set(presentation.STATUS_ORDER)
     for cells in rows:
-        assert cells[9] in labels and cells[10] in labels | {""}
+        assert cells[n] in labels and cells[n + 1] in labels | {""}
         assert cells[-2] in codes and cells[-1] in codes | {""}
-        assert presentation.label(cells[-2]) == cells[9]  # the code says what the label says
+        assert presentation.label(cells[-2]) == cells[n]  # the code says what the label says
         assert "Not applicable" not in cells
 
 

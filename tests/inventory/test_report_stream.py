@@ -78,3 +78,32 @@ def test_an_edited_database_changes_the_hash(stored: tuple[Store, int]) -> None:
     before = sha256_hex(data)
     store._db.execute("UPDATE evidence SET value = '\"X\"' WHERE rowid = 5")
     assert sha256_hex(data) != before
+
+
+def test_device_type_and_registrant_reach_the_report_and_its_csv(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from core.model import DeviceType
+
+    devices = fleet(3)
+    first = devices[0]
+    assert first.identity is not None
+    first.identity = replace(
+        first.identity,
+        device_type=DeviceType.ACCESS_POINT,
+        device_type_how="model numbering",
+        registrant="Example Networks",
+    )
+    data = build_report_data(scan(devices), ReportMeta("Acme"))
+    records = {r["key"]: r for r in data["devices"]}
+    assert records[first.key]["device_type"] == "access_point"
+    assert records[first.key]["registrant"] == "Example Networks"
+    # Unknown type, no registrant: no key at all, so older reports rebuild to the same hash.
+    assert "device_type" not in records[devices[1].key]
+    assert "registrant" not in records[devices[1].key]
+    write_report(data, tmp_path / "r.csv", "csv")
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = {r["Device key"]: r for r in csv.DictReader(f)}
+    assert rows[first.key]["Type"] == "access point"
+    assert rows[first.key]["MAC registrant"] == "Example Networks"
+    assert rows[devices[1].key]["Type"] == ""
