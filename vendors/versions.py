@@ -22,8 +22,21 @@ def policy_versions(packs: Iterable[Policy]) -> dict[str, str]:
     return {f"policy:{p.id}": f"{p.version} (as of {p.as_of.isoformat()})" for p in packs}
 
 
+def recog_version() -> str:
+    """The installed rapid7/recog copy (``rapid7/recog 14fa1a7 (2026-06-29)``), or why none."""
+    from vendors.recog.store import MANIFEST, current_dir, read_manifest  # noqa: PLC0415
+
+    directory = current_dir()
+    if not (directory / MANIFEST).exists():
+        return "not installed"
+    try:
+        return read_manifest(directory).version
+    except Exception as exc:  # a damaged copy: identification runs without it, say so
+        return f"{UNAVAILABLE}: {exc}"
+
+
 def data_versions(packs: Iterable[Policy] | None = None) -> dict[str, str]:
-    """Name -> version: ``camaudit``, ``mac_registry``, ``catalogue``, ``policy:<id>``.
+    """Name -> version: ``camaudit``, ``mac_registry``, ``catalogue``, ``recog``, ``policy:<id>``.
 
     ``packs`` are the packs the scan judges with (default: every pack that loads).  A data
     file that fails to load is recorded as ``unavailable: <reason>`` rather than raising: a
@@ -40,6 +53,7 @@ def data_versions(packs: Iterable[Policy] | None = None) -> dict[str, str]:
         out["catalogue"] = cat.as_of.isoformat() if cat.as_of else "unknown"
     except Exception as exc:
         out["catalogue"] = f"{UNAVAILABLE}: {exc}"
+    out["recog"] = recog_version()
     try:
         out.update(policy_versions(load_policies().packs if packs is None else packs))
     except Exception as exc:

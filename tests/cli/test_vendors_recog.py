@@ -106,6 +106,15 @@ def test_update_info_and_identify_end_to_end(tmp_path: Path, env: dict[str, str]
     assert "rapid7/recog 0123456 (2026-06-29)" in reason["detail"]
     assert (camera["maker"], camera["firmware"]) == ("dahua", "7")
 
+    # Every scan records which recog copy judged it, next to the registry and catalogue dates.
+    source = tmp_path / "inv.csv"
+    source.write_text("ip,mac,model\n198.18.0.5,44:19:b6:00:00:01,DS-2CD2143G0-I\n")
+    db = tmp_path / "inv.sqlite3"
+    assert _run("import", str(source), "--db", str(db), env=env).returncode == 0
+    shown = _run("history", "show", "latest", "--db", str(db), "--json", env=env)
+    versions = json.loads(shown.stdout)["scan"]["data_versions"]
+    assert versions["recog"] == "rapid7/recog 0123456 (2026-06-29)"
+
 
 def test_without_an_install_identify_does_not_use_recog_and_info_says_so(
     env: dict[str, str],
