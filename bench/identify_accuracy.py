@@ -332,7 +332,22 @@ def _tally(result: Score, record: dict[str, Any], prediction: Prediction) -> Non
 
 EVIDENCE_CLASSES = (
     ("device self-report", ("isapi.", "sadp.", "dhip.", "dahua.", "onvif.", "reolink.", "tapo.")),
-    ("discovery or banner", ("wsd.", "http.", "rtsp.", "telnet.", "snmp.", "mdns.", "ssdp.")),
+    (
+        "discovery or banner",
+        (
+            "wsd.",
+            "http.",
+            "rtsp.",
+            "telnet.",
+            "snmp.",
+            "mdns.",
+            "ssdp.",
+            "banner.",
+            "tls.",
+            "sip.",
+            "dhcp.",
+        ),
+    ),
     ("inventory (user.*)", ("user.",)),
     ("network only (MAC, ports)", ("",)),
 )
@@ -409,7 +424,7 @@ def report(
     scores: list[Score],
     baseline_kind: str,
     held_out: tuple[list[dict[str, Any]], list[Score]],
-    late: tuple[list[dict[str, Any]], list[Score]] | None = None,
+    batches: Mapping[str, tuple[list[dict[str, Any]], list[Score]]] | None = None,
 ) -> str:
     covered = sum(r["label"]["covered_maker"] for r in records)
     unseen, unseen_scores = held_out
@@ -427,6 +442,8 @@ def report(
         "",
         *summary_table(scores),
         "",
+        _per_maker_line(records, scores[0]),
+        "",
         "Right maker (and no false covered flag), per the strongest evidence a device has:",
         "",
         *class_table(records, scores),
@@ -435,6 +452,8 @@ def report(
         "nowhere in the engine's rule or catalogue files; the honest figure):",
         "",
         *summary_table(unseen_scores),
+        "",
+        _per_maker_line(unseen, unseen_scores[0]),
         "",
         f"On the held-out devices the engine {verdict} the issue's targets (on the whole set it "
         f"{whole} them). {len(records) - len(unseen)} devices are excluded because the engine's "
@@ -445,27 +464,55 @@ def report(
         "the set sits in the same tree as the engine. Misses and the excluded devices are listed "
         "in bench/eval_findings.md.",
         "",
-        *(_late_lines(*late) if late and late[0] else []),
+        *(
+            line
+            for name, (group, group_scores) in (batches or {}).items()
+            if group
+            for line in _batch_lines(name, group, group_scores)
+        ),
         _caveats(records),
         "",
     ]
     return "\n".join(lines)
 
 
-def _late_lines(records: list[dict[str, Any]], scores: list[Score]) -> list[str]:
-    """Devices added last (``"batch": "late"``), after the engine's data was final."""
+def _batch_lines(name: str, records: list[dict[str, Any]], scores: list[Score]) -> list[str]:
+    """One late batch (``"batch": name``): devices added after the engine's data was final."""
     return [
-        f"**Late batch** ({len(records)} devices collected after the engine's last data change "
-        "and added only with this run, so no rule can have been written from them):",
+        f"**Late batch `{name}`** ({len(records)} devices collected after the engine's last data "
+        "change and added only with this run, so no rule can have been written from them):",
         "",
         *summary_table(scores),
         "",
-        f"On the late batch the engine {'meets' if scores[0].meets_targets() else 'does NOT meet'} "
-        f"the issue's targets. It is small ({len(records)} devices: one device moves a rate by "
-        f"{100 / max(1, len(records)):.0f} points or more), but it is the only sample no rule can "
-        "have been fitted to; its misses are marked *(late batch)* in bench/eval_findings.md.",
+        _per_maker_line(records, scores[0]),
+        "",
+        f"On batch `{name}` the engine "
+        f"{'meets' if scores[0].meets_targets() else 'does NOT meet'} the issue's targets. "
+        f"It is small ({len(records)} devices: one device moves a rate by "
+        f"{100 / max(1, len(records)):.0f} points or more), but it is a sample no rule can "
+        f"have been fitted to; its misses are marked *(batch {name})* in bench/eval_findings.md.",
         "",
     ]
+
+
+def _per_maker_line(records: list[dict[str, Any]], engine: Score) -> str:
+    """Covered-maker recall of the engine split by covered maker (flagged / devices)."""
+    makers = sorted({r["label"]["maker"] for r in records} & COVERED_MAKERS)
+    parts = ", ".join(f"{maker} {_maker_recall(records, engine, maker)}" for maker in makers)
+    return f"Covered-maker recall of the engine by maker: {parts or 'no covered-maker device'}."
+
+
+def _maker_recall(records: list[dict[str, Any]], engine: Score, maker: str) -> str:
+    """Flagged-as-covered count for one covered maker's devices, from the engine's misses."""
+    group = [r for r in records if r["label"]["maker"] == maker]
+    missed = {id(rec) for rec, _, what in engine.misses if "covered maker missed" in what}
+    found = sum(id(r) not in missed for r in group)
+    return f"{found}/{len(group)}"
+
+
+def batch_names(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The late batches in the set, in the order they first appear."""
+    return list(dict.fromkeys(str(r["batch"]) for r in records if r.get("batch")))
 
 
 MISS_GROUPS = (
@@ -526,7 +573,7 @@ def findings(scores: list[Score], seen: Mapping[str, str] | None = None) -> str:
         lines += [f"## {title} ({len(group)})", ""]
         for record, prediction, _ in group:
             label = record["label"]
-            late = " *(late batch)*" if record.get("batch") == "late" else ""
+            late = f" *(batch {record['batch']})*" if record.get("batch") else ""
             lines.append(
                 f"- `{record['id']}`{late}: expected {label['maker']}/{label['brand']}, got "
                 f"{prediction.maker}/{prediction.brand}. Evidence: "
@@ -571,12 +618,17 @@ def main(argv: list[str] | None = None) -> int:
         score("engine", unseen, engine_predictor()),
         score("OUI-only baseline", unseen, baseline),
     ]
-    late = [r for r in records if r.get("batch") == "late"]
-    late_scores = [
-        score("engine", late, engine_predictor()),
-        score("OUI-only baseline", late, baseline),
-    ]
-    text = report(records, scores, baseline_kind, (unseen, unseen_scores), (late, late_scores))
+    batches = {}
+    for name in batch_names(records):
+        group = [r for r in records if r.get("batch") == name]
+        batches[name] = (
+            group,
+            [
+                score("engine", group, engine_predictor()),
+                score("OUI-only baseline", group, baseline),
+            ],
+        )
+    text = report(records, scores, baseline_kind, (unseen, unseen_scores), batches)
     print(text)
     for result in scores:
         print(f"\n### {result.name}: {len(result.misses)} misses\n")
