@@ -9,7 +9,6 @@ root session), the password is kept in memory for this session only and the dial
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 from dataclasses import dataclass
 
 import keyring
@@ -28,7 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from discovery.base import Credential
-from discovery.credentials import KEYRING_SERVICE, CredentialEntry, CredentialStore, keyring_user
+from discovery.credentials import (
+    KEYRING_SERVICE,
+    CredentialEntry,
+    CredentialStore,
+    keyring_user,
+    target_network,
+)
 from gui.util import named, plain_label
 
 SETTINGS_KEY = "credentials/targets"
@@ -62,8 +67,9 @@ class CredentialsBook:
         return out
 
     def add(self, target: str, username: str, password: str) -> None:
-        net = ipaddress.IPv4Network(target.strip(), strict=False)  # raises ValueError
-        entry = SavedTarget(str(net) if net.prefixlen < 32 else str(net.network_address), username)
+        net = target_network(target)  # raises ValueError; IPv4 or IPv6, a zone dropped
+        single = net.prefixlen == net.max_prefixlen
+        entry = SavedTarget(str(net.network_address) if single else str(net), username)
         self._store_secret(entry, password)
         keys = [keyring_user(t.username, t.target) for t in self.targets() if t != entry]
         self._settings.setValue(SETTINGS_KEY, [*keys, keyring_user(username, entry.target)])
@@ -102,7 +108,7 @@ class CredentialsBook:
         for entry in self.targets():
             secret = self._secret(entry)
             if secret is not None:
-                net = ipaddress.IPv4Network(entry.target, strict=False)
+                net = target_network(entry.target)
                 entries.append(CredentialEntry(net, Credential(entry.username, secret)))
         return CredentialStore(entries)
 
@@ -160,7 +166,7 @@ class CredentialsDialog(QDialog):
         try:
             self.book.add(target, user, secret)
         except ValueError:
-            self.message.setText(f"'{target}' is not an IPv4 address or subnet.")
+            self.message.setText(f"'{target}' is not an IP address or subnet (IPv4 or IPv6).")
             return False
         self.password.clear()
         self.message.setText(self.book.keyring_error or "Saved in the OS keyring.")

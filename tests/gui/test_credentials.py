@@ -65,8 +65,22 @@ def test_bad_target_is_refused_with_a_message(qtbot, memory_keyring, settings) -
     dialog.username.setText("admin")
     dialog.password.setText("x")
     assert not dialog.add_current()
-    assert "not an IPv4" in dialog.message.text()
+    assert "not an IP address or subnet" in dialog.message.text()
     assert dialog.list.count() == 0
+
+
+def test_ipv6_targets_are_saved_and_matched(qtbot, memory_keyring, settings) -> None:
+    dialog = CredentialsDialog(CredentialsBook(settings))
+    qtbot.addWidget(dialog)
+    for target in ("fdca:a0d1:7000::/48", "fe80::2%veth0"):
+        dialog.target.setText(target)
+        dialog.username.setText("admin")
+        dialog.password.setText("pw6")
+        assert dialog.add_current(), dialog.message.text()
+    store = CredentialsBook(settings).store()
+    assert store("fdca:a0d1:7000:1::5") is not None
+    assert store("fe80::2") is not None  # the zone names our interface, not the device
+    assert store("fdca:a0d2::5") is None and store("198.18.0.5") is None
 
 
 def test_remove(qtbot, memory_keyring, settings) -> None:
