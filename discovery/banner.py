@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
-from discovery.ports import guard_send, per_host, ports_of, progress_callback
+from discovery.ports import each_host, ports_of
 
 MAX_GREETING = 4096  # bytes read at most; real greetings are under 300
 MAX_VALUE = 300  # characters kept in the evidence value
@@ -236,16 +236,10 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
         ip: [(p, s) for p, s in ctx.service_ports.banner if worth_trying(ip, p, ctx)]
         for ip in ctx.hosts
     }
-    plan = {ip: jobs for ip, jobs in plan.items() if jobs}
-    if not plan:
-        return
-    guard_send("TCP connects for service greetings", plan)
-    done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | Problem]:
-        results = await asyncio.gather(*(probe_port(ip, p, s, ctx.timeout) for p, s in plan[ip]))
-        done(ip)
+    async def one(ip: str, jobs: list[tuple[int, str]]) -> list[Observation | Problem]:
+        results = await asyncio.gather(*(probe_port(ip, p, s, ctx.timeout) for p, s in jobs))
         return [item for found in results for item in found]
 
-    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+    async for item in each_host(ctx, plan, "TCP connects for service greetings", one):
         yield item

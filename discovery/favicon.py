@@ -28,7 +28,7 @@ import mmh3
 from core.model import Observation, Problem
 from discovery.base import ProbeContext
 from discovery.http import HttpError, Target, request, web_targets
-from discovery.ports import guard_send, per_host, progress_callback
+from discovery.ports import each_host
 
 MAX_ICON = 256 * 1024
 MAX_PAGE = 256 * 1024
@@ -129,18 +129,12 @@ async def probe_target(ip: str, target: Target, timeout: float) -> list[Observat
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """The icon of each web port of each host (``ctx.hints.open_ports``)."""
     plan = {ip: web_targets(ip, ctx.hints.open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
-    plan = {ip: targets for ip, targets in plan.items() if targets}
-    if not plan:
-        return
-    guard_send("HTTP requests for favicons", plan)
-    done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | Problem]:
+    async def one(ip: str, targets: list[Target]) -> list[Observation | Problem]:
         out: list[Observation | Problem] = []
-        for target in plan[ip]:
+        for target in targets:
             out += await probe_target(ip, target, ctx.timeout)
-        done(ip)
         return out
 
-    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+    async for item in each_host(ctx, plan, "HTTP requests for favicons", one):
         yield item

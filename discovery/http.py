@@ -26,7 +26,7 @@ from core.jsonlimits import JsonLimitError, load_json
 from core.model import Observation, Problem, normalize_mac
 from discovery import xmlsafe
 from discovery.base import Credential, ParseError, ProbeContext
-from discovery.ports import guard_send, per_host, progress_callback
+from discovery.ports import each_host
 
 MAX_HEAD = 64 * 1024
 
@@ -670,16 +670,9 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """HTTP identity for each host with an open web port (``ctx.hints.open_ports``)."""
     open_ports = ctx.hints.open_ports
     plan = {ip: web_targets(ip, open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
-    plan = {ip: t for ip, t in plan.items() if t}
-    if not plan:
-        return
-    guard_send("HTTP requests", plan)
-    done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | Problem]:
-        result = await probe_host(ip, plan[ip], ctx)
-        done(ip)
-        return result
+    async def one(ip: str, targets: list[Target]) -> list[Observation | Problem]:
+        return await probe_host(ip, targets, ctx)
 
-    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+    async for item in each_host(ctx, plan, "HTTP requests", one):
         yield item

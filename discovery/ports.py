@@ -13,7 +13,7 @@ import contextlib
 import errno
 import ipaddress
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from core.model import Observation, Problem
@@ -37,6 +37,7 @@ DEFAULT_PORTS: tuple[int, ...] = (
     37777,
 )
 T = TypeVar("T")
+P = TypeVar("P")
 
 # Errors that prove a host is there even though the port is closed.
 _ALIVE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET}
@@ -111,6 +112,31 @@ async def scan_host(
 
 def ports_of(ctx: ProbeContext) -> tuple[int, ...]:
     return tuple(sorted(set(ctx.ports))) if ctx.ports else DEFAULT_PORTS
+
+
+async def each_host(
+    ctx: ProbeContext,
+    plan: Mapping[str, P],
+    what: str,
+    fn: Callable[[str, P], Awaitable[list[T]]],
+    workers: int | None = None,
+) -> AsyncIterator[T]:
+    """The per-host part of an identify probe: ``fn(ip, plan[ip])`` for each host with work
+    planned, after the network guard, reporting each host done, a sliding window of workers
+    (default: a quarter of the scan's concurrency)."""
+    planned = {ip: work for ip, work in plan.items() if work}
+    if not planned:
+        return
+    guard_send(what, planned)
+    done = progress_callback(ctx)
+
+    async def one(ip: str) -> list[T]:
+        result = await fn(ip, planned[ip])
+        done(ip)
+        return result
+
+    async for item in per_host(list(planned), one, workers or max(1, ctx.concurrency // 4)):
+        yield item
 
 
 async def per_host(

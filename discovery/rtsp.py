@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
 from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of, url_host
-from discovery.ports import guard_send, per_host, progress_callback
+from discovery.ports import each_host
 
 MAX_RTSP_BODY = 16 * 1024
 USER_AGENT = "camaudit/0.1 (read-only inventory)"
@@ -99,16 +99,9 @@ async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """RTSP banner for each host with an open RTSP port (``ctx.hints.open_ports``)."""
     open_ports = ctx.hints.open_ports
     plan = {ip: rtsp_ports(open_ports.get(ip, ()), ctx) for ip in ctx.hosts}
-    plan = {ip: ports for ip, ports in plan.items() if ports}
-    if not plan:
-        return
-    guard_send("RTSP requests", plan)
-    done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | Problem]:
-        result = [await probe_port(ip, port, ctx.timeout) for port in plan[ip]]
-        done(ip)
-        return result
+    async def one(ip: str, ports: list[int]) -> list[Observation | Problem]:
+        return [await probe_port(ip, port, ctx.timeout) for port in ports]
 
-    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+    async for item in each_host(ctx, plan, "RTSP requests", one):
         yield item

@@ -31,7 +31,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from core.model import EvidenceValue, Observation, Problem
 from discovery.base import ParseError, ProbeContext
-from discovery.ports import guard_send, per_host, progress_callback
+from discovery.ports import each_host
 
 MAX_CERT = 64 * 1024  # DER bytes parsed at most (OpenSSL itself refuses chains over 100 KB)
 MAX_VALUE = 200
@@ -190,16 +190,10 @@ async def probe_port(
 async def probe(ctx: ProbeContext) -> AsyncIterator[Observation | Problem]:
     """The certificate on each TLS port of each host (``ctx.hints.open_ports``)."""
     plan = {ip: tls_ports(ip, ctx) for ip in ctx.hosts}
-    plan = {ip: ports for ip, ports in plan.items() if ports}
-    if not plan:
-        return
-    guard_send("TLS handshakes", plan)
-    done = progress_callback(ctx)
 
-    async def one(ip: str) -> list[Observation | Problem]:
-        found = await asyncio.gather(*(probe_port(ip, p, k, ctx.timeout) for p, k in plan[ip]))
-        done(ip)
+    async def one(ip: str, ports: list[tuple[int, bool]]) -> list[Observation | Problem]:
+        found = await asyncio.gather(*(probe_port(ip, p, k, ctx.timeout) for p, k in ports))
         return [item for items in found for item in items]
 
-    async for item in per_host(list(plan), one, max(1, ctx.concurrency // 4)):
+    async for item in each_host(ctx, plan, "TLS handshakes", one):
         yield item
