@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import demo, gui, inventory, lab, policies, scan, vendors
+from cli import demo, gui, inventory, inventory_copy, lab, policies, scan, vendors
 from core import __version__
 from core.sanitize import has_lone_surrogate, terminal_safe
 
 # The CLI's table of contents, in the order ``camaudit --help`` lists the groups.
-COMMAND_GROUPS = (lab, scan, policies, vendors, inventory, gui, demo)
+COMMAND_GROUPS = (lab, scan, policies, vendors, inventory, inventory_copy, gui, demo)
 
 EXIT_OK = 0
 EXIT_ERROR = 1

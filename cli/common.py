@@ -58,6 +58,32 @@ def add_site_args(parser: argparse.ArgumentParser, *, date: bool = False) -> Non
         )
 
 
+def add_site_name_arg(parser: argparse.ArgumentParser) -> None:
+    """--site NAME: which site a scan or import belongs to (one inventory, many sites)."""
+    parser.add_argument(
+        "--site",
+        default="",
+        metavar="NAME",
+        help="the site (building, campus) this scan belongs to; history, diff and reports "
+        "can then be read per site (default: the unnamed site)",
+    )
+
+
+def db_arg_type(text: str) -> object:
+    """--db: a SQLite file path, or a postgresql:// URL (passwords never in it)."""
+    from inventory.backend import db_target  # noqa: PLC0415
+
+    return db_target(text)
+
+
+DB_HELP = (
+    "inventory database: a SQLite file, or postgresql://USER@HOST:PORT/DBNAME (also "
+    "postgresql:///DBNAME?host=/socket/dir); the password comes from ~/.pgpass, $PGPASSFILE, "
+    "the OS keyring (service camaudit, user postgresql:USER@HOST:PORT/DBNAME) or a prompt, "
+    "never from the URL (default: $CAMAUDIT_DB or the user data folder)"
+)
+
+
 def site_from_args(args: argparse.Namespace) -> SiteProfile:
     """The SiteProfile the site arguments describe (defaults where a value is absent)."""
     base = SiteProfile()

@@ -1,17 +1,20 @@
 # ruff: noqa: PLC0415  (commands import their modules lazily: `camaudit version` stays fast)
 """`camaudit history | report | import | dispositions`: the inventory from the shell.
 
-camaudit history list | show SCAN | diff SCAN_A SCAN_B | device KEY   [--json]
-camaudit report [--scan ID] [--format pdf|xlsx|csv|json] -o FILE [--json-out FILE]
+camaudit history list [--site NAME] | show SCAN | diff SCAN_A SCAN_B | device KEY   [--json]
+camaudit report [--scan ID] [--site NAME] [--format pdf|xlsx|csv|json] -o FILE [--json-out FILE]
                 [--org NAME] [--site NAME] [--by NAME] [--signer NAME] [--role ROLE]
                 [--sign-with FILE.p12] [--allow-empty]
 camaudit report verify REPORT.pdf (--json DATA.json | --scan ID) [--trust CERT ...]
-camaudit import FILE [--kind csv|pcap] [--policy ID ...] [--site-use USE ...]
+camaudit import FILE [--kind csv|pcap] [--site NAME] [--policy ID ...] [--site-use USE ...]
 camaudit dispositions set DEVICE_KEY --status S --by NAME --reason TEXT [--date D]
 camaudit dispositions list [--all]
 
-Every command takes ``--db PATH`` (default ``$CAMAUDIT_DB`` or the user data folder); the
-read-only ones (history, report, report verify, dispositions list) never create it.
+Every command takes ``--db PATH|URL`` (a SQLite file or a ``postgresql://`` URL; default
+``$CAMAUDIT_DB`` or the user data folder); the read-only ones (history, report, report verify,
+dispositions list) never create it, and run with a read-only (reporting) database role.
+One inventory holds many sites: ``--site NAME`` on scan and import names a scan's site;
+history and report take ``--site NAME`` (that site only) or ``--all-sites`` (the default).
 Exit codes: 0 done / match, 1 error / mismatch, 2 usage.
 
 Every string from a device, an imported file or the database reaches the terminal through
@@ -24,10 +27,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cli.common import add_site_args, site_from_args
+from cli.common import DB_HELP, add_site_args, add_site_name_arg, db_arg_type, site_from_args
 from core.jsonlimits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INT_DIGITS
 from core.sanitize import terminal_safe
 from inventory.exports import FORMATS, format_of, write_report, written
@@ -45,7 +49,15 @@ EXIT_ERROR = 1
 def _db_arg(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: a subcommand's own --db must not reset one given before the subcommand.
     parser.add_argument(
-        "--db", type=Path, default=argparse.SUPPRESS, help="inventory database (SQLite file)"
+        "--db", type=db_arg_type, default=argparse.SUPPRESS, metavar="PATH|URL", help=DB_HELP
+    )
+
+
+def _sites_arg(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--site", default=argparse.SUPPRESS, metavar="NAME", help="this site only")
+    group.add_argument(
+        "--all-sites", action="store_true", default=argparse.SUPPRESS, help="every site (default)"
     )
 
 
@@ -78,6 +90,8 @@ def _register_history(sub: Any) -> None:
         _db_arg(p)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
+    for p in (listing, show, diff):  # 'latest' (show, diff): the newest of that site
+        _sites_arg(p)
 
 
 _SIGN_HELP = (
@@ -109,7 +123,10 @@ def _register_report(sub: Any) -> None:
     report.add_argument("-o", "--output", type=Path, help="file to write")
     report.add_argument("--json-out", type=Path, help="also write the report's canonical JSON")
     report.add_argument("--org", help="organisation (title page)")
-    report.add_argument("--site", help="site name (title page)")
+    report.add_argument(
+        "--site",
+        help="report this site's scan (its latest unless --scan); also the title page's site",
+    )
     report.add_argument("--by", help="who ran the audit")
     report.add_argument("--signer", help="name printed in the sign-off block")
     report.add_argument("--role", help="signer's role")
@@ -163,6 +180,7 @@ def _register_import(sub: Any) -> None:
     imp.add_argument("file", type=Path, help="CSV inventory, JSON Lines or pcap/pcapng capture")
     imp.add_argument("--kind", choices=("csv", "jsonl", "pcap"), help="default: from the file")
     add_site_args(imp)
+    add_site_name_arg(imp)
     imp.set_defaults(func=cmd_import)
 
 
@@ -207,7 +225,15 @@ def _open_store(args: argparse.Namespace, *, create: bool = True) -> Store:
     """The store ``--db`` names; read-only commands pass ``create=False``."""
     from inventory.store import Store, default_db_path
 
-    return Store(getattr(args, "db", None) or default_db_path(), create=create)
+    prompt = _password_prompt if sys.stdin.isatty() else None
+    target = getattr(args, "db", None) or default_db_path()
+    return Store(target, create=create, password_prompt=prompt)
+
+
+def _site(args: argparse.Namespace) -> str | None:
+    """--site NAME, or None for every site (--all-sites, the default)."""
+    site = getattr(args, "site", None)
+    return None if site is None or getattr(args, "all_sites", False) else str(site)
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
@@ -245,7 +271,7 @@ def cmd_history_list(args: argparse.Namespace) -> int:
 
 def _history_list(args: argparse.Namespace) -> int:
     with _open_store(args, create=False) as store:
-        scans = store.list_scans()
+        scans = store.list_scans(_site(args))
     if args.json:
         _print_json(
             [
@@ -258,6 +284,7 @@ def _history_list(args: argparse.Namespace) -> int:
                     "status": s.status.value,
                     "devices": s.devices,
                     "flagged": s.flagged,
+                    "site": s.site,
                 }
                 for s in scans
             ]
@@ -268,7 +295,8 @@ def _history_list(args: argparse.Namespace) -> int:
     for s in scans:
         print(
             f"{s.id:>5}  {s.started_at:%Y-%m-%d %H:%M}  {s.status.value:<11} "
-            f"{s.devices:>5} devices {s.flagged:>4} flagged  {_safe(', '.join(s.targets))}"
+            f"{s.devices:>5} devices {s.flagged:>4} flagged  {_safe(s.site or '-'):<12} "
+            f"{_safe(', '.join(s.targets))}"
         )
     return EXIT_OK
 
@@ -281,14 +309,18 @@ def _history_show(args: argparse.Namespace) -> int:
     from inventory.report_data import ReportMeta, report_data_from_store
 
     with _open_store(args, create=False) as store:
-        scan_id = store.resolve_scan(args.scan)
-        data = report_data_from_store(store, scan_id, ReportMeta())
+        scan_id = store.resolve_scan(args.scan, _site(args))
+        site = store.scan_site(scan_id)
+        data = report_data_from_store(store, scan_id, ReportMeta(site=site))
         errors = store.scan_errors(scan_id)
     if args.json:
         _print_json(data | {"scan_errors": [e.to_dict() for e in errors]})
         return EXIT_OK
     scan = data["scan"]
-    print(f"scan {scan['id']}: {scan['status']}, {scan['started_at']} .. {scan['ended_at']}")
+    print(
+        f"scan {scan['id']} (site {_safe(site or '-')}): {scan['status']}, "
+        f"{scan['started_at']} .. {scan['ended_at']}"
+    )
     print(
         f"targets: {_safe(', '.join(scan['targets']))}; "
         f"methods: {_safe(', '.join(scan['methods']))}"
@@ -329,7 +361,7 @@ def _diff(args: argparse.Namespace) -> int:
     from inventory.history import diff_scans
 
     with _open_store(args, create=False) as store:
-        a, b = store.resolve_scan(args.scan_a), store.resolve_scan(args.scan_b)
+        a, b = store.resolve_scan(args.scan_a), store.resolve_scan(args.scan_b, _site(args))
         diff = diff_scans(store.load_scan(a), store.load_scan(b))
     if args.json:
         _print_json(diff.to_dict())
@@ -346,7 +378,7 @@ def _history_device(args: argparse.Namespace) -> int:
     from inventory.store import StoreError
 
     with _open_store(args, create=False) as store:
-        seen = store.device_scans(args.key)
+        seen = store.device_sightings(args.key)
         decisions = store.disposition_history(args.key)
     if not seen:
         raise StoreError(f"no device {args.key!r} in any scan")
@@ -354,14 +386,20 @@ def _history_device(args: argparse.Namespace) -> int:
         _print_json(
             {
                 "key": args.key,
-                "scans": [{"scan": s, "ips": ips} for s, ips in seen],
+                # "site" only for a named site: the unnamed site reads as it always did
+                "scans": [
+                    {"scan": s, "ips": ips} | ({"site": site} if site else {})
+                    for s, site, ips in seen
+                ],
                 "dispositions": [d.to_dict() for d in decisions],
             }
         )
         return EXIT_OK
-    print(f"{_safe(args.key)}: seen in {len(seen)} scans")
-    for scan_id, ips in seen:
-        print(f"  scan {scan_id:>5}  {_safe(', '.join(ips)) or '-'}")
+    sites = sorted({site for _, site, _ in seen})
+    where = f" at {len(sites)} sites ({_safe(', '.join(s or '-' for s in sites))})"
+    print(f"{_safe(args.key)}: seen in {len(seen)} scans" + (where if len(sites) > 1 else ""))
+    for scan_id, site, ips in seen:
+        print(f"  scan {scan_id:>5}  {_safe(site or '-'):<12} {_safe(', '.join(ips)) or '-'}")
     for d in decisions:
         print(f"  decision: {terminal_safe(d.describe(), None)}")
     return EXIT_OK
@@ -439,8 +477,11 @@ def _report(args: argparse.Namespace) -> int:
         return _fail("say where to write the report: -o FILE (.pdf .xlsx .csv .json) or --format")
     settings = load_report_settings(args.settings)
     with _open_store(args, create=False) as store:
-        scan_id = store.resolve_scan(args.scan)
-        data = report_data_from_store(store, scan_id, _meta(args, settings))
+        scan_id = store.resolve_scan(args.scan, args.site)
+        meta = _meta(args, settings)
+        if not meta.site:
+            meta = replace(meta, site=store.scan_site(scan_id))
+        data = report_data_from_store(store, scan_id, meta)
     if not data["devices"] and not args.allow_empty:
         return _fail(empty_scan(scan_id))
     signing = _signing(args.sign_with, args.settings, settings) if fmt == "pdf" else None
@@ -548,14 +589,21 @@ def _import(args: argparse.Namespace) -> int:
     from inventory.importer import ImportFailed, import_file
     from inventory.store import default_db_path, remove_database
 
-    db = Path(getattr(args, "db", None) or default_db_path())
-    fresh = not db.exists()
+    db = getattr(args, "db", None) or default_db_path()
+    fresh = isinstance(db, Path) and not db.exists()
     try:
         site = site_from_args(args)
         with _open_store(args) as store:
-            result = import_file(store, args.file, kind=args.kind, policies=args.policy, site=site)
+            result = import_file(
+                store,
+                args.file,
+                kind=args.kind,
+                policies=args.policy,
+                site=site,
+                site_name=args.site,
+            )
     except ImportFailed as exc:
-        if fresh:  # a refused import into a new database leaves no empty database behind
+        if fresh and isinstance(db, Path):  # a refused import leaves no empty database
             remove_database(db)
         return _fail(exc)
     for line in result.problems:
@@ -564,7 +612,8 @@ def _import(args: argparse.Namespace) -> int:
     if more > 0:
         print(f"  ... and {more} more (all stored: 'camaudit history show')", file=sys.stderr)
     print(
-        f"imported {terminal_safe(args.file, None)} as scan {result.scan_id}: "
+        f"imported {terminal_safe(args.file, None)} as scan {result.scan_id}"
+        f"{' at site ' + _safe(args.site) if args.site else ''}: "
         f"{result.devices} devices, {result.problem_count} problems"
     )
     return EXIT_OK

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli.common import add_site_args, site_from_args
+from cli.common import DB_HELP, add_site_args, add_site_name_arg, db_arg_type, site_from_args
 from core import presentation
 from core.model import Device, Problem, Scan, ScanStatus, utcnow
 from core.sanitize import json_text, terminal_safe
@@ -35,6 +35,7 @@ from discovery.methods import SCAN_METHODS
 from discovery.request import ScanRequest
 from discovery.scan import ScanHooks, scan
 from discovery.targets import default_targets, interface_addresses, parse_targets
+from inventory.backend import StoreError
 from vendors.assess import Assessor, UnknownPolicyError
 from vendors.catalogue import display_names
 
@@ -111,15 +112,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allow-public", action="store_true", help="allow public address ranges")
     p.add_argument("--force", action="store_true", help="allow ranges larger than a /16")
     add_site_args(p)
+    add_site_name_arg(p)
     p.add_argument(
         "--save",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="store the scan in the inventory database as devices are found (default: on)",
     )
-    p.add_argument(
-        "--db", type=Path, metavar="PATH", help="inventory database (default: user data)"
-    )
+    p.add_argument("--db", type=db_arg_type, metavar="PATH|URL", help=DB_HELP)
     p.add_argument(
         "--notify-new",
         action="store_true",
@@ -224,7 +224,7 @@ def _store_sink(args: argparse.Namespace, record: Scan) -> Sink | None:
         return None
     from inventory.scan_sink import open_store_sink  # noqa: PLC0415 - only when saving
 
-    return open_store_sink(record, args.db)
+    return open_store_sink(record, args.db, site=args.site)
 
 
 # ---------------------------------------------------------------- output
@@ -450,7 +450,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     except (UsageError, UnknownPolicyError) as exc:
         print(f"camaudit scan: {terminal_safe(exc, 400)}", file=err)
         return EXIT_USAGE
-    except (DiscoveryError, OSError, RuntimeError) as exc:
+    except (DiscoveryError, OSError, RuntimeError, StoreError) as exc:
         print(f"camaudit scan: error: {terminal_safe(exc, 400)}", file=err)
         return EXIT_ERROR
     record.devices = list(final.devices)

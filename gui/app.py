@@ -36,7 +36,7 @@ SCREENSHOT_SIZE = (1400, 850)
 class LaunchOptions:
     interface: str | None = None
     targets: tuple[str, ...] = ()
-    db: Path | None = None
+    db: Path | str | None = None  # a SQLite file or a postgresql:// URL
     scan_now: bool = False
     screenshot: Path | None = None
     quit_after_scan: bool = False
@@ -47,7 +47,7 @@ def load_policy_choices() -> list[tuple[str, str]]:
     return [(p.id, p.title) for p in load_policies().packs]
 
 
-def make_scan_factory(db: Path | None) -> ScanFactory:
+def make_scan_factory(db: Path | str | None) -> ScanFactory:
     """The function the window calls to scan: the scan runs in a child process
     (gui/scan_process.py) that stores it in ``db``; its events come back to the window."""
     path = db or default_db_path()

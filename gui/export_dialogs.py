@@ -56,7 +56,7 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         scan_id: int,
         settings: QSettings,
         fmt: str = "csv",
@@ -64,7 +64,7 @@ class ExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export scan {scan_id}")
-        self.db_path, self.scan_id, self.settings = Path(db_path), scan_id, settings
+        self.db_path, self.scan_id, self.settings = db_path, scan_id, settings
         self.format = named(QComboBox(self), "exportFormat")
         for key, (label, _filter) in FORMATS.items():
             self.format.addItem(label, key)

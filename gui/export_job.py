@@ -21,7 +21,7 @@ from inventory.store import Store
 class ExportJob:
     """What one export needs; plain data, so the worker thread shares nothing with widgets."""
 
-    db_path: Path
+    db_path: Path | str  # a SQLite file or a postgresql:// URL
     scan_id: int
     fmt: str
     path: Path

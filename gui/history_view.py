@@ -100,12 +100,12 @@ class OpenedScan:
         return diff_html(self.changes, names) if self.changes else ""
 
 
-def load_scan_list(db: Path) -> list[ScanSummary]:
+def load_scan_list(db: Path | str) -> list[ScanSummary]:
     with Store(db) as store:
         return store.list_scans()
 
 
-def load_opened(db: Path, scan_id: int) -> OpenedScan:
+def load_opened(db: Path | str, scan_id: int) -> OpenedScan:
     with Store(db) as store:
         scan = store.load_scan(scan_id)
         previous = store.previous_scan(scan_id, same_targets=True)
@@ -113,7 +113,7 @@ def load_opened(db: Path, scan_id: int) -> OpenedScan:
     return OpenedScan(scan, diff_scans(before, scan) if before is not None else None)
 
 
-def load_diff(db: Path, older: int, newer: int) -> ScanDiff:
+def load_diff(db: Path | str, older: int, newer: int) -> ScanDiff:
     with Store(db) as store:
         return diff_scans(store.load_scan(older), store.load_scan(newer))
 
@@ -203,7 +203,7 @@ class HistoryView(QWidget):
             failed=self._say("Cannot read the scan list"),
         )
 
-    def _show_scans(self, db: Path | None, scans: list[ScanSummary]) -> None:
+    def _show_scans(self, db: Path | str | None, scans: list[ScanSummary]) -> None:
         if db is not None and (self.store is None or self.store.path != db):
             return  # the store changed while the list loaded
         self.model.set_scans(scans)

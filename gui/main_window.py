@@ -78,7 +78,7 @@ class AppContext:
     maker_names: dict[str, str] = field(default_factory=dict)
     data_versions: dict[str, str] = field(default_factory=dict)
     settings_scope: str = "camaudit"
-    db_path: Path | None = None  # the inventory the scans are saved to (history, exports)
+    db_path: Path | str | None = None  # the inventory the scans are saved to (history, exports)
 
 
 def private_settings(settings: QSettings) -> QSettings:
@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
             self.elapsed_label.setText(f"{time.monotonic() - self._started:.0f} s")
 
     # -- the inventory: history, dispositions, exports -------------------------------------
-    def _open_store(self, path: Path | None) -> Store | None:
+    def _open_store(self, path: Path | str | None) -> Store | None:
         if path is None:
             return None
         try:

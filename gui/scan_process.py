@@ -44,7 +44,7 @@ class ScanStored:
     """The child stores the scan under this id (sent before its first device)."""
 
     scan_id: int
-    db: Path
+    db: Path | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,9 @@ ProcessEvent = ScanStored | ScanEvent
 
 
 # -- the child ---------------------------------------------------------------------------
-def child_main(request: ScanRequest, db: Path, events: Connection, control: Connection) -> None:
+def child_main(
+    request: ScanRequest, db: Path | str, events: Connection, control: Connection
+) -> None:
     """Entry point of the scan process (spawned: a fresh interpreter, no Qt)."""
     try:
         asyncio.run(_child_scan(request, db, events, control))
@@ -75,7 +77,7 @@ def child_main(request: ScanRequest, db: Path, events: Connection, control: Conn
 
 
 async def _child_scan(
-    request: ScanRequest, db: Path, events: Connection, control: Connection
+    request: ScanRequest, db: Path | str, events: Connection, control: Connection
 ) -> None:
     from inventory.scan_sink import open_store_sink  # noqa: PLC0415 - child only
     from vendors.assess import Assessor  # noqa: PLC0415
@@ -146,7 +148,7 @@ class _BatchSender:
 
 # -- the parent --------------------------------------------------------------------------
 async def scan_in_process(
-    request: ScanRequest, stop: StopSignal, db: Path
+    request: ScanRequest, stop: StopSignal, db: Path | str
 ) -> AsyncIterator[ProcessEvent]:
     """Run ``request`` in a child process storing into ``db``; yield :class:`ScanStored`,
     then the scan's events up to ``Finished``.  Setting ``stop`` tells the child at once."""

@@ -161,7 +161,7 @@ class _AliasIndex:
 
 
 def _import_records(
-    store: Store, path: Path, fmt: str, assessor: Assessor, batch: int
+    store: Store, path: Path, fmt: str, assessor: Assessor, batch: int, site_name: str = ""
 ) -> ImportResult:
     """Stream a CSV or JSON Lines inventory into the store, ``batch`` rows at a time."""
     notes: list[str] = []
@@ -169,7 +169,7 @@ def _import_records(
     problems: list[Problem] = [Problem("import", "input", n) for n in notes]
     kind, found = _records(path, fmt, encoding, problems)
     record = _record(path, kind, assessor)
-    sink = StoreSink(store, record)
+    sink = StoreSink(store, record, site=site_name)
     index = _AliasIndex()
     shown: list[str] = [p.message for p in problems]
     total_problems = len(problems)
@@ -248,11 +248,13 @@ def import_file(
     policies: Sequence[str] | None = None,
     site: SiteProfile | None = None,
     batch: int = BATCH,
+    site_name: str = "",
 ) -> ImportResult:
     """Import ``path`` into ``store`` as one complete scan; return its id and the problems.
 
     CSV and JSON Lines are read as a stream, ``batch`` rows merged and stored at a time, so
-    memory stays bounded whatever the file's size.
+    memory stays bounded whatever the file's size.  ``site_name``: the site the file's
+    devices are at (one inventory holds many sites).
     """
     kind = kind or detect_kind(path)
     try:
@@ -260,12 +262,12 @@ def import_file(
     except UnknownPolicyError as exc:
         raise ImportFailed(str(exc)) from exc
     if kind != "pcap":
-        return _import_records(store, path, kind, assessor, batch)
+        return _import_records(store, path, kind, assessor, batch, site_name)
     final = _pcap(path, assessor)
     if not final.devices:
         errors = [e.message for e in final.errors if e.source != "policy"]
         raise ImportFailed(_nothing_usable(path, len(errors), errors))
-    sink = StoreSink(store, _record(path, kind, assessor))
+    sink = StoreSink(store, _record(path, kind, assessor), site=site_name)
     replay(final, [sink])
     messages = [e.message for e in final.errors]
     return ImportResult(sink.scan_id, len(final.devices), messages, len(messages))

@@ -18,7 +18,7 @@ from inventory.store import Store, default_db_path
 class StoreSink:
     """Writes one scan's events into a Store; ``scan_id`` is known from construction on."""
 
-    def __init__(self, store: Store, record: Scan) -> None:
+    def __init__(self, store: Store, record: Scan, site: str = "") -> None:
         self.store = store
         if not record.data_versions:  # say which registry, catalogue and packs judged it
             from vendors.policies import load_policies  # noqa: PLC0415
@@ -26,7 +26,7 @@ class StoreSink:
 
             packs = load_policies(list(record.policies) or None).packs
             record.data_versions = data_versions(packs)
-        self.scan_id = store.begin_scan(record)
+        self.scan_id = store.begin_scan(record, site=site)
 
     def __call__(self, event: ScanEvent) -> None:
         if isinstance(event, (DeviceFound, DeviceUpdated)):
@@ -46,6 +46,7 @@ class StoreSink:
             self.store.finish_scan(self.scan_id, status, utcnow())
 
 
-def open_store_sink(record: Scan, db: Path | None = None) -> StoreSink:
-    """A sink on ``db`` (default: ``$CAMAUDIT_DB`` or the user data folder)."""
-    return StoreSink(Store(db or default_db_path()), record)
+def open_store_sink(record: Scan, db: Path | str | None = None, site: str = "") -> StoreSink:
+    """A sink on ``db`` (a SQLite file or a PostgreSQL URL; default: ``$CAMAUDIT_DB`` or the
+    user data folder), for a scan of ``site``."""
+    return StoreSink(Store(db or default_db_path()), record, site=site)

@@ -1,19 +1,23 @@
-"""The store's SQLite schema and its forward migrations.
+"""The store's schema and its forward migrations, one set for SQLite and PostgreSQL.
 
-``PRAGMA user_version`` holds the schema version.  ``MIGRATIONS[n]`` takes a database at
-version ``n - 1`` to version ``n``; a new database runs them all from 0.  A step is SQL text or,
-where data must be reshaped, a function of the connection (:func:`apply` runs either).  Released
-steps are never edited: a schema change is a new step plus a test that builds the old schema with
-the frozen DDL below and migrates it with data in it.
+The steps are written in SQLite's dialect; on PostgreSQL ``inventory.backend`` translates
+them (types, identity keys, an explicit ``rowid``).  SQLite's ``PRAGMA user_version`` (on
+PostgreSQL the ``camaudit_schema`` table) holds the schema version.  ``MIGRATIONS[n]`` takes
+a database at version ``n - 1`` to version ``n``; a new database runs them all from 0.  A step
+is SQL text or, where data must be reshaped, a function of the connection (:func:`apply` runs
+either).  Released steps are never edited: a schema change is a new step plus a test that
+builds the old schema with the frozen DDL below and migrates it with data in it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
+from typing import Any
 
-Step = str | Callable[[sqlite3.Connection], None]
+# A function step takes the connection (``sqlite3.Connection`` or ``backend.Database``: both
+# ``execute`` SQLite-dialect SQL and return iterable cursors).
+Step = str | Callable[[Any], None]
 
 # Version 1: the first released schema.  Frozen: tests build v1 databases from it.
 V1: tuple[Step, ...] = (
@@ -142,7 +146,7 @@ def ip_sort_key(ip: str | None) -> str:
     return "998"  # IPv6 or a name: after every IPv4 address, then by device key
 
 
-def _v3_move_verdicts(db: sqlite3.Connection) -> None:
+def _v3_move_verdicts(db: Any) -> None:
     rank = {s: i for i, s in enumerate(_V3_STATUS_ORDER)}
     blob_ids: dict[str, int] = {}
     sets: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
@@ -186,13 +190,30 @@ V3: tuple[Step, ...] = (
     "CREATE INDEX scan_devices_by_headline ON scan_devices(scan_id, headline)",
 )
 
-MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
+# Version 4: many sites in one inventory (a central PostgreSQL database).  Each scan names
+# its site; a device's key stays the same at every site, so the same box seen at two sites
+# is one device seen in two sites' scans.  Indexes for what many writers and sites need:
+# a device's scans across sites, and the per-device error rewrite of every stored device.
+V4: tuple[Step, ...] = (
+    "ALTER TABLE scans ADD COLUMN site_name TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX scans_by_site ON scans(site_name, id)",
+    "CREATE INDEX scan_devices_by_device ON scan_devices(device_key, scan_id)",
+    "CREATE INDEX errors_by_device ON errors(scan_id, device_key)",
+)
+
+MIGRATIONS: dict[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3, 4: V4}
 LATEST = max(MIGRATIONS)
 
 
-def apply(db: sqlite3.Connection, step: Step) -> None:
-    """Run one migration step: SQL text, or a function that reshapes data."""
+def apply(db: Any, step: Step) -> None:
+    """Run one migration step: SQL text, or a function that reshapes data.
+
+    ``db`` is a ``backend.Database`` (which translates the text for its dialect) or, in
+    tests that build old schemas, a plain ``sqlite3.Connection``.
+    """
     if callable(step):
         step(db)
+    elif hasattr(db, "run_step"):
+        db.run_step(step)
     else:
         db.execute(step)

@@ -1,10 +1,16 @@
-"""The inventory store: one SQLite file holding every scan, device, evidence item and decision.
+"""The inventory store: every scan, device, evidence item and decision, of one site or many.
+
+An inventory is a SQLite file (one machine; the default) or a PostgreSQL database named by a
+``postgresql://`` URL (many sites and writers at once); ``inventory.backend`` holds the two
+connections and the dialect layer, so the SQL here is one text for both.
 
 The scanner writes each device as soon as it is found (``add_device`` commits at once), so a
-crash or a SIGKILL loses nothing already found.  WAL journaling keeps readers (the GUI, a
-report) from blocking the writer.  A scan whose writing process died is shown as
-``interrupted``: each scan records its writer's host, boot id, pid and process start time, and
-opening the store checks them.
+crash or a SIGKILL loses nothing already found.  WAL journaling (SQLite) and MVCC
+(PostgreSQL) keep readers (the GUI, a report) from blocking writers.  A scan whose writing
+process died is shown as ``interrupted``: each scan records its writer's host, boot id, pid
+and process start time, and opening the store checks them (a scan written from another host
+is left as it is: its writer cannot be seen from here).  Each scan names its site
+(``site_name``); a device's key is the same at every site.
 
 Secrets never reach the file: scan options pass through :func:`inventory.redact.redact_options`.
 """
@@ -15,7 +21,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,29 +46,50 @@ from core.model import (
 from core.presentation import STATUS_ORDER, worst
 from core.sanitize import terminal_safe
 from inventory import schema
+from inventory.backend import (
+    Database,
+    PasswordPrompt,
+    PrivilegeError,
+    RetryableError,
+    StoreError,
+    connect,
+    db_target,
+    is_postgres_url,
+)
 from inventory.dispositions import Disposition, DispositionError
 from inventory.redact import redact_options
 
 DB_ENV = "CAMAUDIT_DB"
 DB_NAME = "camaudit.sqlite3"
-MAX_SCAN_ID = 2**63 - 1  # SQLite's largest integer
+MAX_SCAN_ID = 2**63 - 1  # SQLite's (and PostgreSQL's BIGINT) largest integer
 MAX_SCAN_ID_DIGITS = 30  # longer is no scan id (and int() of huge text is slow)
 BLOB_CACHE = 4096  # verdict sets kept parsed (or their ids known) while reading or writing
+RETRIES = 5  # a PostgreSQL transaction that lost a deadlock to another writer runs again
+SITE_NAME_MAX = 200
 
 
 _SetKey = tuple[tuple[str, int], ...]  # (policy, id of its Verdict object) per verdict
 
 
-class StoreError(Exception):
-    """The database cannot be used as asked (corrupt, too new, unknown scan ...)."""
+__all__ = ["ScanSummary", "Store", "StoreError", "WriterIdentity", "default_db_path"]
 
 
-def default_db_path() -> Path:
-    """``$CAMAUDIT_DB``, else ``camaudit.sqlite3`` in the user data folder."""
+def default_db_path() -> Path | str:
+    """``$CAMAUDIT_DB`` (a file or a ``postgresql://`` URL), else ``camaudit.sqlite3`` in the
+    user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return Path(env).expanduser()
+        return db_target(env)
     return Path(user_data_dir("camaudit", appauthor=False)) / DB_NAME
+
+
+def check_site_name(name: str) -> str:
+    """A site name as stored: trimmed, printable, at most SITE_NAME_MAX characters."""
+    text = name.strip()
+    if len(text) > SITE_NAME_MAX or any(not ch.isprintable() for ch in text):
+        shown = terminal_safe(name, 40)
+        raise StoreError(f"bad site name {shown!r}: printable text, at most {SITE_NAME_MAX}")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +104,7 @@ class ScanSummary:
     status: ScanStatus
     devices: int
     flagged: int
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,32 +180,43 @@ def _prepare_file(path: Path, create: bool) -> None:
 
 
 class Store:
-    """The inventory database.  One instance per thread; the file may be shared by processes."""
+    """The inventory database.  One instance per thread; the database may be shared by
+    processes (and, on PostgreSQL, by machines)."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout_s: float = 10.0, create: bool = True
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_s: float = 10.0,
+        create: bool = True,
+        password_prompt: PasswordPrompt | None = None,
     ) -> None:
-        """Open (``create``: or make, 0600 in 0700 folders) the database at ``path``.
+        """Open (``create``: or make, 0600 in 0700 folders) the database at ``path``: a SQLite
+        file, or a ``postgresql://`` URL (the database must exist; its tables are made).
 
-        ``create=False`` is for read-only commands: a missing file is a StoreError, and
-        nothing is made on disk (a mistyped ``--db`` must not leave an empty database).
+        ``create=False`` is for read-only commands: a missing file (or a PostgreSQL database
+        with no inventory in it) is a StoreError, and nothing is made (a mistyped ``--db``
+        must not leave an empty database).  ``password_prompt`` asks for a PostgreSQL
+        password that neither ~/.pgpass nor the keyring holds.
         """
-        self.path = Path(path)
-        if str(path) != ":memory:":
+        self.path: Path | str = str(path) if is_postgres_url(path) else Path(path)
+        if isinstance(self.path, Path) and str(path) != ":memory:":
             _prepare_file(self.path, create)
+        self.location = str(self.path)
         try:
-            self._db = sqlite3.connect(
-                str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
+            self._db: Database = connect(
+                self.path, busy_timeout_s=busy_timeout_s, prompt=password_prompt
             )
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode: a killed process loses no committed transaction; only a power
-            # cut can drop the last few, and never corrupts the file.
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable camaudit database ({exc})") from exc
+        try:
+            self._migrate(create)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"{path}: not a usable camaudit database ({exc})") from exc
+        except BaseException:
+            self._db.close()
+            raise
         self._writer = WriterIdentity.current()
         self._blob_ids: dict[str, int] = {}  # verdict-set text -> blob id, as written
         self._sets_by_object: dict[
@@ -190,6 +229,11 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
     def __enter__(self) -> Store:
         return self
 
@@ -197,45 +241,69 @@ class Store:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _tx(self) -> Iterator[Database]:
         try:
-            yield self._db
+            with self._db.tx() as db:
+                yield db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # Blob ids learnt in a rolled-back transaction name rows that do not exist.
+            self._blob_ids.clear()
+            self._sets_by_object.clear()
             raise
-        self._db.execute("COMMIT")
+
+    def _retrying(self, work: Callable[[], int]) -> int:
+        """Run a write transaction, again when it lost a deadlock to another writer (two
+        imports storing the same new verdict set or device in opposite orders)."""
+        for attempt in range(RETRIES):
+            try:
+                return work()
+            except RetryableError:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._db.read_version()
 
-    def _migrate(self) -> None:
-        version = self.schema_version
+    def _too_new(self, version: int) -> StoreError:
+        return StoreError(
+            f"{self.location} was written by a newer camaudit (schema {version}, "
+            f"this version knows {schema.LATEST}); upgrade camaudit to open it"
+        )
+
+    def _migrate(self, create: bool) -> None:
+        version = self._db.read_version()
         if version > schema.LATEST:
-            raise StoreError(
-                f"{self.path} was written by a newer camaudit (schema {version}, "
-                f"this version knows {schema.LATEST}); upgrade camaudit to open it"
-            )
-        for target in range(version + 1, schema.LATEST + 1):
-            with self._tx() as db:
+            raise self._too_new(version)
+        if version == schema.LATEST:
+            return
+        if version == 0 and not create and self._db.dialect == "postgresql":
+            raise StoreError(f"{self.location}: no camaudit inventory in this database yet")
+        with self._db.migration_tx() as db:
+            version = db.read_version()  # another writer may have migrated meanwhile
+            if version > schema.LATEST:
+                raise self._too_new(version)
+            for target in range(version + 1, schema.LATEST + 1):
                 for step in schema.MIGRATIONS[target]:
                     schema.apply(db, step)
-                db.execute(f"PRAGMA user_version = {target}")
+                db.write_version(target)
 
     def integrity_check(self) -> str:
-        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+        return self._db.integrity_check()
 
     # -- scans ------------------------------------------------------------------------------
 
-    def begin_scan(self, scan: Scan) -> int:
-        """Record a new running scan (credentials dropped from its options); return its id."""
+    def begin_scan(self, scan: Scan, site: str = "") -> int:
+        """Record a new running scan (credentials dropped from its options) at ``site`` (a
+        name; empty: the unnamed site); return its id."""
         w = self._writer
+        site = check_site_name(site)
         with self._tx() as db:
-            cur = db.execute(
+            scan_id = db.insert_id(
                 "INSERT INTO scans (targets, methods, options, site, policies, data_versions,"
                 " started_at, status, writer_pid, writer_host, writer_boot, writer_start,"
-                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " updated_at, site_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     _dumps(list(scan.targets)),
                     _dumps(list(scan.methods)),
@@ -250,18 +318,23 @@ class Store:
                     w.boot,
                     w.start,
                     _ts(scan.started_at),
+                    site,
                 ),
             )
-            scan_id = int(cur.lastrowid or 0)
         scan.id = scan_id
         return scan_id
 
     def add_device(self, scan_id: int, device: Device) -> None:
         """Insert or replace one device's record in a scan, committed at once."""
-        with self._tx() as db:
-            self._require_scan(scan_id)
-            self._write_device(db, scan_id, device, replace=True)
-            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
+
+        def work() -> int:
+            with self._tx() as db:
+                self._require_scan(scan_id)
+                self._write_device(db, scan_id, device, replace=True)
+                db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
+            return 1
+
+        self._retrying(work)
 
     def add_devices_bulk(
         self, scan_id: int, devices: Iterable[Device], removed: Iterable[str] = ()
@@ -271,29 +344,43 @@ class Store:
         ``removed``: keys of devices stored earlier in this scan that the batch supersedes
         (fused into another or re-keyed).
         """
-        count = 0
-        with self._tx() as db:
-            self._require_scan(scan_id)
-            for key in removed:
-                self._delete_device(db, scan_id, key)
-            for device in devices:
-                self._write_device(db, scan_id, device, replace=True)
-                count += 1
-            db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
-        return count
+        batch, gone = list(devices), list(removed)
 
-    def _write_device(
-        self, db: sqlite3.Connection, scan_id: int, device: Device, *, replace: bool
-    ) -> None:
+        def work() -> int:
+            with self._tx() as db:
+                self._require_scan(scan_id)
+                for key in gone:
+                    self._delete_device(db, scan_id, key)
+                # Devices rows first, in key order: two sites' imports sharing boxes then
+                # lock them in the same order instead of deadlocking.
+                for device in sorted(batch, key=lambda d: d.key):
+                    self._upsert_device(db, device)
+                for device in batch:
+                    self._write_device(db, scan_id, device, replace=True, upserted=True)
+                db.execute("UPDATE scans SET updated_at = ? WHERE id = ?", (_ts(utcnow()), scan_id))
+            return len(batch)
+
+        return self._retrying(work)
+
+    @staticmethod
+    def _upsert_device(db: Database, device: Device) -> None:
         seen = [e.seen_at for e in device.evidence] or [utcnow()]
         first, last = _ts(min(seen)), _ts(max(seen))
         db.execute(
             "INSERT INTO devices (key, mac, first_seen, last_seen) VALUES (?,?,?,?)"
-            " ON CONFLICT(key) DO UPDATE SET mac = coalesce(excluded.mac, mac),"
-            " first_seen = min(first_seen, excluded.first_seen),"
-            " last_seen = max(last_seen, excluded.last_seen)",
+            " ON CONFLICT(key) DO UPDATE SET mac = coalesce(excluded.mac, devices.mac),"
+            " first_seen = CASE WHEN excluded.first_seen < devices.first_seen"
+            " THEN excluded.first_seen ELSE devices.first_seen END,"
+            " last_seen = CASE WHEN excluded.last_seen > devices.last_seen"
+            " THEN excluded.last_seen ELSE devices.last_seen END",
             (device.key, device.mac, first, last),
         )
+
+    def _write_device(
+        self, db: Database, scan_id: int, device: Device, *, replace: bool, upserted: bool = False
+    ) -> None:
+        if not upserted:
+            self._upsert_device(db, device)
         verdicts = self._verdict_set(db, device)
         db.execute(
             "INSERT INTO scan_devices (scan_id, device_key, ips, mac_method, verdicts, headline,"
@@ -319,7 +406,7 @@ class Store:
                 )
         self._insert_parts(db, scan_id, device)
 
-    def _verdict_set(self, db: sqlite3.Connection, device: Device) -> int | None:
+    def _verdict_set(self, db: Database, device: Device) -> int | None:
         """The id of the stored blob holding this device's verdicts (stored once, shared)."""
         if not device.verdicts:
             return None
@@ -349,7 +436,7 @@ class Store:
             self._sets_by_object.clear()
         self._sets_by_object[shared] = (tuple(device.verdicts.values()), blob)
 
-    def _insert_parts(self, db: sqlite3.Connection, scan_id: int, device: Device) -> None:
+    def _insert_parts(self, db: Database, scan_id: int, device: Device) -> None:
         key = device.key
         db.executemany(
             "INSERT INTO evidence (scan_id, device_key, field, value, source, seen_at)"
@@ -380,7 +467,7 @@ class Store:
 
     @staticmethod
     def _insert_errors(
-        db: sqlite3.Connection, scan_id: int, key: str | None, errors: Iterable[Problem]
+        db: Database, scan_id: int, key: str | None, errors: Iterable[Problem]
     ) -> None:
         db.executemany(
             "INSERT INTO errors (scan_id, device_key, source, kind, message, ip, seen_at)"
@@ -394,7 +481,7 @@ class Store:
             self._delete_device(db, scan_id, key)
 
     @staticmethod
-    def _delete_device(db: sqlite3.Connection, scan_id: int, key: str) -> None:
+    def _delete_device(db: Database, scan_id: int, key: str) -> None:
         db.execute("DELETE FROM errors WHERE scan_id = ? AND device_key = ?", (scan_id, key))
         db.execute("DELETE FROM scan_devices WHERE scan_id = ? AND device_key = ?", (scan_id, key))
 
@@ -469,24 +556,30 @@ class Store:
                 (final.value, _ts(ended_at or utcnow()), scan_id),
             )
 
-    def _require_scan(self, scan_id: int) -> sqlite3.Row:
+    def _require_scan(self, scan_id: int) -> Any:
         row = self._db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
         if row is None:
-            raise StoreError(f"no scan {scan_id} in {self.path}")
-        return row  # type: ignore[no-any-return]
+            raise StoreError(f"no scan {scan_id} in {self.location}")
+        return row
 
     def mark_dead_scans_interrupted(self) -> list[int]:
-        """Mark scans whose writer process is gone as interrupted; return their ids."""
+        """Mark scans whose writer process is gone as interrupted; return their ids.
+
+        A reporting role (no UPDATE privilege) leaves them for the next writer to mark.
+        """
         rows = self._db.execute("SELECT * FROM scans WHERE status = 'running'").fetchall()
         dead = [r for r in rows if not _row_writer(r).alive()]
         if dead:
-            with self._tx() as db:
-                for r in dead:
-                    db.execute(
-                        "UPDATE scans SET status = 'interrupted', ended_at = ?"
-                        " WHERE id = ? AND status = 'running'",
-                        (r["updated_at"] or r["started_at"], r["id"]),
-                    )
+            try:
+                with self._tx() as db:
+                    for r in dead:
+                        db.execute(
+                            "UPDATE scans SET status = 'interrupted', ended_at = ?"
+                            " WHERE id = ? AND status = 'running'",
+                            (r["updated_at"] or r["started_at"], r["id"]),
+                        )
+            except PrivilegeError:
+                return []
         return [int(r["id"]) for r in dead]
 
     # -- reading ----------------------------------------------------------------------------
@@ -524,14 +617,14 @@ class Store:
             order_by = f"CASE headline {ranks} ELSE 99 END, ip_sort, device_key"
         else:
             raise ValueError(f"unknown device order {order!r}")
-        reader = self._db.cursor()  # a cursor of its own: the batches below query meanwhile
-        reader.execute(
+        rows_of = self._db.stream(
             "SELECT device_key, ips, mac_method, verdicts FROM scan_devices"  # noqa: S608
             f" WHERE scan_id = ? ORDER BY {order_by}",
             (scan_id,),
+            batch,
         )
         verdict_sets: dict[int, dict[str, Verdict]] = {}
-        while rows := reader.fetchmany(batch):
+        for rows in rows_of:
             yield from self._load_batch(scan_id, rows, verdict_sets)
             if len(verdict_sets) > BLOB_CACHE:
                 verdict_sets.clear()
@@ -539,7 +632,7 @@ class Store:
     def _load_batch(
         self,
         scan_id: int,
-        rows: Sequence[sqlite3.Row],
+        rows: Sequence[Any],
         verdict_sets: dict[int, dict[str, Verdict]],
     ) -> list[Device]:
         db = self._db
@@ -615,14 +708,16 @@ class Store:
         )
         return {r[0]: int(r[1]) for r in rows}
 
-    def list_scans(self) -> list[ScanSummary]:
+    def list_scans(self, site: str | None = None) -> list[ScanSummary]:
+        """Every scan (of ``site`` when given), oldest first."""
         flagged = tuple(s.value for s in VerdictStatus if s.flagged)
         marks = ",".join("?" * len(flagged))
+        where, args = ("WHERE s.site_name = ?", (site,)) if site is not None else ("", ())
         rows = self._db.execute(
             "SELECT s.*, (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id) AS n,"  # noqa: S608
             " (SELECT count(*) FROM scan_devices d WHERE d.scan_id = s.id"
-            f" AND d.headline IN ({marks})) AS f FROM scans s ORDER BY s.id",
-            flagged,  # a device is flagged when its most severe verdict is
+            f" AND d.headline IN ({marks})) AS f FROM scans s {where} ORDER BY s.id",
+            (*flagged, *args),  # a device is flagged when its most severe verdict is
         ).fetchall()
         return [
             ScanSummary(
@@ -634,20 +729,45 @@ class Store:
                 status=ScanStatus(r["status"]),
                 devices=int(r["n"]),
                 flagged=int(r["f"]),
+                site=r["site_name"],
             )
             for r in rows
         ]
 
-    def latest_scan(self) -> int | None:
-        row = self._db.execute("SELECT max(id) FROM scans").fetchone()
+    def sites(self) -> list[str]:
+        """Every site name scans were stored under, sorted."""
+        rows = self._db.execute("SELECT DISTINCT site_name FROM scans ORDER BY site_name")
+        return [str(r[0]) for r in rows]
+
+    def scan_site(self, scan_id: int) -> str:
+        return str(self._require_scan(scan_id)["site_name"])
+
+    def latest_scan(self, site: str | None = None) -> int | None:
+        """The newest scan (of ``site`` when given)."""
+        if site is None:
+            row = self._db.execute("SELECT max(id) FROM scans").fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT max(id) FROM scans WHERE site_name = ?", (site,)
+            ).fetchone()
         return int(row[0]) if row[0] is not None else None
 
-    def resolve_scan(self, ref: str | int | None) -> int:
-        """A scan id from user input: a number, or ``latest``/None for the newest scan."""
+    def latest_scans_by_site(self, complete_only: bool = True) -> dict[str, int]:
+        """Each site's newest (complete) scan: the estate as last seen."""
+        query = "SELECT site_name, max(id) FROM scans"
+        if complete_only:
+            query += " WHERE status = 'complete'"
+        rows = self._db.execute(query + " GROUP BY site_name ORDER BY site_name")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def resolve_scan(self, ref: str | int | None, site: str | None = None) -> int:
+        """A scan id from user input: a number, or ``latest``/None for the newest scan (of
+        ``site`` when given; a numbered scan must then be of that site)."""
         if ref is None or str(ref).strip().lower() in ("", "latest"):
-            latest = self.latest_scan()
+            latest = self.latest_scan(site)
             if latest is None:
-                raise StoreError(f"no scans in {self.path} yet")
+                where = f" of site {terminal_safe(site, 60)!r}" if site is not None else ""
+                raise StoreError(f"no scans{where} in {self.location} yet")
             return latest
         text = str(ref).strip()
         if not (text.isascii() and text.isdigit()) or len(text) > MAX_SCAN_ID_DIGITS:
@@ -655,24 +775,29 @@ class Store:
             raise StoreError(f"bad scan id {shown!r}: give a number or 'latest'")
         scan_id = int(text)
         if scan_id > MAX_SCAN_ID:
-            raise StoreError(f"no scan {scan_id} in {self.path}")
-        self._require_scan(scan_id)
+            raise StoreError(f"no scan {scan_id} in {self.location}")
+        row = self._require_scan(scan_id)
+        if site is not None and row["site_name"] != site:
+            shown, asked = terminal_safe(row["site_name"], 60), terminal_safe(site, 60)
+            raise StoreError(f"scan {scan_id} is of site {shown!r}, not {asked!r}")
         return scan_id
 
     def previous_scan(
         self, scan_id: int, same_targets: bool = True, complete_only: bool = True
     ) -> int | None:
-        """The newest earlier scan (of the same target set), or None.
+        """The newest earlier scan of the same site (and of the same target set), or None.
 
         By default only complete scans count: a scan that was cut short would make every device
-        it did not reach look new.
+        it did not reach look new.  Other sites never count: two buildings often use the same
+        private subnets.
         """
         this = self._require_scan(scan_id)
         wanted = sorted(json.loads(this["targets"]))
-        query = "SELECT id, targets FROM scans WHERE id < ?"
+        query = "SELECT id, targets FROM scans WHERE id < ? AND site_name = ?"
         if complete_only:
             query += " AND status = 'complete'"
-        for r in self._db.execute(query + " ORDER BY id DESC", (scan_id,)):
+        rows = self._db.execute(query + " ORDER BY id DESC", (scan_id, this["site_name"]))
+        for r in rows:
             if not same_targets or sorted(json.loads(r["targets"])) == wanted:
                 return int(r["id"])
         return None
@@ -717,6 +842,31 @@ class Store:
         ).fetchall()
         return [(int(r["scan_id"]), json.loads(r["ips"])) for r in rows]
 
+    def device_sightings(self, key: str) -> list[tuple[int, str, list[str]]]:
+        """Every scan that saw a device, with its site and the IPs it had then."""
+        rows = self._db.execute(
+            "SELECT sd.scan_id, s.site_name, sd.ips FROM scan_devices sd"
+            " JOIN scans s ON s.id = sd.scan_id WHERE sd.device_key = ? ORDER BY sd.scan_id",
+            (key,),
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+
+    def device_sites(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """For each of ``keys`` seen at more than one site, every site that saw it (sorted)."""
+        out: dict[str, list[str]] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                "SELECT DISTINCT sd.device_key, s.site_name FROM scan_devices sd"  # noqa: S608
+                f" JOIN scans s ON s.id = sd.scan_id WHERE sd.device_key IN ({marks})"
+                " ORDER BY sd.device_key, s.site_name",
+                part,
+            )
+            for r in rows:
+                out.setdefault(str(r[0]), []).append(str(r[1]))
+        return {k: v for k, v in out.items() if len(v) > 1}
+
     def has_device(self, key: str) -> bool:
         return (
             self._db.execute("SELECT 1 FROM devices WHERE key = ?", (key,)).fetchone() is not None
@@ -727,7 +877,7 @@ class Store:
     def set_disposition(self, disposition: Disposition) -> None:
         if not self.has_device(disposition.device_key):
             raise DispositionError(
-                f"no device {disposition.device_key!r} in {self.path}: use the key shown by "
+                f"no device {disposition.device_key!r} in {self.location}: use the key shown by "
                 "'camaudit history show' (mac:… or serial:…)"
             )
         with self._tx() as db:
@@ -762,7 +912,7 @@ class Store:
         return out
 
 
-def _row_writer(row: sqlite3.Row) -> WriterIdentity:
+def _row_writer(row: Any) -> WriterIdentity:
     return WriterIdentity(
         host=row["writer_host"] or _hostname(),
         boot=row["writer_boot"],
@@ -771,7 +921,7 @@ def _row_writer(row: sqlite3.Row) -> WriterIdentity:
     )
 
 
-def _scan_from_row(row: sqlite3.Row) -> Scan:
+def _scan_from_row(row: Any) -> Scan:
     return Scan(
         id=int(row["id"]),
         targets=tuple(json.loads(row["targets"])),
@@ -786,7 +936,7 @@ def _scan_from_row(row: sqlite3.Row) -> Scan:
     )
 
 
-def _evidence(row: sqlite3.Row) -> EvidenceItem:
+def _evidence(row: Any) -> EvidenceItem:
     value = json.loads(row["value"])
     return EvidenceItem(
         field=row["field"],
@@ -796,7 +946,7 @@ def _evidence(row: sqlite3.Row) -> EvidenceItem:
     )
 
 
-def _error(row: sqlite3.Row) -> Problem:
+def _error(row: Any) -> Problem:
     return Problem(
         source=row["source"],
         kind=row["kind"],
@@ -806,7 +956,7 @@ def _error(row: sqlite3.Row) -> Problem:
     )
 
 
-def _disposition(row: sqlite3.Row) -> Disposition:
+def _disposition(row: Any) -> Disposition:
     return Disposition.from_dict(
         {
             "device_key": row["device_key"],

@@ -16,10 +16,12 @@ APT_PACKAGES=(
   wsdd wsdd2 avahi-daemon minidlna
   # net-snmp's agent (the lab's router and SNMP camera) and its client tools (the tests' witness)
   snmpd snmp
+  # the tests' and bench's throwaway PostgreSQL servers (initdb/pg_ctl on a Unix socket only)
+  postgresql
 )
 # Daemons the lab runs inside its namespaces only: installing them must never start them in
 # the machine's own namespace, where they would announce themselves on the real network.
-LAB_DAEMONS=(wsdd wsdd2 avahi-daemon minidlna snmpd)
+LAB_DAEMONS=(wsdd wsdd2 avahi-daemon minidlna snmpd postgresql)
 
 missing_apt() {
   local pkg out=()

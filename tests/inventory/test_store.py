@@ -1,4 +1,8 @@
-"""The store: round trips, upserts, secrets, scan lookup, dead writers, schema migrations."""
+"""The store: round trips, upserts, secrets, scan lookup, dead writers, schema migrations.
+
+Every test taking ``store`` (or ``store_target``) runs on SQLite and on a real PostgreSQL
+server (tests/inventory/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,41 @@ import pytest
 from core.model import Device, Problem, ScanStatus
 from core.presentation import rank, worst
 from inventory import schema
+from inventory.backend import Database, connect
 from inventory.store import Store, StoreError, default_db_path
 from tests.inventory.factories import T0, fleet, scan
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "inv.sqlite3")
+def store(store_target: str | Path) -> Iterator[Store]:
+    s = Store(store_target)
     yield s
     s.close()
+
+
+def _everything_stored(store: Store) -> bytes:
+    """Every byte the database holds (the SQLite files; every PostgreSQL row as text)."""
+    if store.dialect == "sqlite":
+        return Path(store.path).read_bytes() + Path(f"{store.path}-wal").read_bytes()
+    tables = store._db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    ).fetchall()
+    rows = [
+        r[0]
+        for (name,) in tables
+        for r in store._db.execute(f"SELECT CAST(t AS text) FROM {name} t").fetchall()
+    ]
+    assert rows
+    return "\n".join(rows).encode()
+
+
+def _has_table(db: Database, name: str) -> bool:
+    if db.dialect == "sqlite":
+        query = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ?"
+    else:
+        query = "SELECT to_regclass(?)"
+    row = db.execute(query, (name,)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def test_scan_round_trips_with_devices_in_found_order(store: Store) -> None:
@@ -79,7 +109,8 @@ def test_credentials_never_reach_the_database(store: Store) -> None:
         "note": "rtsp://[redacted]@198.18.0.5/stream",
         "rate": 50,
     }
-    raw = Path(store.path).read_bytes() + Path(f"{store.path}-wal").read_bytes()
+    raw = _everything_stored(store)
+    assert b"198.18.0.5/stream" in raw  # the scan is there, its secrets are not
     assert b"hunter2" not in raw and b"creds.toml" not in raw
 
 
@@ -132,8 +163,7 @@ def test_running_scan_of_a_dead_writer_shows_interrupted(store: Store) -> None:
     store.add_device(scan_id, fleet(1)[0])
     # The writer's record as another process that has since gone (pid 2**22+1 is never used
     # on Linux, whose pid_max is at most 2**22).
-    with sqlite3.connect(store.path) as db:
-        db.execute("UPDATE scans SET writer_pid = ?, writer_start = 1.0", (2**22 + 1,))
+    store._db.execute("UPDATE scans SET writer_pid = ?, writer_start = 1.0", (2**22 + 1,))
     with Store(store.path) as other:
         loaded = other.load_scan(scan_id)
     assert loaded.status is ScanStatus.INTERRUPTED
@@ -142,8 +172,8 @@ def test_running_scan_of_a_dead_writer_shows_interrupted(store: Store) -> None:
 
 def test_a_reused_pid_does_not_keep_a_dead_scan_running(store: Store) -> None:
     scan_id = store.begin_scan(scan())
-    with sqlite3.connect(store.path) as db:  # our own pid, but an older process start
-        db.execute("UPDATE scans SET writer_start = writer_start - 3600")
+    # our own pid, but an older process start
+    store._db.execute("UPDATE scans SET writer_start = writer_start - 3600")
     with Store(store.path) as other:
         assert other.load_scan(scan_id).status is ScanStatus.INTERRUPTED
 
@@ -166,11 +196,15 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_db_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CAMAUDIT_DB", str(tmp_path / "x.sqlite3"))
     assert default_db_path() == tmp_path / "x.sqlite3"
+    monkeypatch.setenv("CAMAUDIT_DB", "postgresql:///inventory?host=/run/postgresql")
+    assert default_db_path() == "postgresql:///inventory?host=/run/postgresql"  # kept as given
     monkeypatch.delenv("CAMAUDIT_DB")
-    assert default_db_path().name == "camaudit.sqlite3"
+    default = default_db_path()
+    assert isinstance(default, Path) and default.name == "camaudit.sqlite3"
 
 
-def test_wal_and_foreign_keys_are_on(store: Store) -> None:
+def test_wal_and_foreign_keys_are_on(tmp_path: Path) -> None:
+    store = Store(tmp_path / "inv.sqlite3")
     db = store._db
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -243,15 +277,21 @@ def test_v1_database_migrates_keeping_its_data(tmp_path: Path) -> None:
         assert len(store.load_scan(new_id).devices) == 2
 
 
-@pytest.mark.parametrize("version", range(schema.LATEST))
-def test_every_earlier_version_reaches_the_latest(tmp_path: Path, version: int) -> None:
-    path = tmp_path / f"v{version}.sqlite3"
-    with sqlite3.connect(path) as db:
+def _old_schema(target: str | Path, version: int) -> Database:
+    """An open database at schema ``version``, built with the frozen steps (both backends)."""
+    db = connect(target)
+    with db.migration_tx():
         for step in range(1, version + 1):
             for statement in schema.MIGRATIONS[step]:
                 schema.apply(db, statement)
-        db.execute(f"PRAGMA user_version = {version}")
-    with Store(path) as store:
+        db.write_version(version)
+    return db
+
+
+@pytest.mark.parametrize("version", range(schema.LATEST))
+def test_every_earlier_version_reaches_the_latest(store_target: str | Path, version: int) -> None:
+    _old_schema(store_target, version).close()
+    with Store(store_target) as store:
         assert store.schema_version == schema.LATEST
         scan_id = store.begin_scan(scan())
         store.add_devices(scan_id, fleet(3))
@@ -271,13 +311,13 @@ def test_migration_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "writer_boot" not in columns
 
 
-def _v2_database_with_verdicts(path: Path) -> tuple[list[dict[str, dict[str, Any]]], int]:
+def _v2_database_with_verdicts(
+    target: str | Path,
+) -> tuple[list[dict[str, dict[str, Any]]], int]:
     """A version-2 database holding a scan as 0.2 stored it: verdicts copied per device."""
     devices = fleet(20)
-    with sqlite3.connect(path) as db:
-        for step in (*schema.V1, *schema.V2):
-            schema.apply(db, step)
-        db.execute("PRAGMA user_version = 2")
+    db = _old_schema(target, 2)
+    with db.tx():
         db.execute(
             "INSERT INTO scans (targets, methods, options, site, policies, data_versions,"
             " started_at, ended_at, status) VALUES ('[]','[]','{}',?,'[]','{}',?,?,'complete')",
@@ -285,33 +325,35 @@ def _v2_database_with_verdicts(path: Path) -> tuple[list[dict[str, dict[str, Any
         )
         for dev in devices:
             db.execute(
-                "INSERT INTO devices VALUES (?,?,?,?)",
+                "INSERT INTO devices (key, mac, first_seen, last_seen) VALUES (?,?,?,?)",
                 (dev.key, dev.mac, T0.isoformat(), T0.isoformat()),
             )
             db.execute(
-                "INSERT INTO scan_devices VALUES (1, ?, ?, '')", (dev.key, json.dumps(dev.ips))
+                "INSERT INTO scan_devices (scan_id, device_key, ips, mac_method)"
+                " VALUES (1, ?, ?, '')",
+                (dev.key, json.dumps(dev.ips)),
             )
             for name, verdict in dev.verdicts.items():
                 db.execute(
-                    "INSERT INTO verdicts VALUES (1, ?, ?, ?, ?)",
+                    "INSERT INTO verdicts (scan_id, device_key, policy, status, data)"
+                    " VALUES (1, ?, ?, ?, ?)",
                     (dev.key, name, verdict.status.value, json.dumps(verdict.to_dict())),
                 )
-        distinct = {json.dumps(sorted(d.to_dict()["verdicts"].items())) for d in devices}
+    db.close()
+    distinct = {json.dumps(sorted(d.to_dict()["verdicts"].items())) for d in devices}
     wanted = [{k: v.to_dict() for k, v in d.verdicts.items()} for d in devices]
     return wanted, len(distinct)
 
 
-def test_v2_verdicts_move_into_shared_verdict_sets(tmp_path: Path) -> None:
-    path = tmp_path / "v2.sqlite3"
-    wanted, distinct = _v2_database_with_verdicts(path)
-    with Store(path) as store:
+def test_v2_verdicts_move_into_shared_verdict_sets(store_target: str | Path) -> None:
+    wanted, distinct = _v2_database_with_verdicts(store_target)
+    with Store(store_target) as store:
         assert store.integrity_check() == "ok"
         loaded = store.load_scan(1)
         assert [{k: v.to_dict() for k, v in d.verdicts.items()} for d in loaded.devices] == wanted
         db = store._db
         assert db.execute("SELECT count(*) FROM blobs").fetchone()[0] == distinct < len(wanted)
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
-        assert "verdicts" not in tables
+        assert _has_table(db, "blobs") and not _has_table(db, "verdicts")
         (summary,) = store.list_scans()
         flagged = sum(
             1 for d in loaded.devices if any(v.status.flagged for v in d.verdicts.values())
