@@ -42,6 +42,7 @@ from inventory.export_common import (
 
 HEADER_FILL = "1F3A5F"
 MAX_WIDTH = 60
+MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows a worksheet, less the header
 
 
 def _put(ws: Any, value: Cell) -> Any:
@@ -56,20 +57,40 @@ def _put(ws: Any, value: Cell) -> Any:
     return WriteOnlyCell(ws, value=value)
 
 
-def _sheet(
-    ws: Any,
+def _sheets(
+    wb: Any,
+    title: str,
     head: Sequence[str],
     rows: Iterable[Sequence[Cell]],
     fill_columns: Sequence[int] = (),
+    max_rows: int = MAX_DATA_ROWS,
 ) -> None:
-    """Header styled and frozen, auto-filter over the data, columns sized to their text.
+    """``rows`` under ``head`` in sheet ``title``, continued in ``title 2``, ``title 3`` ...
+    when they pass what one worksheet holds (Excel: 1,048,576 rows, the header included).
 
-    Rows stream into the write-only sheet; column widths come from the first 200 rows, which
-    are held back until the widths are set (a write-only sheet takes them before any row).
-    Cells of ``fill_columns`` (0-based: the verdict columns) get their status's light fill.
+    Each sheet: header styled and frozen, auto-filter over the data, columns sized to the text
+    of its first 200 rows (held back until the widths are set: a write-only sheet takes them
+    before any row).  Cells of ``fill_columns`` (0-based: the verdict columns) get their
+    status's light fill.
     """
     stream = iter(rows)
-    first = list(islice(stream, 200))
+    part = 1
+    while True:
+        first = list(islice(stream, min(200, max_rows)))
+        if not first and part > 1:
+            return
+        ws = wb.create_sheet(title if part == 1 else f"{title} {part}")
+        _fill_sheet(ws, head, first, islice(stream, max_rows - len(first)), fill_columns)
+        part += 1
+
+
+def _fill_sheet(
+    ws: Any,
+    head: Sequence[str],
+    first: list[Sequence[Cell]],
+    rest: Iterable[Sequence[Cell]],
+    fill_columns: Sequence[int],
+) -> None:
     ws.freeze_panes = "A2"
     for col, title in enumerate(head, start=1):
         sample = [len(str(row[col - 1])) for row in first if col - 1 < len(row)]
@@ -86,7 +107,7 @@ def _sheet(
     fills = _verdict_fills()
     coloured = set(fill_columns)
     count = 0
-    for values in chain(first, stream):
+    for values in chain(first, rest):
         cells = []
         for c, value in enumerate(values):
             cell = _put(ws, value)
@@ -151,15 +172,10 @@ def _summary(ws: Any, data: Mapping[str, Any]) -> None:
         ws.append(cells)
 
 
-def write_xlsx(data: Mapping[str, Any], path: Path) -> None:
+def write_xlsx(data: Mapping[str, Any], path: Path, max_rows: int = MAX_DATA_ROWS) -> None:
     """The workbook, written as it goes (openpyxl's write-only mode: bounded memory)."""
     wb = Workbook(write_only=True)
-    _sheet(
-        wb.create_sheet("Inventory"),
-        header(data),
-        table_rows(data),
-        fill_columns=verdict_columns(data),
-    )
+    _sheets(wb, "Inventory", header(data), table_rows(data), verdict_columns(data), max_rows)
     _summary(wb.create_sheet("Summary"), data)
-    _sheet(wb.create_sheet("Evidence"), EVIDENCE_HEADER, iter_evidence_rows(data))
+    _sheets(wb, "Evidence", EVIDENCE_HEADER, iter_evidence_rows(data), max_rows=max_rows)
     wb.save(path)

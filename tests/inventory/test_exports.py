@@ -334,3 +334,28 @@ def test_hostile_policy_name_is_neutralised_in_headers(tmp_path) -> None:
     ws = load_workbook(tmp_path / "h.xlsx")["Inventory"]
     cell = next(c for c in ws[1] if c.value == "=cmd|' /C calc'!A0")
     assert cell.data_type == "s" and cell.quotePrefix is True
+
+
+def test_xlsx_continues_a_sheet_past_the_row_limit(tmp_path: Path) -> None:
+    # Excel holds 1,048,576 rows a sheet; a larger inventory goes on in "Inventory 2", ...
+    # (the limit is lowered here so a small scan crosses it).
+    data = _data()
+    path = tmp_path / "big.xlsx"
+    write_xlsx(data, path, max_rows=3)
+    book = load_workbook(path, read_only=True)
+    devices = len(data["devices"])
+    evidence = sum(len(r["evidence"]) for r in data["devices"])
+    inventory = [n for n in book.sheetnames if n.startswith("Inventory")]
+    assert inventory == ["Inventory"] + [f"Inventory {i}" for i in range(2, len(inventory) + 1)]
+    assert len(inventory) == -(-devices // 3)
+    assert book.sheetnames[len(inventory)] == "Summary"
+    listed = 0
+    for name in inventory:
+        rows = list(book[name].iter_rows(values_only=True))
+        assert rows[0][0] == "IP" and 1 < len(rows) <= 4  # each sheet has its header
+        listed += len(rows) - 1
+    assert listed == devices
+    logged = sum(
+        len(list(book[n].iter_rows(min_row=2))) for n in book.sheetnames if n.startswith("Evidence")
+    )
+    assert logged == evidence
