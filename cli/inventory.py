@@ -127,6 +127,12 @@ def _register_report(sub: Any) -> None:
         "--site",
         help="report this site's scan (its latest unless --scan); also the title page's site",
     )
+    report.add_argument(
+        "--all-sites",
+        action="store_true",
+        help="one estate report over every site: each site's newest complete scan, rows "
+        "naming their site",
+    )
     report.add_argument("--by", help="who ran the audit")
     report.add_argument("--signer", help="name printed in the sign-off block")
     report.add_argument("--role", help="signer's role")
@@ -477,11 +483,24 @@ def _report(args: argparse.Namespace) -> int:
         return _fail("say where to write the report: -o FILE (.pdf .xlsx .csv .json) or --format")
     settings = load_report_settings(args.settings)
     with _open_store(args, create=False) as store:
-        scan_id = store.resolve_scan(args.scan, args.site)
         meta = _meta(args, settings)
-        if not meta.site:
-            meta = replace(meta, site=store.scan_site(scan_id))
-        data = report_data_from_store(store, scan_id, meta)
+        if args.all_sites:
+            from inventory.report_data import estate_report_data, estate_scans
+
+            if args.site or args.scan not in (None, "latest"):
+                return _fail("--all-sites reports every site's newest scan: drop --site/--scan")
+            scans = estate_scans(store)
+            if not scans:
+                return _fail(f"no scans in {store.path} yet")
+            if not meta.site:
+                meta = replace(meta, site=", ".join(site or "-" for site in scans))
+            data = estate_report_data(store, scans, meta)
+            scan_id = int(data["scan"]["id"])
+        else:
+            scan_id = store.resolve_scan(args.scan, args.site)
+            if not meta.site:
+                meta = replace(meta, site=store.scan_site(scan_id))
+            data = report_data_from_store(store, scan_id, meta)
     if not data["devices"] and not args.allow_empty:
         return _fail(empty_scan(scan_id))
     signing = _signing(args.sign_with, args.settings, settings) if fmt == "pdf" else None

@@ -106,8 +106,15 @@ def header(data: Mapping[str, Any]) -> list[str]:
         [h for h, _ in BASE_COLUMNS]
         + [policy_title(p) for p in binding]
         + [h for h, _ in TAIL_COLUMNS]
+        + (["Site"] if is_estate(data) else [])
         + [code_header(p["id"]) for p in binding]
     )
+
+
+def is_estate(data: Mapping[str, Any]) -> bool:
+    """A report over several sites (inventory.report_data.estate_report_data): rows name
+    their site."""
+    return bool(data.get("scan", {}).get("options", {}).get("estate"))
 
 
 def verdict_columns(data: Mapping[str, Any]) -> range:
@@ -115,9 +122,9 @@ def verdict_columns(data: Mapping[str, Any]) -> range:
     return range(len(BASE_COLUMNS), len(BASE_COLUMNS) + len(binding_policies(data)))
 
 
-def row(record: Mapping[str, Any], policies: Sequence[str]) -> list[Cell]:
+def row(record: Mapping[str, Any], policies: Sequence[str], estate: bool = False) -> list[Cell]:
     """One device's cells in header order (raw values: exporters neutralise as they write);
-    ``policies`` are the ids of the binding packs."""
+    ``policies`` are the ids of the binding packs; ``estate``: a site column too."""
     codes = [_status_code(record, p) for p in policies]
     cells: list[Cell] = [_cell(record.get(k)) for _, k in BASE_COLUMNS]
     at = _TYPE_COLUMN
@@ -125,6 +132,8 @@ def row(record: Mapping[str, Any], policies: Sequence[str]) -> list[Cell]:
     cells.extend(status_label(c) if c else "" for c in codes)
     for _, key in TAIL_COLUMNS:
         cells.append(disposition_text(record) if key == "disposition" else _cell(record.get(key)))
+    if estate:
+        cells.append(_cell(record.get("site")) or "-")
     cells.extend(codes)
     return cells
 
@@ -153,8 +162,9 @@ def table(data: Mapping[str, Any]) -> tuple[list[str], list[list[Cell]]]:
 def table_rows(data: Mapping[str, Any]) -> Iterator[list[Cell]]:
     """The inventory's rows, one device at a time (a stored scan's devices are read lazily)."""
     policies = [p["id"] for p in binding_policies(data)]
+    estate = is_estate(data)
     for r in data["devices"]:
-        yield row(r, policies)
+        yield row(r, policies, estate)
 
 
 def evidence_rows(data: Mapping[str, Any]) -> list[list[Cell]]:

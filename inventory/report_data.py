@@ -10,13 +10,23 @@ so ``camaudit report verify --scan`` can rebuild the same dict later.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, overload
 
-from core.model import SERIAL_FIELDS, Device, Scan, SiteProfile, Verdict, VerdictStatus, utcnow
+from core.model import (
+    SERIAL_FIELDS,
+    Device,
+    Scan,
+    ScanStatus,
+    SiteProfile,
+    Verdict,
+    VerdictStatus,
+    utcnow,
+)
 from core.presentation import FLAGGED, NOT_JUDGED, STATUS_ORDER, display_name, rank, worst
 from discovery.methods import ALL_METHODS
 from inventory.dispositions import Disposition
@@ -494,3 +504,91 @@ def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict
         return build_report_data(scan, meta, dispositions, store.first_seen(scan_id))
     devices = StoredDevices(store, scan_id, dispositions)
     return _assemble(scan, meta, Tally.of_store(store, scan_id), devices)
+
+
+class EstateDevices(Sequence[dict[str, Any]]):
+    """The devices of several sites' scans as one list, in the report's order, each record
+    naming its ``site``; read from the database as iterated, like :class:`StoredDevices`."""
+
+    def __init__(self, parts: Sequence[tuple[str, StoredDevices]]) -> None:
+        self._parts = list(parts)
+
+    def __len__(self) -> int:
+        return sum(len(devices) for _, devices in self._parts)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        def tagged(site: str, devices: StoredDevices) -> Iterator[dict[str, Any]]:
+            for record in devices:
+                yield record | {"site": site}
+
+        streams = [tagged(site, devices) for site, devices in self._parts]
+        yield from heapq.merge(*streams, key=_report_order)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _report_order(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (rank(record["status"]), _ip_sort(record["ip"]), record["key"], record.get("site", ""))
+
+
+def estate_scans(store: Store) -> dict[str, int]:
+    """Each site's newest complete scan (its newest scan when none completed): site -> id."""
+    chosen: dict[str, tuple[bool, int]] = {}
+    for summary in store.list_scans():
+        complete = summary.status.value == "complete"
+        best = chosen.get(summary.site)
+        if best is None or (complete, summary.id) >= best:
+            chosen[summary.site] = (complete, summary.id)
+    return {site: scan_id for site, (_, scan_id) in sorted(chosen.items())}
+
+
+def estate_report_data(store: Store, scans: Mapping[str, int], meta: ReportMeta) -> dict[str, Any]:
+    """One report over several sites: each site's scan (``scans``: site -> scan id) together.
+
+    The scan part describes them as one (targets prefixed by site, methods and policies
+    joined, the earliest start and latest end, ``options.estate`` listing site and scan);
+    every device record names its site; the summary counts all of them.
+    """
+    records = {site: store.load_scan(scan_id, devices=False) for site, scan_id in scans.items()}
+    if not records:
+        raise ValueError("no scans to report")
+    dispositions = store.current_dispositions(as_of=meta.generated_at)
+    newest = max(records.values(), key=lambda s: s.id or 0)
+    ended = [s.ended_at for s in records.values() if s.ended_at]
+    statuses = {s.status.value for s in records.values()}
+    combined = Scan(
+        id=newest.id,
+        targets=tuple(f"{site or '-'}: {t}" for site, s in records.items() for t in s.targets),
+        methods=tuple(dict.fromkeys(m for s in records.values() for m in s.methods)),
+        site=newest.site,
+        policies=tuple(dict.fromkeys(p for s in records.values() for p in s.policies)),
+        options={"estate": [{"site": site, "scan": s.id} for site, s in records.items()]},
+        started_at=min(s.started_at for s in records.values()),
+        ended_at=max(ended) if ended else None,
+        status=newest.status if len(statuses) == 1 else ScanStatus.INTERRUPTED,
+        data_versions=newest.data_versions,
+    )
+    tally = Tally()
+    parts = []
+    for site, scan_id in scans.items():
+        part = Tally.of_store(store, scan_id)
+        tally.devices += part.devices
+        tally.by_status.update(part.by_status)
+        tally.by_maker.update(part.by_maker)
+        tally.verdict_sets.extend(part.verdict_sets)
+        parts.append((site, StoredDevices(store, scan_id, dispositions)))
+    return _assemble(combined, meta, tally, EstateDevices(parts))

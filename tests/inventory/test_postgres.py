@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -282,3 +283,34 @@ def test_same_mac_at_two_sites_is_one_device_seen_at_both(pg_url: str) -> None:
         assert [(s, site) for s, site, _ in sightings] == [(north, "north"), (south, "south")]
         assert store.resolve_scan("latest", site="north") == north
         assert store.previous_scan(south, complete_only=False) is None  # other sites never count
+
+
+def test_an_estate_report_covers_every_site_on_both_backends(
+    store_target: str | Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15's acceptance: import north and south, then one report covers both."""
+    from openpyxl import load_workbook
+
+    db = str(store_target)
+    _inventory(db, tmp_path, capsys)
+    code, out, err = _run(capsys, "history", "list", "--db", db)
+    assert code == 0 and "north" in out and "south" in out, err
+    estate = tmp_path / "estate.xlsx"
+    code, out, err = _run(capsys, "report", "--db", db, "--all-sites", "-o", str(estate))
+    assert code == 0, err
+    assert "24 devices" in out  # 12 rows at each site: every one, shared boxes once per site
+    sheet = load_workbook(estate, read_only=True)["Inventory"]
+    rows = list(sheet.iter_rows(values_only=True))
+    at = list(rows[0]).index("Site")
+    sites = [r[at] for r in rows[1:]]
+    assert sorted(set(sites)) == ["north", "south"] and len(sites) == 24
+    # The same data as JSON, whose hash the report printed, names both scans.
+    data_file = tmp_path / "estate.json"
+    code, out, err = _run(capsys, "report", "--db", db, "--all-sites", "-o", str(data_file))
+    assert code == 0, err
+    data = json.loads(data_file.read_text(encoding="utf-8"))
+    assert [e["site"] for e in data["scan"]["options"]["estate"]] == ["north", "south"]
+    assert data["counts"]["devices"] == 24
+    pdf = tmp_path / "estate.pdf"
+    code, out, err = _run(capsys, "report", "--db", db, "--all-sites", "-o", str(pdf))
+    assert code == 0 and pdf.stat().st_size > 0, err
