@@ -54,6 +54,7 @@ class ScanRequest:
     credentials: CredentialLookup | None = field(default=None, repr=False, compare=False)
     origin: str = "cli"  # who asked: cli, gui, bench, test
     snmp_routers: tuple[str, ...] = ()  # routers/switches whose tables to read (method routers)
+    site_name: str = ""  # the site this scan is stored under (empty: the unnamed site)
 
     def networks(self) -> list[Network]:
         return [ipaddress.ip_network(t, strict=False) for t in self.targets]

@@ -94,6 +94,12 @@ class ScanPanel(QWidget):
         self.interface = named(QComboBox(), "interface")
         self.targets = named(QLineEdit(), "targets")
         self.targets.setPlaceholderText("default: the interface's own subnet, e.g. 198.18.0.0/24")
+        self.site_name = named(QLineEdit(), "siteName")
+        self.site_name.setPlaceholderText("e.g. north building (one inventory, many sites)")
+        self.site_name.setToolTip(
+            "The site this scan is stored under: history, diffs and reports work per site or "
+            "across sites (camaudit report --all-sites)."
+        )
         self.site_use = named(QComboBox(), "siteUse")
         for use, label in SITE_USE_LABELS.items():
             self.site_use.addItem(label, use)
@@ -120,6 +126,7 @@ class ScanPanel(QWidget):
         where = QFormLayout()
         where.addRow("Interface", self.interface)
         where.addRow("Targets", self.targets)
+        where.addRow("Site name", self.site_name)
         # Twenty methods: a compact grid of boxes, each explained in its tooltip (a line of
         # text each no longer fits beside the table on a 850-pixel-high screen).
         methods = QGridLayout()
@@ -236,4 +243,5 @@ class ScanPanel(QWidget):
             ),
             policies=self._checked(self.policies),
             origin="gui",
+            site_name=" ".join(self.site_name.text().split()),
         )

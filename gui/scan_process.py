@@ -84,7 +84,9 @@ async def _child_scan(
     from vendors.versions import data_versions  # noqa: PLC0415
 
     assessor = Assessor(request.site, request.policies)
-    sink = open_store_sink(request.record(data_versions(assessor.packs)), db)
+    sink = open_store_sink(
+        request.record(data_versions(assessor.packs)), db, site=request.site_name
+    )
     events.send([ScanStored(sink.scan_id, sink.store.path)])
     stop = StopSignal()
     unwatch = watch_control(control, stop)

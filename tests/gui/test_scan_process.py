@@ -105,6 +105,7 @@ def test_window_keeps_the_id_its_scan_process_sent(qtbot, tmp_path) -> None:
     qtbot.addWidget(window)
     for box in window.panel.method_boxes.values():
         box.setChecked(False)  # nothing is sent: the scan runs its phases with no probe
+    qtbot.keyClicks(window.panel.site_name, "  north   building ")
     stored: list[int] = []
     others: list[int] = []
 
@@ -123,6 +124,9 @@ def test_window_keeps_the_id_its_scan_process_sent(qtbot, tmp_path) -> None:
         qtbot.mouseClick(window.panel.start_button, Qt.MouseButton.LeftButton)
     assert finished.args == [False]
     assert stored and others and others[0] > stored[0]
+    with Store(db) as store:  # the scan panel's site name is the stored scan's site
+        assert store.scan_site(stored[0]) == "north building"
+        assert store.scan_site(others[0]) == ""
     with Store(db) as store:
         assert store.latest_scan() == others[0]
     assert window.current_scan_id == stored[0]
