@@ -64,6 +64,7 @@ def build_context(options: LaunchOptions) -> AppContext:
         data_versions=data_versions(),
         settings_scope=options.settings_scope,
         db_path=options.db or default_db_path(),
+        factory_for=make_scan_factory,
     )
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -79,6 +80,8 @@ class AppContext:
     data_versions: dict[str, str] = field(default_factory=dict)
     settings_scope: str = "camaudit"
     db_path: Path | str | None = None  # the inventory the scans are saved to (history, exports)
+    # How to scan into another inventory ("Open inventory…"); None: the window cannot switch.
+    factory_for: Callable[[Path | str], ScanFactory] | None = None
 
 
 def private_settings(settings: QSettings) -> QSettings:
@@ -252,6 +255,9 @@ class MainWindow(QMainWindow):
             menu_scan.addAction(action)
             self.addAction(action)
         menu_scan.addSeparator()
+        self.action_open = QAction("&Open inventory…", self, shortcut=QKeySequence("Ctrl+O"))
+        menu_scan.addAction(self.action_open)
+        self.addAction(self.action_open)
         menu_scan.addAction(self.action_quit)
         help_menu = self.menuBar().addMenu("&Help")
         self.action_about = QAction("&About camaudit", self)
@@ -265,6 +271,7 @@ class MainWindow(QMainWindow):
         self.action_cancel.triggered.connect(self.cancel_scan)
         self.action_filter.triggered.connect(self._focus_filter)
         self.action_quit.triggered.connect(self.close)
+        self.action_open.triggered.connect(self.ask_inventory)
         self.action_about.triggered.connect(self.show_about)
         self.tabs.currentChanged.connect(self._on_tab)
         self.action_export.triggered.connect(lambda: self.open_export("xlsx"))
@@ -421,6 +428,47 @@ class MainWindow(QMainWindow):
         except (StoreError, OSError) as exc:
             QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
             return None
+
+    def ask_inventory(self) -> None:
+        """Ask for another inventory: a SQLite file or a ``postgresql://`` URL."""
+        current = str(self.store.path) if self.store is not None else ""
+        target, ok = QInputDialog.getText(
+            self,
+            "Open inventory",
+            "Inventory: a SQLite file, or a PostgreSQL URL\n"
+            "(postgresql://user@host/db; the password comes from ~/.pgpass or the keyring,\n"
+            "never from this box)",
+            text=current,
+        )
+        if ok and target.strip():
+            self.open_inventory(target.strip())
+
+    def open_inventory(self, target: str | Path) -> bool:
+        """Make ``target`` the window's inventory (history, decisions, exports, new scans).
+
+        An inventory that cannot be opened (missing file, wrong URL, no privilege) is said
+        in a message and the current one is kept.  Not while a scan is running.
+        """
+        if self.controller.running:
+            QMessageBox.information(self, "camaudit", "Wait for the scan to finish first.")
+            return False
+        try:
+            store = Store(target, create=False)
+        except (StoreError, OSError) as exc:
+            QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
+            return False
+        if self.store is not None:
+            self.store.close()
+        self.store = store
+        self.context.db_path = store.path
+        if self.context.factory_for is not None:
+            self.context.scan_factory = self.context.factory_for(store.path)
+        self.disposition_editor.store = store
+        self.current_scan_id = None
+        self.history.set_store(store)
+        self.reload_dispositions()
+        self.setWindowTitle(f"camaudit: {store.path}")
+        return True
 
     def after_scan_saved(self, scan_id: int | None) -> None:
         """The scan process saved the scan under ``scan_id``: make it the current scan, and
