@@ -33,7 +33,7 @@ NAMESPACES = {
     "user", "telnet", "reolink", "tapo", "avtech", "tls", "ppstrong", "banner", "sip", "dhcp",
 }  # fmt: skip
 # Batches added after an engine data freeze (tests/data/eval/README.md); None is the base set.
-BATCHES = {None, "late", "late2"}
+BATCHES = {None, "late", "late2", "late3"}
 SOURCE_KINDS = {"issue", "fixture", "docs", "database"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SECRET = re.compile(r"(?i)(password|passwd|pwd=|token=|:[^:@/\s]+@)")
@@ -127,4 +127,12 @@ def test_late2_batch_is_large_enough() -> None:
     late2 = [r for r in RECORDS if r.get("batch") == "late2"]
     telecom = [r for r in late2 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
     assert len(late2) >= 80
+    assert len(telecom) >= 25
+
+
+def test_late3_batch_is_large_enough() -> None:
+    """Third held-out batch: at least 80 devices, 25 of them Huawei, ZTE or Hytera."""
+    late3 = [r for r in RECORDS if r.get("batch") == "late3"]
+    telecom = [r for r in late3 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
+    assert len(late3) >= 80
     assert len(telecom) >= 25
