@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.identify_speed import _oui_only, build_records
+from bench.identify_speed import _oui_only, _time, build_records
 from bench.results import write_section
 from core.model import DeviceType, EvidenceValue, SiteProfile, SiteUse
 
@@ -249,36 +249,26 @@ def speed_records(cases: list[Case], count: int, seed: int = 12) -> list[dict[st
     return records
 
 
-def _best(func: Callable[[Any], Any], records: list[dict[str, EvidenceValue]], runs: int) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        for record in records:
-            func(record)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def speed(
     files: list[Any], result: Any, cases: list[Case], count: int, runs: int
 ) -> dict[str, float]:
     records = speed_records(cases, count)
     first = engine(_fresh_db(files, result))  # patterns compile lazily inside this pass
-    first_s = _best(first.identify, records, 1)
+    first_s = _time(first.identify, records, 1)
     without, oui = engine(None), _oui_only()
-    _best(without.identify, records, 1)
+    _time(without.identify, records, 1)
     warm_s = without_s = oui_s = float("inf")
     for _ in range(runs):  # interleaved, so a busy spell on the machine hits all three alike
-        warm_s = min(warm_s, _best(first.identify, records, 1))
-        without_s = min(without_s, _best(without.identify, records, 1))
-        oui_s = min(oui_s, _best(oui, records, 1))
+        warm_s = min(warm_s, _time(first.identify, records, 1))
+        without_s = min(without_s, _time(without.identify, records, 1))
+        oui_s = min(oui_s, _time(oui, records, 1))
     unique: list[dict[str, EvidenceValue]] = [
         {"http.server": f"Unseen-Server/{i}.{i % 7}"} for i in range(2_000)
     ]
     fresh = engine(_fresh_db(files, result))
     fresh.identify({"http.server": "warm-up"})  # index the files that read http.server
-    unique_s = _best(fresh.identify, unique, 1)
-    plain_unique_s = _best(engine(None).identify, unique, 1)
+    unique_s = _time(fresh.identify, unique, 1)
+    plain_unique_s = _time(engine(None).identify, unique, 1)
     return {
         "records": count, "warm_s": warm_s, "first_s": first_s, "without_s": without_s,
         "oui_s": oui_s, "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
-from discovery.ports import each_host, ports_of
+from discovery.ports import close_quietly, each_host, ports_of
 
 MAX_GREETING = 4096  # bytes read at most; real greetings are under 300
 MAX_VALUE = 300  # characters kept in the evidence value
@@ -139,10 +139,7 @@ async def read_greeting(
     try:
         return await _read_until_done(reader, service, deadline, limit)
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(0.2):
-                await writer.wait_closed()
+        await close_quietly(writer)
 
 
 async def _read_until_done(

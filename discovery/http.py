@@ -26,7 +26,7 @@ from core.jsonlimits import JsonLimitError, load_json
 from core.model import Observation, Problem, normalize_mac
 from discovery import xmlsafe
 from discovery.base import Credential, ParseError, ProbeContext
-from discovery.ports import each_host
+from discovery.ports import close_quietly, each_host
 
 MAX_HEAD = 64 * 1024
 
@@ -467,10 +467,7 @@ async def _exchange(target: Target, raw: bytes, method: str, limit: int) -> Resp
             cert = tls.getpeercert(binary_form=True) or b""
         return Response(head.status, head.reason, head.headers, body, truncated, cert)
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(0.2):
-                await writer.wait_closed()
+        await close_quietly(writer)
 
 
 async def authed_get(

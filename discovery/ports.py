@@ -79,6 +79,14 @@ def progress_callback(ctx: ProbeContext) -> Callable[[str], None]:
     return ctx.on_host_done
 
 
+async def close_quietly(writer: asyncio.StreamWriter, wait: float = 0.2) -> None:
+    """Close a connection without waiting long or caring how the peer takes it."""
+    writer.close()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(wait):
+            await writer.wait_closed()
+
+
 async def connect_state(ip: str, port: int, timeout: float) -> str:
     """``open``, ``closed`` (refused: the host is there) or ``silent`` (no answer)."""
     try:

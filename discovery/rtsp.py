@@ -8,13 +8,12 @@ Dahua/Lorex family).  Nothing is ever authenticated or played.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Iterable
 
 from core.model import Observation, Problem
 from discovery.base import ParseError, ProbeContext
 from discovery.http import MAX_HEAD, Response, parse_head, read_head, realm_of, url_host
-from discovery.ports import each_host
+from discovery.ports import close_quietly, each_host
 
 MAX_RTSP_BODY = 16 * 1024
 USER_AGENT = "camaudit/0.1 (read-only inventory)"
@@ -68,10 +67,7 @@ async def query(ip: str, port: int, timeout: float) -> list[Response]:
                 out.append(await _read_response(reader))
         return out
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(0.2):
-                await writer.wait_closed()
+        await close_quietly(writer)
 
 
 async def probe_port(ip: str, port: int, timeout: float) -> Observation | Problem:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from core.model import Observation, Problem
 from discovery.banner import worth_trying
 from discovery.base import ParseError, ProbeContext
-from discovery.ports import guard_send, per_host, progress_callback
+from discovery.ports import close_quietly, guard_send, per_host, progress_callback
 
 MAX_MESSAGE = 16 * 1024  # head bytes read over TCP; a UDP datagram is cut to this too
 MAX_VALUE = 200
@@ -183,10 +183,7 @@ async def options_tcp(ip: str, port: int, timeout: float) -> bytes:
             except asyncio.IncompleteReadError as exc:
                 return exc.partial
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(0.2):
-                await writer.wait_closed()
+        await close_quietly(writer)
 
 
 def _result(ip: str, port: int, transport: str, data: bytes) -> list[Observation | Problem]:

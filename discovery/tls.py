@@ -31,7 +31,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from core.model import EvidenceValue, Observation, Problem
 from discovery.base import ParseError, ProbeContext
-from discovery.ports import each_host
+from discovery.ports import close_quietly, each_host
 
 MAX_CERT = 64 * 1024  # DER bytes parsed at most (OpenSSL itself refuses chains over 100 KB)
 MAX_VALUE = 200
@@ -149,10 +149,7 @@ async def peer_certificate(ip: str, port: int, timeout: float) -> bytes:
         der = tls.getpeercert(binary_form=True) if tls is not None else None
         return der or b""
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(0.2):
-                await writer.wait_closed()
+        await close_quietly(writer)
 
 
 # ---------------------------------------------------------------- the probe

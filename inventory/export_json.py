@@ -13,12 +13,12 @@ million devices never sits in memory whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from core.sanitize import json_text
-from inventory.canonical import canonical_chunks
+from inventory.canonical import canonical_chunks, is_lazy
 
 INDENT = 2
 
@@ -38,12 +38,8 @@ def write_json_to(value: Any, out: TextIO) -> None:
     out.write("\n")
 
 
-def _is_lazy(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (list, tuple, str, bytes))
-
-
 def _holds_lazy(value: Any) -> bool:
-    return isinstance(value, Mapping) and any(_is_lazy(v) or _holds_lazy(v) for v in value.values())
+    return isinstance(value, Mapping) and any(is_lazy(v) or _holds_lazy(v) for v in value.values())
 
 
 def json_chunks(value: Any, level: int = 0) -> Iterator[str]:
@@ -56,7 +52,7 @@ def json_chunks(value: Any, level: int = 0) -> Iterator[str]:
             yield ("," if i else "") + "\n" + inner + json_text(str(key)) + ": "
             yield from json_chunks(value[key], level + 1)
         yield "\n" + pad + "}"
-    elif _is_lazy(value):
+    elif is_lazy(value):
         empty = True
         for item in value:
             yield ("[" if empty else ",") + "\n" + inner + _indented(item, inner)

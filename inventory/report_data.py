@@ -416,7 +416,28 @@ def _ip_sort(ip: str | None) -> tuple[int, ...]:
         return (998,)
 
 
-class StoredDevices(Sequence[dict[str, Any]]):
+class LazyRecords(Sequence[dict[str, Any]]):
+    """Device records read each time they are iterated (subclasses give ``__iter__`` and
+    ``__len__``).  Indexing and comparing read every record: for tests and small scans."""
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class StoredDevices(LazyRecords):
     """A report's device records, read from the database each time they are iterated.
 
     In the report's order (most severe first, then IPv4 address, then key), a batch at a time,
@@ -472,23 +493,6 @@ class StoredDevices(Sequence[dict[str, Any]]):
                 dev, self._dispositions.get(dev.key), first.get(dev.key), verdicts=verdicts
             )
 
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        records = list(self)
-        return records[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
 
 def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict[str, Any]:
     """The report data for a stored scan, with dispositions as they stood at report time.
@@ -506,7 +510,7 @@ def report_data_from_store(store: Store, scan_id: int, meta: ReportMeta) -> dict
     return _assemble(scan, meta, Tally.of_store(store, scan_id), devices)
 
 
-class EstateDevices(Sequence[dict[str, Any]]):
+class EstateDevices(LazyRecords):
     """The devices of several sites' scans as one list, in the report's order, each record
     naming its ``site``; read from the database as iterated, like :class:`StoredDevices`."""
 
@@ -523,22 +527,6 @@ class EstateDevices(Sequence[dict[str, Any]]):
 
         streams = [tagged(site, devices) for site, devices in self._parts]
         yield from heapq.merge(*streams, key=_report_order)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _report_order(record: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -3,13 +3,12 @@ on our own fixtures in tests/data/recog_format/."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli.vendors_recog import time_limit
 from vendors.recog import db
 from vendors.recog.db import RecogFormatError, parse_file, read_directory
 from vendors.recog.selftest import run_self_test
@@ -209,20 +208,6 @@ def test_shadowed_examples_and_untested_captures_are_warnings() -> None:
     ]
 
 
-@contextlib.contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs interval timers")
 def test_a_runaway_backtracking_pattern_is_disabled_not_run_forever() -> None:
     recog_file = _file(
@@ -235,7 +220,7 @@ def test_a_runaway_backtracking_pattern_is_disabled_not_run_forever() -> None:
             _fp("^ok$", '<param pos="0" name="hw.vendor" value="Axis"/>', "<example>ok</example>"),
         )
     )
-    result = run_self_test([recog_file], guard=lambda: _alarm(0.3))
+    result = run_self_test([recog_file], guard=lambda: time_limit(0.3))
     assert result.disabled == {"t.xml:1"}
     assert "runaway backtracking" in result.failed[0].message
     assert result.passed == 2  # its own short example matched; only the long value ran away
