@@ -136,3 +136,25 @@ def test_late3_batch_is_large_enough() -> None:
     telecom = [r for r in late3 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
     assert len(late3) >= 80
     assert len(telecom) >= 25
+
+
+LEDGER_FILE = EVAL_FILE.with_name("first_scores.json")
+
+
+def test_first_scores_ledger_matches_the_batches() -> None:
+    """Each batch's one clean score (bench/identify_accuracy.py keeps it) counts that batch."""
+    ledger = json.loads(LEDGER_FILE.read_text(encoding="utf-8"))
+    records = RECORDS
+    assert set(ledger) <= BATCHES - {None}
+    for name, entry in ledger.items():
+        group = [r for r in records if r.get("batch") == name]
+        covered = sum(r["label"]["covered_maker"] for r in group)
+        known = sum(r["label"]["maker"] is not None for r in group)
+        assert entry["recall"][1] == covered, name
+        assert entry["false_covered"][1] == len(group) - covered, name
+        assert entry["maker_accuracy"][1] == known, name
+        for key in ("recall", "false_covered", "maker_accuracy", "brand_accuracy"):
+            part, whole = entry[key]
+            assert 0 <= part <= whole, (name, key)
+        assert re.fullmatch(r"[0-9a-f]{40}", entry["commit"]), name
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["date"]), name
