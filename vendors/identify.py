@@ -31,12 +31,14 @@ from core.model import (
     normalize_mac,
 )
 from core.presentation import link_label, with_article
-from vendors.catalogue import Catalogue, Link, RegistrantLink, load_catalogue
+from vendors.catalogue import Brand, Catalogue, Link, RegistrantLink, load_catalogue
 from vendors.confidence import LIKELY_REASON_BELOW, MIN_MAKER_SCORE
 from vendors.device_type import PARAM as DEVICE_TYPE_PARAM
 from vendors.device_type import TypeRules, default_type_rules, from_params
 from vendors.fingerprints import DERIVED_KINDS, WEIGHTS, Hit, RuleSet, load_rules
 from vendors.made_on import production_date
+from vendors.names_in_text import NameFinder
+from vendors.names_in_text import weight_class as text_weight_class
 from vendors.oui import OuiMatch, OuiRegistry, default_registry
 from vendors.recog.source import Recognizer
 from vendors.recog.store import forget as forget_recog
@@ -107,6 +109,11 @@ class _Claim:
     detail_org: str = ""  # the IEEE registrant, for a claim read from a MAC
 
 
+# One rule's claims for one (field, value): (the rule's ref or None, [(ref or None, claim)]).
+_Group = tuple[str | None, tuple[tuple[str | None, "_Claim"], ...]]
+_NAMES = "@names"  # the group of names a value holds (counted unless a rule read the value)
+
+
 @dataclass(slots=True)
 class Engine:
     """The loaded data identify() works with (built once; see default_engine())."""
@@ -118,6 +125,10 @@ class Engine:
     type_rules: TypeRules = dataclasses.field(default_factory=default_type_rules)
     recog: Recognizer | None = None  # the user's installed rapid7/recog copy (vendors/recog/)
     _kinds: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    _names: NameFinder | None = dataclasses.field(default=None, repr=False)
+    _pair_memo: dict[tuple[str, str], tuple[_Group, ...]] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
     _families: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict, repr=False)
     # Reasons are immutable and the same banner / model / firmware recurs across a fleet.
     _reasons: dict[tuple[object, ...], Reason] = dataclasses.field(default_factory=dict, repr=False)
@@ -189,13 +200,58 @@ class Engine:
                 claims.extend(self._mac_claims(name, value, seen_macs))
             elif name == "mac_prefix":
                 claims.extend(self._prefix_claims(name, value))
-            for hit in self.rules.match(name, value):
-                self._add_hit(hit, claims, seen_rules)
-            if name in BRAND_FIELDS:
-                claims.extend(self._brand_name_claims(name, value, BRAND_FIELDS[name], claims))
+            self._merge(name, value, claims, seen_rules)
         if self.recog is not None:
             claims.extend(self._recog_claims(pairs, claims))
         return claims
+
+    def _merge(self, name: str, value: str, claims: list[_Claim], seen_rules: set[str]) -> None:
+        """Add what one (field, value) says to the device's claims.  One reason per rule: a
+        SADP reply has twenty fields but is one piece of evidence."""
+        named = False  # a rule kept for this device read a brand or maker from this value
+        for primary, entries in self._pair_groups(name, value):
+            if primary == _NAMES:
+                if named:
+                    continue
+            elif primary is not None:
+                if primary in seen_rules:
+                    continue
+                seen_rules.add(primary)
+            for ref, claim in entries:
+                if ref is not None:
+                    if ref in seen_rules:
+                        continue
+                    seen_rules.add(ref)
+                claims.append(claim)
+                if (claim.brand or claim.maker) and claim.field == name and claim.value == value:
+                    named = True
+
+    def _pair_groups(self, name: str, value: str) -> tuple[_Group, ...]:
+        """What one (field, value) says, as groups of claims: one group per rule that matched
+        (keyed by the rule, with the claims derived from what it captured, each keyed by its
+        own rule) and one for names the value holds.  A pure function of the pair, so it is
+        memoised: a fleet repeats its models, firmware and banners.  Claims are shared between
+        identities and never changed after they are made."""
+        key = (name, value)
+        if self.memo and (cached := self._pair_memo.get(key)) is not None:
+            return cached
+        groups: list[_Group] = [
+            (hit.rule.ref, self._hit_entries(hit)) for hit in self.rules.match(name, value)
+        ]
+        # Names the value holds count unless a rule kept for the device read this value.
+        extra: list[_Claim] = []
+        if name in BRAND_FIELDS:
+            extra = self._brand_name_claims(name, value, BRAND_FIELDS[name], [])
+        elif (text_class := text_weight_class(name)) is not None:
+            extra = self._text_name_claims(name, value, text_class, [])
+        if extra:
+            groups.append((_NAMES, tuple((None, claim) for claim in extra)))
+        result = tuple(groups)
+        if self.memo:
+            if len(self._pair_memo) >= REASON_CACHE_SIZE:
+                self._pair_memo.clear()
+            self._pair_memo[key] = result
+        return result
 
     def _recog_claims(self, pairs: list[tuple[str, str]], ours: list[_Claim]) -> list[_Claim]:
         """recog's claims; one naming the maker our rule already read from the same value
@@ -227,26 +283,26 @@ class Engine:
             out.append(claim)
         return out
 
-    def _add_hit(self, hit: Hit, claims: list[_Claim], seen_rules: set[str]) -> None:
-        # One reason per rule: a SADP reply has twenty fields but is one piece of evidence.
-        if hit.rule.ref in seen_rules:
-            return
-        seen_rules.add(hit.rule.ref)
+    def _hit_entries(self, hit: Hit) -> tuple[tuple[str | None, _Claim], ...]:
+        """A rule's claim, then the claims of rules applied to the model / serial / firmware
+        it captured (each keyed by its rule, so the device counts a rule once), a MAC it read
+        and a brand name it captured."""
         claim = self._hit_claim(hit)
-        claims.append(claim)
+        entries: list[tuple[str | None, _Claim]] = [(None, claim)]
         for kind in DERIVED_KINDS:
             captured = hit.extracted.get(kind)
             if captured and self.rules_kind(hit.rule.file) != kind:
                 for sub in self.rules.match_kind(kind, captured, f"{hit.field}→{kind}"):
-                    if sub.rule.ref not in seen_rules:
-                        seen_rules.add(sub.rule.ref)
-                        derived = self._hit_claim(sub)
-                        derived.weight = min(derived.weight, max(claim.weight, WEIGHTS["banner"]))
-                        claims.append(derived)
+                    derived = self._hit_claim(sub)
+                    derived.weight = min(derived.weight, max(claim.weight, WEIGHTS["banner"]))
+                    entries.append((sub.rule.ref, derived))
         if (mac := hit.extracted.get("mac")) and hit.rule.weight_class == "info":
-            claims.extend(self._mac_claims(hit.field, mac, set()))
+            entries.extend((None, c) for c in self._mac_claims(hit.field, mac, set()))
         if brand_name := hit.extracted.get("brand_name"):
-            claims.extend(self._brand_name_claims(hit.field, brand_name, "onvif", claims))
+            so_far = [c for _, c in entries]
+            named = self._brand_name_claims(hit.field, brand_name, "onvif", so_far)
+            entries.extend((None, c) for c in named)
+        return tuple(entries)
 
     def rules_kind(self, file_name: str) -> str:
         kinds = self._kinds
@@ -402,23 +458,50 @@ class Engine:
             brand = self.catalogue.brand_by_name(text.split()[0])
         if brand is None:
             return []
-        weight = WEIGHTS[weight_class]
-        own = {lk.maker for lk in brand.links if lk.kind == "own_brand" and lk.in_force(None)}
-        # A device naming its maker's own brand names that maker; a typed name only a brand.
-        maker = own.pop() if len(own) == 1 and weight_class != "user" else None
         who = "typed by a person" if weight_class == "user" else "reported by the device"
+        return [self._brand_claim(name, value, brand, weight_class, f"brand name {{name}} {who}")]
+
+    def _text_name_claims(
+        self, name: str, value: str, weight_class: str, claims: list[_Claim]
+    ) -> list[_Claim]:
+        """Brand or maker names written inside a model string, sysDescr, title or greeting."""
+        if any(c.field == name and c.value == value and (c.brand or c.maker) for c in claims):
+            return []  # a rule already read this value
+        finder = self._names
+        if finder is None:
+            finder = self._names = NameFinder(
+                (n, b.id) for b in self.catalogue.brands.values() for n in (b.name, *b.aliases)
+            )
+        who = "in text typed by a person" if weight_class == "user" else "in the device's own text"
         return [
-            _Claim(
+            self._brand_claim(
                 name,
                 value,
-                f"catalogue:brand:{brand.id}",
-                weight,
-                maker=maker,
-                brand=brand.id,
-                detail=f"brand name {brand.name!r} {who}",
-                likely=weight < LIKELY_REASON_BELOW,
+                self.catalogue.brands[brand_id],
+                weight_class,
+                f"the name {{name}} {who}",
             )
+            for brand_id in finder.find(value)
         ]
+
+    def _brand_claim(
+        self, name: str, value: str, brand: Brand, weight_class: str, wording: str
+    ) -> _Claim:
+        """A claim for a brand a value names: a device naming its maker's own brand names that
+        maker; a name a person typed names only the brand (the catalogue may then say who)."""
+        weight = WEIGHTS[weight_class]
+        own = {lk.maker for lk in brand.links if lk.kind == "own_brand" and lk.in_force(None)}
+        maker = own.pop() if len(own) == 1 and weight_class != "user" else None
+        return _Claim(
+            name,
+            value,
+            f"catalogue:brand:{brand.id}",
+            weight,
+            maker=self.catalogue.group_of(maker) if maker else None,
+            brand=brand.id,
+            detail=wording.format(name=repr(brand.name)),
+            likely=weight < LIKELY_REASON_BELOW,
+        )
 
 
 # ------------------------------------------------------------------------------ deciding

@@ -64,7 +64,7 @@ def _recog_reasons(identity: Identity) -> list[str]:
             None,
         ),
         (
-            {"tls.subject": "CN=test.example,OU=TESTNVR,O=HIKVISION,C=CN"},
+            {"tls.subject": "CN=test.example,OU=TESTNVR,O=TESTMAKER,C=CN"},
             "hikvision",
             DeviceType.RECORDER,
             None,

@@ -1,0 +1,100 @@
+"""Brand and maker names inside free text (vendors/names_in_text.py) and how identify() counts
+them: a name the device reports is banner-weight evidence for that maker ("likely"), a name a
+person typed names the brand only, and words that are also brand names are not read as brands."""
+
+from __future__ import annotations
+
+import pytest
+
+from vendors.catalogue import load_catalogue
+from vendors.identify import identify
+from vendors.names_in_text import MAX_NAMES, NameFinder, weight_class
+
+
+@pytest.fixture(scope="module")
+def finder() -> NameFinder:
+    catalogue = load_catalogue()
+    return NameFinder((n, b.id) for b in catalogue.brands.values() for n in (b.name, *b.aliases))
+
+
+@pytest.mark.parametrize(
+    ("text", "brands"),
+    [
+        ("ZTE F6201B", ("zte",)),
+        ("zte-router", ("zte",)),
+        ("Hikvision company products", ("hikvision",)),
+        ("Huawei Versatile Routing Platform Software", ("huawei",)),
+        ("HYTERA MD785G", ("hytera",)),
+        ("TP_Link Tapo C200", ("tapo",)),  # the longest name wins: "TP-Link Tapo"
+        ("Welcome to the EZVIZ camera", ("ezviz",)),
+        ("Hi Watch recorder", ("hiwatch",)),
+    ],
+)
+def test_names_found_as_whole_words(finder: NameFinder, text: str, brands: tuple[str, ...]) -> None:
+    assert finder.find(text) == brands
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1 LTS",  # LTS the brand vs Long Term Support
+        "Samsung Galaxy S23",  # the Samsung brand in the catalogue is Samsung Techwin's
+        "Platinum Storm edition",  # ordinary words
+        "Maxis broadband",  # "axis" inside a word
+        "Tvt-box",  # short capital names match only in capitals
+        "Hikvisionary",
+        "",
+    ],
+)
+def test_words_and_parts_of_words_are_not_brands(finder: NameFinder, text: str) -> None:
+    assert finder.find(text) == ()
+
+
+def test_at_most_a_few_names_per_value(finder: NameFinder) -> None:
+    text = "works with Hikvision, Dahua, Axis, Bosch, Hanwha and Uniview"
+    assert len(finder.find(text)) == MAX_NAMES
+    assert finder.find(text)[0] == "hikvision"
+
+
+def test_weight_class_per_field() -> None:
+    assert weight_class("snmp.sysdescr") == "banner"
+    assert weight_class("user.model") == "user"
+    assert weight_class("hostname") == "user"
+    assert weight_class("user.brand") is None  # read as a whole brand name elsewhere
+    assert weight_class("mac") is None
+
+
+def test_device_text_names_its_maker_as_likely() -> None:
+    identity = identify({"snmp.sysdescr": "Hikvision company products"})
+    assert identity.maker == "hikvision"
+    (reason,) = [r for r in identity.reasons if r.field == "snmp.sysdescr"]
+    assert reason.weight == pytest.approx(0.4)
+    assert "likely" in reason.detail
+
+
+def test_typed_text_names_the_brand_and_the_catalogue_the_maker() -> None:
+    identity = identify({"user.model": "Hytera demo unit"})
+    assert identity.maker == "hytera"
+    assert identity.confidence <= 0.25  # brand-level link only: low confidence
+    assert any("likely" in r.detail for r in identity.reasons)
+
+
+def test_a_rebrand_name_in_text_gives_the_brand_and_its_maker() -> None:
+    identity = identify({"user.model": "EZVIZ C6N"})
+    assert (identity.maker, identity.brand) == ("hikvision", "ezviz")
+
+
+def test_two_makers_in_one_text_are_a_conflict() -> None:
+    identity = identify({"http.title": "Dahua and Hikvision NVR"})
+    assert identity.maker in {"dahua", "hikvision"}
+    assert identity.conflicts
+
+
+def test_a_value_a_rule_already_read_is_not_counted_twice() -> None:
+    identity = identify({"snmp.sysdescr": "Huawei Versatile Routing Platform Software"})
+    assert identity.maker == "huawei"
+    assert not [r for r in identity.reasons if r.rule.startswith("catalogue:brand:")]
+
+
+def test_no_maker_from_an_ordinary_banner() -> None:
+    assert identify({"banner.ssh": "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1 LTS"}).maker is None
