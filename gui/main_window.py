@@ -103,6 +103,13 @@ def private_settings(settings: QSettings) -> QSettings:
     return settings
 
 
+def _check_inventory(target: str | Path) -> None:
+    """Open ``target`` as an existing inventory and close it again: the slow and failing part of
+    opening one (connecting, a missing file, a server that does not answer, no privilege),
+    done on a worker.  Raises StoreError or OSError with the reason."""
+    Store(target, create=False).close()
+
+
 def _show_all_box(parent: QWidget) -> QCheckBox:
     box = named(QCheckBox("Show policies that do not bind this site", parent), "showAllPolicies")
     box.setToolTip(
@@ -124,6 +131,8 @@ class MainWindow(QMainWindow):
     scan_finished = Signal(bool)
     scan_opened = Signal(int)
     changes_loaded = Signal(int)
+    inventory_opened = Signal(bool)  # Scan > Open inventory… ended: switched, or kept the old
+    _checking_inventory = False  # an Open inventory… check is under way on the worker
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -446,17 +455,44 @@ class MainWindow(QMainWindow):
     def open_inventory(self, target: str | Path) -> bool:
         """Make ``target`` the window's inventory (history, decisions, exports, new scans).
 
-        An inventory that cannot be opened (missing file, wrong URL, no privilege) is said
-        in a message and the current one is kept.  Not while a scan is running.
+        The target is first opened and checked on the worker, so a slow or unreachable
+        PostgreSQL server (or a file on a hung network share) never freezes the window; only
+        then is it opened here, for the window's own use.  An inventory that cannot be opened
+        (missing file, wrong URL, no privilege) is said in a message and the current one is
+        kept; ``inventory_opened`` tells the outcome.  Returns False when the request is
+        refused at once (a scan is running, or another open is under way).
         """
         if self.controller.running:
             QMessageBox.information(self, "camaudit", "Wait for the scan to finish first.")
             return False
+        if self._checking_inventory:
+            return False
+        self._checking_inventory = True
+        self.statusBar().showMessage(f"Opening {target}…")
+        self.loader.submit(
+            lambda _put: _check_inventory(target),
+            done=lambda _none: self._adopt_inventory(target),
+            failed=self._inventory_refused,
+        )
+        return True
+
+    def _inventory_refused(self, exc: BaseException) -> None:
+        self._checking_inventory = False
+        self.statusBar().clearMessage()
+        QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
+        self.inventory_opened.emit(False)
+
+    def _adopt_inventory(self, target: str | Path) -> None:
+        self._checking_inventory = False
+        self.statusBar().clearMessage()
+        if self.controller.running:  # a scan started while the target was checked
+            self.inventory_opened.emit(False)
+            return
         try:
             store = Store(target, create=False)
         except (StoreError, OSError) as exc:
-            QMessageBox.warning(self, "camaudit", f"The inventory cannot be opened: {exc}")
-            return False
+            self._inventory_refused(exc)
+            return
         if self.store is not None:
             self.store.close()
         self.store = store
@@ -468,7 +504,7 @@ class MainWindow(QMainWindow):
         self.history.set_store(store)
         self.reload_dispositions()
         self.setWindowTitle(f"camaudit: {store.path}")
-        return True
+        self.inventory_opened.emit(True)
 
     def after_scan_saved(self, scan_id: int | None) -> None:
         """The scan process saved the scan under ``scan_id``: make it the current scan, and
