@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core import netguard
-from lab import netns, profile
+from lab import netns, profile, router
 from lab import state as lab_state
 from lab.state import LabState
 
@@ -94,9 +94,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _mix(args: argparse.Namespace) -> list[profile.DeviceSpec]:
+def _mix(args: argparse.Namespace) -> list[netns.DevicePlan]:
     if args.devices is not None and args.devices < 1:
         raise ValueError(f"--devices must be 1 or more, got {args.devices}")
+    if args.profiles is not None and router.has_segments(args.profiles):
+        # A routed mix: devices with segment = "far" go behind the mix's router.
+        if args.devices is not None:
+            raise ValueError("--devices cannot be used with a routed mix (segment = ...)")
+        return list(router.routed_mix(args.profiles))
     return list(profile.build_mix(args.devices, args.profiles))
 
 

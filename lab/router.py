@@ -72,6 +72,13 @@ def routed_mix(mix_file: Path = ROUTED_MIX) -> list[RoutedSpec]:
     ]
 
 
+def has_segments(mix_file: Path) -> bool:
+    """True when a mix file places devices on segments (a routed lab: build it with
+    :func:`routed_mix`, or the far side would silently end up on the LAN)."""
+    data = tomllib.loads(mix_file.read_text(encoding="utf-8"))
+    return any("segment" in entry for entry in data.get("device", []))
+
+
 def is_router(spec: netns.DevicePlan) -> bool:
     return isinstance(spec.profile.get("router"), Mapping)
 

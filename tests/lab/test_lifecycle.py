@@ -188,3 +188,28 @@ def test_non_root_is_refused_with_a_clear_message(
     assert code == 1, err
     assert re.search(r"the lab needs root .* run it with sudo", err)
     assert "Traceback" not in err
+
+
+@pytest.mark.lab
+@pytest.mark.slow
+def test_lab_up_builds_a_routed_mix_with_its_far_side(lab: LabState) -> None:
+    """`lab up --profiles routed_mix.toml` puts the far devices behind the router, as the
+    tests' lab.router.routed_mix does (it used to build them all on the LAN)."""
+    if shutil.which("snmpd") is None:
+        pytest.skip("snmpd is not installed (scripts/bootstrap.sh installs it)")
+    prefix = _prefix("m")
+    mix = Path(main.__file__).resolve().parent / "lab" / "profiles" / "routed_mix.toml"
+    try:
+        result = run_cli("lab", "up", "--profiles", str(mix), "--prefix", prefix)
+        assert result.returncode == 0, result.stdout + result.stderr
+        state = lab_state.load(prefix)
+        far = [d for d in state.devices if state.behind_router(d)]
+        assert state.router and state.far_subnet
+        assert len(far) == 4
+        assert all(
+            ipaddress.ip_address(d.ip) in ipaddress.ip_network(state.far_subnet) for d in far
+        )
+        refused = run_cli("lab", "up", "--profiles", str(mix), "--devices", "3", "--prefix", prefix)
+        assert refused.returncode != 0 and "routed mix" in refused.stderr
+    finally:
+        run_cli("lab", "down", "--prefix", prefix)
