@@ -8,7 +8,10 @@ reason pointing at another maker is kept as a conflict and lowers the confidence
 comes from evidence that names one (ONVIF name, vendor field, firmware OEM code, OUI of a brand
 owner, a typed brand); the catalogue then says how brand and maker relate on the given date.
 With no maker evidence but a brand whose catalogue link names exactly one maker, the maker is
-given as *likely* with low confidence.  Pure and fast: rules and tables are loaded once.
+given as *likely* with low confidence; likewise when a model number fits one maker's numbering
+(a weak rule) and nothing points at another maker.  Brand names written inside model strings,
+sysDescr, titles and greetings count too (vendors/names_in_text.py).  Pure and fast: rules and
+tables are loaded once, and what each (field, value) says is memoised.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ _RELATIONSHIP_OF_LINK = {
     "reseller": Relationship.OEM,
 }
 _MAC_FIELDS = frozenset(MAC_FIELDS)
+_MODEL_FIELD_SET = frozenset(MODEL_FIELDS)
 _LINK_PREFERENCE = ("own_brand", "subsidiary", "affiliate", "oem", "former_subsidiary", "reseller")
 
 
@@ -587,6 +591,46 @@ def _brand_only(
     return maker, _RELATIONSHIP_OF_LINK[link.kind], claim
 
 
+def _is_model_field(name: str) -> bool:
+    """A model field, or a model another rule captured ("onvif.scopes→model")."""
+    return name in _MODEL_FIELD_SET or name.endswith("model")
+
+
+def _model_only(engine: Engine, claims: list[_Claim]) -> tuple[str, _Claim] | None:
+    """A maker from a model number alone: a numbering rule that others could share (weak,
+    below MIN_MAKER_SCORE by itself) read a model field, and no evidence names another maker.
+    Named as *likely*, with the low confidence of a brand-level guess (judge() then says
+    "likely covered" at most, and never "not covered" on it)."""
+    pointing = [c for c in claims if c.maker and c.weight > 0]
+    numbered = [
+        c
+        for c in pointing
+        if c.weight >= WEIGHTS["weak"]
+        and (c.field in _MODEL_FIELD_SET or c.field.endswith("model"))
+    ]
+    if not numbered:
+        return None
+    best = max(numbered, key=lambda c: c.weight)
+    maker = best.maker
+    assert maker is not None
+    if any(c.maker is not None and not engine.related(c.maker, maker) for c in pointing):
+        return None
+    name = engine.catalogue.name_of(maker)
+    claim = _Claim(
+        "model",
+        best.value,
+        "model-only",
+        0.0,
+        maker=maker,
+        detail=(
+            f"likely {name}: the model {best.value!r} fits {name}'s numbering ({best.rule}) and "
+            "no evidence names another maker (model number only: low confidence)"
+        ),
+        likely=True,
+    )
+    return maker, claim
+
+
 def _reason(catalogue: Catalogue, claim: _Claim) -> Reason:
     detail = claim.detail
     if claim.maker:
@@ -652,6 +696,13 @@ def _decide(
             if fallback is not None:
                 extra.append(fallback)
                 confidence = min(BRAND_ONLY_CONFIDENCE, brand_claim.weight + 0.15)
+        if maker is None and (numbered := _model_only(engine, claims)) is not None:
+            maker, fallback = numbered
+            extra.append(fallback)
+            confidence = min(BRAND_ONLY_CONFIDENCE, scores[maker])
+            if brand is None and maker in catalogue.brands:
+                brand = maker
+            relationship = _relationship(catalogue, maker, brand, on)
     conflicts = [engine.reason(c) for c in others]
     raw = dict(reversed(pairs))  # first value of each field
     model = _first_extracted(claims, "model") or _first_raw(raw, MODEL_FIELDS)

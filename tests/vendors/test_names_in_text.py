@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from core.model import SiteProfile, VerdictStatus
 from vendors.catalogue import load_catalogue
 from vendors.identify import identify
+from vendors.judge import judge
 from vendors.names_in_text import MAX_NAMES, NameFinder, weight_class
+from vendors.policies import load_policies
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,38 @@ def test_a_value_a_rule_already_read_is_not_counted_twice() -> None:
 
 def test_no_maker_from_an_ordinary_banner() -> None:
     assert identify({"banner.ssh": "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1 LTS"}).maker is None
+
+
+# ---------------------------------------------------------------- a model number on its own
+
+
+def test_a_model_number_alone_names_its_maker_as_likely_with_low_confidence() -> None:
+    identity = identify({"user.model": "RD985"})  # Hytera repeater numbering (a weak rule)
+    assert identity.maker == "hytera"
+    assert identity.confidence <= 0.25
+    (why,) = [r for r in identity.reasons if r.rule == "model-only"]
+    assert why.detail.startswith("likely Hytera")
+
+
+def test_a_model_number_alone_gives_at_most_likely_covered() -> None:
+    [ndaa] = [p for p in load_policies().packs if p.id == "ndaa889"]
+    identity = identify({"user.model": "MF286D"})  # ZTE mobile-router numbering (weak rule)
+    assert identity.maker == "zte"
+    verdict = judge(identity, ndaa, SiteProfile())
+    assert verdict.status is VerdictStatus.LIKELY_COVERED
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"user.model": "RD985", "mac": "00:40:8c:12:34:56"},  # an Axis MAC says otherwise
+        {"wsd.scopes": "onvif://www.onvif.org/location/country/china"},  # weak, not a model
+        {"ports": "34567"},  # a port profile is weaker still
+    ],
+)
+def test_no_model_only_maker_against_other_evidence_or_without_a_model(
+    evidence: dict[str, str],
+) -> None:
+    identity = identify(evidence)
+    assert not [r for r in identity.reasons if r.rule == "model-only"]
+    assert identity.maker != "hytera"
