@@ -8,7 +8,8 @@
 - ``vendors update --recog DIR``: install rapid7/recog's fingerprints from a checkout after
   running recog's self-test over it; ``--rollback-recog`` puts the replaced copy back
   (cli/vendors_recog.py).
-- ``vendors info``: registry date and counts, catalogue date, rule count, the recog copy.
+- ``vendors info``: registry dates and counts (MAC blocks, SNMP enterprise numbers), catalogue
+  date, rule count, the recog copy.
 
 The heavy lifting lives in discovery.inventory_file (reading records) and vendors.assess
 (identity and verdicts); this module only reads and writes files and turns arguments into calls.
@@ -358,6 +359,7 @@ def cmd_vendors_info(args: argparse.Namespace) -> int:
     from vendors.catalogue import load_catalogue  # noqa: PLC0415
     from vendors.fingerprints import load_rules  # noqa: PLC0415
     from vendors.oui import BUNDLED, default_registry  # noqa: PLC0415
+    from vendors.pen import default_pen_registry  # noqa: PLC0415
 
     registry = default_registry()
     catalogue = load_catalogue()
@@ -368,6 +370,12 @@ def cmd_vendors_info(args: argparse.Namespace) -> int:
     print(f"MAC registry: {which} {registry.path}")
     print(f"  data as of {as_of}; {len(registry)} blocks ({counts})")
     print(f"  source: {registry.source}")
+    pen = default_pen_registry()
+    pen_date = pen.data_as_of.isoformat() if pen.data_as_of else "unknown"
+    linked = sum(len(m.pen_numbers) for m in catalogue.makers.values())
+    print(f"SNMP enterprise numbers: data as of {pen_date}; {len(pen)} numbers")
+    print(f"  {linked} listed under catalogue makers (pen_numbers)")
+    print(f"  source: {pen.source}")
     cat_date = catalogue.as_of.isoformat() if catalogue.as_of else "unknown"
     sizes = f"{len(catalogue.makers)} makers, {len(catalogue.brands)} brands"
     print(f"catalogue: as of {cat_date}; {sizes}")

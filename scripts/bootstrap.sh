@@ -18,6 +18,9 @@ APT_PACKAGES=(
   snmpd snmp
   # the tests' and bench's throwaway PostgreSQL servers (initdb/pg_ctl on a Unix socket only)
   postgresql
+  # Wireshark's copy of the IANA enterprise-number registry (vendors/pen_build.py's input; the
+  # test that the bundled vendors/data/pen file rebuilds byte for byte from it)
+  libwireshark-data
 )
 # Daemons the lab runs inside its namespaces only: installing them must never start them in
 # the machine's own namespace, where they would announce themselves on the real network.

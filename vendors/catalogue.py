@@ -89,6 +89,9 @@ class Maker:
     identify_as: str | None = None
     brand: str | None = None
     note: str = ""
+    # IANA Private Enterprise Numbers registered in this company's name (an SNMP sysObjectID
+    # under 1.3.6.1.4.1.N names N); see vendors/pen.py.
+    pen_numbers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,7 @@ class Catalogue:
     path: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
     _by_org: dict[str, str] = field(default_factory=dict, repr=False)
+    _by_pen: dict[int, str] = field(default_factory=dict, repr=False)
     _by_brand_name: dict[str, str] = field(default_factory=dict, repr=False)
     # registrant linking: org_key of curated spellings, org_base of names without a legal form
     _by_org_key: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -212,6 +216,12 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         for maker in self.makers.values():
+            for number in maker.pen_numbers:
+                if self._by_pen.setdefault(number, maker.id) != maker.id:
+                    raise CatalogueError(
+                        f"enterprise number {number} is listed under both "
+                        f"{self._by_pen[number]!r} and {maker.id!r}"
+                    )
             for org in maker.org_names:
                 self._by_org[_norm(org)] = maker.id
                 self._by_org_key.setdefault(org_key(org), (maker.id, org))
@@ -241,6 +251,10 @@ class Catalogue:
             return []
         names = [brand.name, *(a for a in brand.aliases if len(a.split()) > 1)]
         return [n for n in names if len(org_base(n).replace(" ", "")) >= MIN_BRAND_NAME_CHARS]
+
+    def maker_for_pen(self, number: int) -> str | None:
+        """The maker an IANA enterprise number is registered to, as the catalogue lists it."""
+        return self._by_pen.get(number)
 
     def maker_for_org(self, org_name: str) -> str | None:
         """The maker id whose curated IEEE spelling equals ``org_name`` (never a substring)."""
@@ -388,6 +402,7 @@ def _link(ctx: _Ctx, raw: Any) -> Link:
 
 
 _MAKER_KEYS = {
+    "pen_numbers",
     "name",
     "org_names",
     "country",
@@ -423,7 +438,16 @@ def _maker(ctx: _Ctx, ident: str, raw: Mapping[str, Any]) -> Maker:
         identify_as=raw.get("identify_as"),
         brand=raw.get("brand"),
         note=str(raw.get("note", "")),
+        pen_numbers=_pen_numbers(raw.get("pen_numbers", [])),
     )
+
+
+def _pen_numbers(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**32 for n in value
+    ):
+        raise ValueError("pen_numbers must be a list of enterprise numbers (0 to 2**32-1)")
+    return tuple(value)
 
 
 def _brand(ctx: _Ctx, ident: str, raw: Mapping[str, Any]) -> Brand:

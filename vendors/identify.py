@@ -43,6 +43,8 @@ from vendors.made_on import production_date
 from vendors.names_in_text import NameFinder
 from vendors.names_in_text import weight_class as text_weight_class
 from vendors.oui import OuiMatch, OuiRegistry, default_registry
+from vendors.pen import forget as forget_pen
+from vendors.pen import registrant as pen_registrant
 from vendors.recog.source import Recognizer
 from vendors.recog.store import forget as forget_recog
 from vendors.recog.store import installed_recognizer
@@ -116,6 +118,8 @@ class _Claim:
 # One rule's claims for one (field, value): (the rule's ref or None, [(ref or None, claim)]).
 _Group = tuple[str | None, tuple[tuple[str | None, "_Claim"], ...]]
 _NAMES = "@names"  # the group of names a value holds (counted unless a rule read the value)
+_PEN = "@pen"  # the IANA registrant of a sysObjectID's enterprise (likewise)
+_SECOND_READINGS = frozenset({_NAMES, _PEN})
 
 
 @dataclass(slots=True)
@@ -214,7 +218,7 @@ class Engine:
         SADP reply has twenty fields but is one piece of evidence."""
         named = False  # a rule kept for this device read a brand or maker from this value
         for primary, entries in self._pair_groups(name, value):
-            if primary == _NAMES:
+            if primary in _SECOND_READINGS:
                 if named:
                     continue
             elif primary is not None:
@@ -250,6 +254,8 @@ class Engine:
             extra = self._text_name_claims(name, value, text_class, [])
         if extra:
             groups.append((_NAMES, tuple((None, claim) for claim in extra)))
+        if name == "snmp.sysobjectid" and (pen := self._pen_claim(name, value)) is not None:
+            groups.append((_PEN, ((None, pen),)))
         result = tuple(groups)
         if self.memo:
             if len(self._pair_memo) >= REASON_CACHE_SIZE:
@@ -286,6 +292,30 @@ class Engine:
                 claim.detail += "; agrees with our rule on this value (counted once)"
             out.append(claim)
         return out
+
+    def _pen_claim(self, name: str, value: str) -> _Claim | None:
+        """The organisation IANA registered a sysObjectID's enterprise number to: a catalogue
+        maker (listed in its ``pen_numbers`` or linked by name, as MAC registrants are) counts
+        as the device naming its maker; any other registrant is shown and counts nothing."""
+        found = pen_registrant(value)
+        if found is None:
+            return None
+        number, org = found
+        maker = self.catalogue.maker_for_pen(number)
+        if maker is None and (link := self.catalogue.link_registrant(org)) is not None:
+            maker = link.maker
+        rule = f"pen:{number}"
+        if maker is None:
+            detail = f"SNMP enterprise {number} is registered to {org!r} (not a catalogue maker)"
+            return _Claim(name, value, rule, 0.0, detail=detail)
+        return _Claim(
+            name,
+            value,
+            rule,
+            WEIGHTS["onvif"],
+            maker=self.catalogue.group_of(maker),
+            detail=f"SNMP enterprise {number} is registered to {org!r} (IANA)",
+        )
 
     def _hit_entries(self, hit: Hit) -> tuple[tuple[str | None, _Claim], ...]:
         """A rule's claim, then the claims of rules applied to the model / serial / firmware
@@ -758,6 +788,7 @@ def reload_data() -> None:
     """Forget the loaded registry and engine (after ``camaudit vendors update`` in-process)."""
     global _ENGINE  # noqa: PLW0603
     default_registry.cache_clear()
+    forget_pen()
     forget_recog()
     _ENGINE = None
 

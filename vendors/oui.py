@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
 from core.model import is_locally_administered, normalize_mac
+from vendors.datafile import Header, read_text
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "oui" / "registry.tsv.gz"
 _BITS_BY_DIGITS = {6: 24, 7: 28, 9: 36}
@@ -105,27 +105,21 @@ class OuiRegistry:
 def parse_registry(text: str, path: Path | None = None) -> OuiRegistry:
     """Build a registry from the TSV text (see vendors/oui_build.py for the format)."""
     registry = OuiRegistry(path=path)
+    header = Header()
     for line in text.splitlines():
-        if line.startswith("#"):
-            key, _, value = line[1:].strip().partition("\t")
-            if key == "data_as_of":
-                registry.data_as_of = dt.date.fromisoformat(value.strip())
-            elif key == "source":
-                registry.source = value.strip()
+        if header.read(line):
             continue
         prefix, _, org = line.partition("\t")
         bits = _BITS_BY_DIGITS.get(len(prefix))
         if bits and org:
             registry.tables[bits][int(prefix, 16)] = org
+    registry.data_as_of, registry.source = header.data_as_of, header.source
     return registry
 
 
 def read_registry(path: Path) -> OuiRegistry:
     """Read a registry file written by vendors.oui_build (gzip or plain TSV)."""
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return parse_registry(raw.decode("utf-8"), path)
+    return parse_registry(read_text(path), path)
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from core import __version__
 from vendors.catalogue import load_catalogue
 from vendors.oui import registry_date
+from vendors.pen import default_pen_registry
 from vendors.policies import Policy, load_policies
 
 UNAVAILABLE = "unavailable"
@@ -36,7 +37,8 @@ def recog_version() -> str:
 
 
 def data_versions(packs: Iterable[Policy] | None = None) -> dict[str, str]:
-    """Name -> version: ``camaudit``, ``mac_registry``, ``catalogue``, ``recog``, ``policy:<id>``.
+    """Name -> version: ``camaudit``, ``mac_registry``, ``enterprise_numbers``, ``catalogue``,
+    ``recog``, ``policy:<id>``.
 
     ``packs`` are the packs the scan judges with (default: every pack that loads).  A data
     file that fails to load is recorded as ``unavailable: <reason>`` rather than raising: a
@@ -48,6 +50,11 @@ def data_versions(packs: Iterable[Policy] | None = None) -> dict[str, str]:
         out["mac_registry"] = date.isoformat() if date else "unknown"
     except Exception as exc:  # a broken data file must not stop a scan
         out["mac_registry"] = f"{UNAVAILABLE}: {exc}"
+    try:
+        pen_date = default_pen_registry().data_as_of
+        out["enterprise_numbers"] = pen_date.isoformat() if pen_date else "unknown"
+    except Exception as exc:
+        out["enterprise_numbers"] = f"{UNAVAILABLE}: {exc}"
     try:
         cat = load_catalogue()
         out["catalogue"] = cat.as_of.isoformat() if cat.as_of else "unknown"

@@ -59,7 +59,14 @@ def test_site_use_and_policy_choice_reach_the_verdicts(store: Store, tmp_path: P
     scan = store.load_scan(result.scan_id)
     assert scan.policies == ("ndaa889",) and scan.site.uses == (SiteUse.PUBLIC_SAFETY,)
     versions = scan.data_versions
-    assert set(versions) == {"camaudit", "mac_registry", "catalogue", "recog", "policy:ndaa889"}
+    assert set(versions) == {
+        "camaudit",
+        "mac_registry",
+        "enterprise_numbers",
+        "catalogue",
+        "recog",
+        "policy:ndaa889",
+    }
     assert versions["mac_registry"][:4].isdigit()  # the registry's "data as of" date
     assert all(set(d.verdicts) == {"ndaa889"} for d in scan.devices)
 
