@@ -1,4 +1,5 @@
-"""Credentials manager: per device or subnet, passwords in the OS keyring.
+"""Credentials manager: per device or subnet, passwords in the OS keyring (SNMP communities
+and v3 users too: gui/snmp_credentials.py).
 
 Only the list of (target, username) pairs is kept in the app settings; the password goes
 to the OS keyring (service ``camaudit``, user ``<username>@<target>``, the same layout the
@@ -34,6 +35,7 @@ from discovery.credentials import (
     keyring_user,
     target_network,
 )
+from gui.snmp_credentials import SnmpBook, SnmpCredentialsBox
 from gui.util import named, plain_label
 
 SETTINGS_KEY = "credentials/targets"
@@ -55,6 +57,7 @@ class CredentialsBook:
         self._settings = settings
         self._session: dict[str, str] = {}
         self.keyring_error = ""
+        self.snmp = SnmpBook(settings, self._session)  # SNMP communities and v3 users
 
     def targets(self) -> list[SavedTarget]:
         raw = self._settings.value(SETTINGS_KEY, [])
@@ -110,7 +113,9 @@ class CredentialsBook:
             if secret is not None:
                 net = target_network(entry.target)
                 entries.append(CredentialEntry(net, Credential(entry.username, secret)))
-        return CredentialStore(entries)
+        store = CredentialStore(entries)
+        store.snmp = self.snmp.store()
+        return store
 
 
 class CredentialsDialog(QDialog):
@@ -143,6 +148,8 @@ class CredentialsDialog(QDialog):
         layout.addLayout(form)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        self.snmp = named(SnmpCredentialsBox(book.snmp, self), "snmpBox")
+        layout.addWidget(self.snmp)
         layout.addWidget(buttons)
         add.clicked.connect(self.add_current)
         remove.clicked.connect(self.remove_selected)

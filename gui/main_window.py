@@ -313,6 +313,18 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "camaudit", str(exc))
             return
         request = dataclasses.replace(request, credentials=self.credentials.store())
+        snmp = request.snmp_credential_lookup()
+        uncovered = [r for r in request.snmp_routers if snmp(r) is None]
+        if uncovered:
+            QMessageBox.warning(
+                self,
+                "camaudit",
+                f"No SNMP entry covers {', '.join(uncovered)}: add its community or SNMPv3 "
+                "user under Credentials… (camaudit never guesses one).",
+            )
+            return
+        if request.snmp_routers and "routers" not in request.methods:
+            request = dataclasses.replace(request, methods=(*request.methods, "routers"))
         self._reset_for_scan(request)
         stop, factory = StopSignal(), self.context.scan_factory
         self.controller.start(lambda: factory(request, stop), stop)

@@ -100,6 +100,13 @@ class ScanPanel(QWidget):
             "The site this scan is stored under: history, diffs and reports work per site or "
             "across sites (camaudit report --all-sites)."
         )
+        self.snmp_routers = named(QLineEdit(), "snmpRouters")
+        self.snmp_routers.setPlaceholderText("routers or switches, e.g. 198.18.0.1")
+        self.snmp_routers.setToolTip(
+            "Method 'routers': read these routers' ARP / neighbour tables and switches' "
+            "forwarding tables over SNMP, so devices on routed subnets get MACs and makers. "
+            "Each needs an SNMP entry under Credentials… (a community is never guessed)."
+        )
         self.site_use = named(QComboBox(), "siteUse")
         for use, label in SITE_USE_LABELS.items():
             self.site_use.addItem(label, use)
@@ -127,6 +134,7 @@ class ScanPanel(QWidget):
         where.addRow("Interface", self.interface)
         where.addRow("Targets", self.targets)
         where.addRow("Site name", self.site_name)
+        where.addRow("SNMP routers", self.snmp_routers)
         # Twenty methods: a compact grid of boxes, each explained in its tooltip (a line of
         # text each no longer fits beside the table on a 850-pixel-high screen).
         methods = QGridLayout()
@@ -244,4 +252,19 @@ class ScanPanel(QWidget):
             policies=self._checked(self.policies),
             origin="gui",
             site_name=" ".join(self.site_name.text().split()),
+            snmp_routers=self._snmp_routers(),
         )
+
+    def _snmp_routers(self) -> tuple[str, ...]:
+        """The routers to read (method 'routers'): single addresses in the ranges targets may
+        use.  Raises TargetError saying which entry is wrong."""
+        out: list[str] = []
+        for text in self.snmp_routers.text().replace(",", " ").split():
+            try:
+                address = str(ipaddress.ip_address(text))
+            except ValueError:
+                raise TargetError(f"SNMP routers: {text!r} is not an IP address") from None
+            parse_targets([address])  # the same scope rules as targets
+            if address not in out:
+                out.append(address)
+        return tuple(out)

@@ -92,3 +92,126 @@ def test_remove(qtbot, memory_keyring, settings) -> None:
     dialog.remove_selected()
     assert book.targets() == []
     assert memory_keyring.secrets == {}
+
+
+# ---------------------------------------------------------------------------------- SNMP
+
+
+def _snmp_box(qtbot, settings) -> CredentialsDialog:
+    dialog = CredentialsDialog(CredentialsBook(settings))
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_snmp_community_goes_to_the_keyring_and_reaches_the_scan(
+    qtbot, memory_keyring, settings, tmp_path
+) -> None:
+    dialog = _snmp_box(qtbot, settings)
+    box = dialog.snmp
+    box.target.setText("198.18.0.0/24")
+    box.version.setCurrentText("v2c")
+    assert not box.username.isEnabled()  # v3 fields are off for a community
+    box.community.setText("lab-read-only")
+    assert box.add_current()
+    settings.sync()
+    assert "lab-read-only" not in (tmp_path / "settings.ini").read_text()
+    assert memory_keyring.secrets[("camaudit", "snmp-community@198.18.0.0/24")] == "lab-read-only"
+    assert box.community.text() == ""
+    assert box.list.item(0).text() == "SNMPv2c community @ 198.18.0.0/24"
+    snmp = CredentialsBook(settings).store().snmp  # a new book reads settings and keyring
+    credential = snmp("198.18.0.20")
+    assert credential is not None and credential.version == "2c"
+    assert credential.community == "lab-read-only"
+    assert snmp("198.19.0.1") is None
+
+
+def test_snmpv3_user_with_the_clis_keyring_layout(qtbot, memory_keyring, settings) -> None:
+    dialog = _snmp_box(qtbot, settings)
+    box = dialog.snmp
+    box.target.setText("198.18.0.1")
+    box.version.setCurrentText("v3")
+    box.username.setText("auditor")
+    box.auth.setCurrentText("sha256")
+    box.auth_password.setText("auth-pass-1")
+    box.priv.setCurrentText("aes")
+    box.priv_password.setText("priv-pass-1")
+    assert box.add_current(), box.message.text()
+    assert memory_keyring.secrets[("camaudit", "snmp-auth:auditor@198.18.0.1")] == "auth-pass-1"
+    assert memory_keyring.secrets[("camaudit", "snmp-priv:auditor@198.18.0.1")] == "priv-pass-1"
+    credential = CredentialsBook(settings).store().snmp("198.18.0.1")
+    assert credential is not None and credential.version == "3"
+    assert (credential.username, credential.auth_protocol, credential.priv_protocol) == (
+        "auditor", "sha256", "aes",
+    )  # fmt: skip
+    box.list.setCurrentRow(0)
+    box.remove_selected()
+    assert box.list.count() == 0
+    assert not [k for k in memory_keyring.secrets if k[1].startswith("snmp-")]
+    assert CredentialsBook(settings).store().snmp("198.18.0.1") is None
+
+
+@pytest.mark.parametrize(
+    ("version", "fill", "message"),
+    [
+        ("v2c", {}, "needs a 'community'"),
+        ("v3", {"username": "auditor", "auth": "sha", "auth_password": "short"}, "RFC 3414"),
+        ("v3", {"auth": "sha", "auth_password": "long-enough-1"}, "needs a non-empty 'username'"),
+        ("v3", {"username": "u", "priv": "aes", "priv_password": "long-enough-1"}, "auth_protocol"),
+    ],
+)
+def test_snmp_entries_the_cli_would_refuse_are_refused(
+    qtbot, memory_keyring, settings, version, fill, message
+) -> None:
+    dialog = _snmp_box(qtbot, settings)
+    box = dialog.snmp
+    box.target.setText("198.18.0.1")
+    box.version.setCurrentText(version)
+    for name, value in fill.items():
+        widget = getattr(box, name)
+        widget.setCurrentText(value) if hasattr(widget, "setCurrentText") else widget.setText(value)
+    assert not box.add_current()
+    assert message in box.message.text()
+    assert box.list.count() == 0 and not memory_keyring.secrets
+
+
+def test_a_bad_snmp_target_is_refused(qtbot, memory_keyring, settings) -> None:
+    dialog = _snmp_box(qtbot, settings)
+    box = dialog.snmp
+    box.target.setText("not-an-address")
+    box.community.setText("x")
+    assert not box.add_current()
+    assert "not an IP address or subnet" in box.message.text()
+
+
+def test_snmp_routers_need_an_snmp_entry_and_turn_the_method_on(
+    qtbot, memory_keyring, monkeypatch
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.test_main_window import _window
+
+    requests = []
+
+    async def scan(request, stop):
+        requests.append(request)
+        return
+        yield
+
+    window = _window(qtbot, scan)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warned.append(str(a[2])))
+    window.panel.snmp_routers.setText("8.8.8.8")
+    window.start_scan()
+    assert warned and "8.8.8.8" in warned[-1] and not requests  # outside the allowed ranges
+    window.panel.snmp_routers.setText("198.18.0.1, 198.18.0.1")
+    window.start_scan()
+    assert "No SNMP entry covers 198.18.0.1" in warned[-1] and not requests
+    window.credentials.snmp.add("198.18.0.0/24", "2c", {"community": "lab-ro-2026"})
+    with qtbot.waitSignal(window.scan_finished, timeout=5000):
+        qtbot.mouseClick(window.panel.start_button, Qt.MouseButton.LeftButton)
+    (request,) = requests
+    assert request.snmp_routers == ("198.18.0.1",)
+    assert "routers" in request.methods
+    credential = request.snmp_credential_lookup()("198.18.0.1")
+    assert credential is not None and credential.community == "lab-ro-2026"
