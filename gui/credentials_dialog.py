@@ -9,10 +9,8 @@ root session), the password is kept in memory for this session only and the dial
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
-import keyring
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,12 +27,12 @@ from PySide6.QtWidgets import (
 
 from discovery.base import Credential
 from discovery.credentials import (
-    KEYRING_SERVICE,
     CredentialEntry,
     CredentialStore,
     keyring_user,
     target_network,
 )
+from gui.secrets import Secrets
 from gui.snmp_credentials import SnmpBook, SnmpCredentialsBox
 from gui.util import named, plain_label
 
@@ -55,9 +53,12 @@ class CredentialsBook:
 
     def __init__(self, settings: QSettings) -> None:
         self._settings = settings
-        self._session: dict[str, str] = {}
-        self.keyring_error = ""
-        self.snmp = SnmpBook(settings, self._session)  # SNMP communities and v3 users
+        self.secrets = Secrets()
+        self.snmp = SnmpBook(settings, self.secrets)  # SNMP communities and v3 users
+
+    @property
+    def keyring_error(self) -> str:
+        return self.secrets.keyring_error
 
     def targets(self) -> list[SavedTarget]:
         raw = self._settings.value(SETTINGS_KEY, [])
@@ -73,43 +74,20 @@ class CredentialsBook:
         net = target_network(target)  # raises ValueError; IPv4 or IPv6, a zone dropped
         single = net.prefixlen == net.max_prefixlen
         entry = SavedTarget(str(net.network_address) if single else str(net), username)
-        self._store_secret(entry, password)
+        self.secrets.put(keyring_user(entry.username, entry.target), password)
         keys = [keyring_user(t.username, t.target) for t in self.targets() if t != entry]
         self._settings.setValue(SETTINGS_KEY, [*keys, keyring_user(username, entry.target)])
 
     def remove(self, entry: SavedTarget) -> None:
         keys = [keyring_user(t.username, t.target) for t in self.targets() if t != entry]
         self._settings.setValue(SETTINGS_KEY, keys)
-        self._session.pop(keyring_user(entry.username, entry.target), None)
-        with contextlib.suppress(Exception):  # nothing stored there, or no keyring: fine
-            keyring.delete_password(KEYRING_SERVICE, keyring_user(entry.username, entry.target))
-
-    def _store_secret(self, entry: SavedTarget, password: str) -> None:
-        user = keyring_user(entry.username, entry.target)
-        try:
-            keyring.set_password(KEYRING_SERVICE, user, password)
-            self.keyring_error = ""
-        except Exception as exc:  # any backend failure: keep it for this session only
-            self.keyring_error = (
-                f"OS keyring unavailable ({type(exc).__name__}); kept for this session"
-            )
-            self._session[user] = password
-
-    def _secret(self, entry: SavedTarget) -> str | None:
-        user = keyring_user(entry.username, entry.target)
-        if user in self._session:
-            return self._session[user]
-        try:
-            value = keyring.get_password(KEYRING_SERVICE, user)
-        except Exception:
-            return None
-        return None if value is None else str(value)
+        self.secrets.drop(keyring_user(entry.username, entry.target))
 
     def store(self) -> CredentialStore:
         """The lookup the scanner uses; entries whose secret is unavailable are skipped."""
         entries = []
         for entry in self.targets():
-            secret = self._secret(entry)
+            secret = self.secrets.get(keyring_user(entry.username, entry.target))
             if secret is not None:
                 net = target_network(entry.target)
                 entries.append(CredentialEntry(net, Credential(entry.username, secret)))

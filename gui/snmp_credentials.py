@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-import keyring
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from discovery.credentials import (
-    KEYRING_SERVICE,
     SNMP_AUTH,
     SNMP_PRIV,
     CredentialsError,
@@ -38,6 +36,7 @@ from discovery.credentials import (
     parse_snmp,
     target_network,
 )
+from gui.secrets import Secrets
 from gui.util import named, plain_label
 
 SNMP_SETTINGS_KEY = "credentials/snmp"
@@ -96,10 +95,13 @@ class SavedSnmp:
 class SnmpBook:
     """The SNMP entries: settings for the entries, the keyring (or this session) for secrets."""
 
-    def __init__(self, settings: QSettings, session: dict[str, str]) -> None:
+    def __init__(self, settings: QSettings, secrets: Secrets) -> None:
         self._settings = settings
-        self._session = session  # shared with the credentials book: one fallback store
-        self.keyring_error = ""
+        self.secrets = secrets  # shared with the credentials book
+
+    @property
+    def keyring_error(self) -> str:
+        return self.secrets.keyring_error
 
     def entries(self) -> list[SavedSnmp]:
         raw = self._settings.value(SNMP_SETTINGS_KEY, [])
@@ -123,9 +125,8 @@ class SnmpBook:
         )
         wanted = entry.secret_users()
         parse_snmp([entry.raw({k: secrets.get(k, "") for k in wanted})])  # raises if not usable
-        self.keyring_error = ""
         for key, user in wanted.items():
-            self._store_secret(user, secrets[key])
+            self.secrets.put(user, secrets[key])
         kept = [e.key() for e in self.entries() if e.key() != entry.key()]
         self._settings.setValue(SNMP_SETTINGS_KEY, [*kept, entry.key()])
 
@@ -133,41 +134,21 @@ class SnmpBook:
         kept = [e.key() for e in self.entries() if e != entry]
         self._settings.setValue(SNMP_SETTINGS_KEY, kept)
         for user in entry.secret_users().values():
-            self._session.pop(user, None)
-            with contextlib.suppress(Exception):  # nothing stored there, or no keyring: fine
-                keyring.delete_password(KEYRING_SERVICE, user)
+            self.secrets.drop(user)
 
     def store(self) -> SnmpStore:
-        """The SNMP lookup a scan uses; entries whose secrets are unavailable are left out."""
-        raws = []
-        for entry in self.entries():
-            secrets = {key: self._secret(user) for key, user in entry.secret_users().items()}
-            if all(value is not None for value in secrets.values()):
-                raws.append(entry.raw({k: v for k, v in secrets.items() if v is not None}))
+        """The SNMP lookup a scan uses; entries whose secrets are unavailable, or that the
+        parser now refuses, are left out."""
         usable = []
-        for raw in raws:
-            with contextlib.suppress(CredentialsError):  # changed rules or a damaged secret
+        for entry in self.entries():
+            secrets = {key: self.secrets.get(user) for key, user in entry.secret_users().items()}
+            if any(value is None for value in secrets.values()):
+                continue
+            raw = entry.raw({k: v for k, v in secrets.items() if v is not None})
+            with contextlib.suppress(CredentialsError):
                 parse_snmp([raw])
                 usable.append(raw)
         return parse_snmp(usable)
-
-    def _store_secret(self, user: str, secret: str) -> None:
-        try:
-            keyring.set_password(KEYRING_SERVICE, user, secret)
-        except Exception as exc:  # any backend failure: keep it for this session only
-            self.keyring_error = (
-                f"OS keyring unavailable ({type(exc).__name__}); kept for this session"
-            )
-            self._session[user] = secret
-
-    def _secret(self, user: str) -> str | None:
-        if user in self._session:
-            return self._session[user]
-        try:
-            value = keyring.get_password(KEYRING_SERVICE, user)
-        except Exception:
-            return None
-        return None if value is None else str(value)
 
 
 def _chosen(box: QComboBox) -> str:
