@@ -1,4 +1,4 @@
-"""HTTP(S) identity: banner, title, auth realm, favicon; ISAPI / magicBox with credentials;
+"""HTTP(S) identity: banner, title, auth realm; ISAPI / magicBox with credentials;
 the Dahua RPC2_Login challenge without them (as Greenbone's Dahua detection does).
 
 Parsing (``parse_*``) takes bytes or text and never sees a socket.  The client is a small
@@ -523,7 +523,8 @@ def _error(ip: str, port: int, exc: HttpError | ParseError, what: str) -> Proble
 
 
 async def banner(target: Target, timeout: float) -> tuple[dict[str, str], bool]:
-    """GET / (following up to two same-host redirects) and /favicon.ico; (fields, cut off)."""
+    """GET / (following up to two same-host redirects); (fields, cut off).  The icon is the
+    favicon method's (discovery/favicon.py): asking for it here too fetched it twice."""
     resp = await request(target, "GET", "/", timeout=timeout)
     oversize = resp.truncated
     fields = banner_fields(resp)
@@ -538,11 +539,6 @@ async def banner(target: Target, timeout: float) -> tuple[dict[str, str], bool]:
         fields["http.tls_verified"] = "false"
         with contextlib.suppress(ParseError):
             fields.update(certificate_fields(resp.certificate))
-    with contextlib.suppress(HttpError):
-        icon = await request(target, "GET", "/favicon.ico", timeout=timeout, limit=256 * 1024)
-        ctype = (icon.header("Content-Type") or "").lower()
-        if icon.status == 200 and icon.body and not icon.truncated and "html" not in ctype:
-            fields["http.favicon_md5"] = hashlib.md5(icon.body, usedforsecurity=False).hexdigest()
     return fields, oversize
 
 
