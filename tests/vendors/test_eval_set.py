@@ -31,9 +31,10 @@ PLAIN_FIELDS = {"ip", "mac", "hostname", "ports", "mac_prefix"}
 NAMESPACES = {
     "onvif", "wsd", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip", "isapi", "dahua", "snmp",
     "user", "telnet", "reolink", "tapo", "avtech", "tls", "ppstrong", "banner", "sip", "dhcp",
+    "omci", "tr069", "ipctool", "vivotek",
 }  # fmt: skip
 # Batches added after an engine data freeze (tests/data/eval/README.md); None is the base set.
-BATCHES = {None, "late", "late2", "late3"}
+BATCHES = {None, "late", "late2", "late3", "late4"}
 SOURCE_KINDS = {"issue", "fixture", "docs", "database"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SECRET = re.compile(r"(?i)(password|passwd|pwd=|token=|:[^:@/\s]+@)")
@@ -139,6 +140,14 @@ def test_late3_batch_is_large_enough() -> None:
 
 
 LEDGER_FILE = EVAL_FILE.with_name("first_scores.json")
+
+
+def test_late4_batch_is_large_enough() -> None:
+    """Issue 12's batch collected after its data freeze: 80 devices, 25 Huawei, ZTE or Hytera."""
+    late4 = [r for r in RECORDS if r.get("batch") == "late4"]
+    telecom = [r for r in late4 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
+    assert len(late4) >= 80
+    assert len(telecom) >= 25
 
 
 def test_first_scores_ledger_matches_the_batches() -> None:
