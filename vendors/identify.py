@@ -95,6 +95,7 @@ _RELATIONSHIP_OF_LINK = {
 }
 _MAC_FIELDS = frozenset(MAC_FIELDS)
 _MODEL_FIELD_SET = frozenset(MODEL_FIELDS)
+_TYPED_MODEL_FIELDS = frozenset({"user.model"})
 _LINK_PREFERENCE = ("own_brand", "subsidiary", "affiliate", "oem", "former_subsidiary", "reseller")
 
 
@@ -243,9 +244,11 @@ class Engine:
         key = (name, value)
         if self.memo and (cached := self._pair_memo.get(key)) is not None:
             return cached
-        groups: list[_Group] = [
-            (hit.rule.ref, self._hit_entries(hit)) for hit in self.rules.match(name, value)
-        ]
+        hits = self.rules.match(name, value)
+        if not hits and name in _TYPED_MODEL_FIELDS and (upper := value.upper()) != value:
+            # People type model numbers in lower case ("hg8245h"); makers print them in capitals.
+            hits = [replace(hit, value=value) for hit in self.rules.match(name, upper)]
+        groups: list[_Group] = [(hit.rule.ref, self._hit_entries(hit)) for hit in hits]
         # Names the value holds count unless a rule kept for the device read this value.
         extra: list[_Claim] = []
         if name in BRAND_FIELDS:

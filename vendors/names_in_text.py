@@ -127,10 +127,23 @@ class NameFinder:
         return found
 
 
+# Other fields a device (or a vendor tool reading it) fills with its own identity: any field
+# whose last part names a model, maker, type or product ("reolink.type", "ipctool.board.vendor",
+# "vivotek.system_info_modelname"), outside the namespaces people type into.
+_IDENTITY_TAIL = re.compile(
+    r"(?:model|modelname|vendor|manufacturer|make|brand|type|devicetype|product|description)$",
+    re.IGNORECASE,
+)
+_TYPED_NAMESPACES = ("user.", "hostname", "dhcp.hostname", "snmp.sys")
+
+
 def weight_class(field: str) -> str | None:
     """How a name found in ``field`` counts ("banner" / "user"), or None: not a text field."""
     if field in DEVICE_TEXT_FIELDS:
         return "banner"
     if field in USER_TEXT_FIELDS:
         return "user"
+    tail = field.rsplit(".", 1)[-1].replace("_", "")
+    if "." in field and not field.startswith(_TYPED_NAMESPACES) and _IDENTITY_TAIL.search(tail):
+        return "banner"
     return None

@@ -136,3 +136,31 @@ def test_no_model_only_maker_against_other_evidence_or_without_a_model(
     identity = identify(evidence)
     assert not [r for r in identity.reasons if r.rule == "model-only"]
     assert identity.maker != "hytera"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("reolink.type", "banner"),  # a vendor's own device-info reply
+        ("ipctool.board.vendor", "banner"),
+        ("vivotek.system_info_modelname", "banner"),
+        ("user.device_type", None),  # typed fields are read only where listed (user.model)
+        ("snmp.syslocation", None),  # not an identity field
+        ("ports", None),
+    ],
+)
+def test_identity_fields_of_other_vocabularies(field: str, expected: str | None) -> None:
+    assert weight_class(field) == expected
+
+
+def test_a_vendor_reply_naming_the_maker_counts() -> None:
+    identity = identify({"reolink.type": "Reolink Argus Eco"})
+    assert identity.maker == "reolink"
+
+
+def test_a_model_typed_in_lower_case_is_read_as_the_maker_prints_it() -> None:
+    identity = identify({"user.model": "hg8245h"})  # Huawei ONT numbering, typed in lower case
+    assert identity.maker == "huawei"
+    assert identity.model == "HG8245H"
+    (reason,) = [r for r in identity.reasons if r.field == "user.model" and r.indicates]
+    assert reason.value == "hg8245h"  # the reason quotes what was typed
