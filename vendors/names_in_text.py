@@ -56,7 +56,7 @@ NOT_IN_TEXT = frozenset(
         "storm", "ura", "xm", "yi", "zeus", "norden", "notis", "konig", "irbis", "impath",
         "kenik", "gess", "winic", "zuum", "honor", "samsung", "eye plus", "eyeplus", "prama",
         "space technology", "easycam", "eline", "red magic", "ring (amazon)", "techpro",
-        "ascendent",
+        "ascendent", "poly", "ruckus", "check point", "brother",
     }
 )  # fmt: skip
 # Short capitalised names that are distinctive in any case ("zte-router" names ZTE).

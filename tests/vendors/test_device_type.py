@@ -123,9 +123,9 @@ def test_no_evidence_of_the_kind_leaves_it_unknown() -> None:
 
 
 def test_a_device_with_no_catalogue_maker_still_names_its_registrant() -> None:
-    printer = identify({"mac": "00:1b:a9:01:02:03", "mdns.service": "_ipp._tcp.local"})
+    printer = identify({"mac": "00:20:6b:01:02:03", "mdns.service": "_ipp._tcp.local"})
     assert printer.maker is None
-    assert printer.registrant == "Brother industries, LTD."
+    assert printer.registrant == "Konica Minolta Holdings, Inc."
     assert printer.device_type is DeviceType.PRINTER
 
 
