@@ -195,7 +195,8 @@ def test_snmp_routers_need_an_snmp_entry_and_turn_the_method_on(
 
     async def scan(request, stop):  # an empty scan: it only records what it was asked
         requests.append(request)
-        for item in ():
+        nothing: tuple[object, ...] = ()
+        for item in nothing:
             yield item
 
     window = _window(qtbot, scan)
