@@ -428,7 +428,10 @@ def report(
     held_out: tuple[list[dict[str, Any]], list[Score]],
     batches: Mapping[str, tuple[list[dict[str, Any]], list[Score]]] | None = None,
     ledger: Mapping[str, Mapping[str, Any]] | None = None,
+    first: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
+    """The section's text; ``ledger`` holds earlier batches' clean scores, ``first`` those this
+    run makes (shown in the clean-score table, and as this run's own figures below it)."""
     covered = sum(r["label"]["covered_maker"] for r in records)
     unseen, unseen_scores = held_out
     verdict = "meets" if unseen_scores[0].meets_targets() else "does NOT meet"
@@ -467,6 +470,7 @@ def report(
         "the set sits in the same tree as the engine. Misses and the excluded devices are listed "
         "in bench/eval_findings.md.",
         "",
+        *_ledger_table({**(ledger or {}), **(first or {})}),
         *(
             line
             for name, (group, group_scores) in (batches or {}).items()
@@ -514,6 +518,32 @@ def _batch_lines(
         f"It is small ({len(records)} devices: one device moves a rate by "
         f"{100 / max(1, len(records)):.0f} points or more); {tail}; its misses are marked "
         f"*(batch {name})* in bench/eval_findings.md.",
+        "",
+    ]
+
+
+def _ledger_table(ledger: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every late batch's one clean score, oldest first: the figures to quote."""
+    if not ledger:
+        return []
+
+    def cell(entry: Mapping[str, Any], key: str) -> str:
+        part, whole = entry[key]
+        return f"{_pct(_ratio(part, whole))} ({part}/{whole})"
+
+    rows = sorted(ledger.items(), key=lambda item: (item[1]["date"], item[0]))
+    return [
+        "**Clean scores** (each late batch scored once, as it came out, by the engine of its "
+        "day; tests/data/eval/first_scores.json):",
+        "",
+        "| batch | scored | engine data | covered recall (>= 95 %) | false covered (<= 2 %) "
+        "| maker accuracy (>= 90 %) |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| `{name}` | {e['date']} | {e['engine_commit'][:7]} | {cell(e, 'recall')} | "
+            f"{cell(e, 'false_covered')} | {cell(e, 'maker_accuracy')} |"
+            for name, e in rows
+        ),
         "",
     ]
 
@@ -696,9 +726,9 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
     ledger = read_ledger()
-    text = report(records, scores, baseline_kind, (unseen, unseen_scores), batches, ledger)
-    print(text)
     first = {name: ledger_entry(s[0]) for name, (_, s) in batches.items() if name not in ledger}
+    text = report(records, scores, baseline_kind, (unseen, unseen_scores), batches, ledger, first)
+    print(text)
     for result in scores:
         print(f"\n### {result.name}: {len(result.misses)} misses\n")
         print("\n".join(miss_lines(result)))
