@@ -31,10 +31,10 @@ PLAIN_FIELDS = {"ip", "mac", "hostname", "ports", "mac_prefix"}
 NAMESPACES = {
     "onvif", "wsd", "http", "rtsp", "mdns", "ssdp", "sadp", "dhip", "isapi", "dahua", "snmp",
     "user", "telnet", "reolink", "tapo", "avtech", "tls", "ppstrong", "banner", "sip", "dhcp",
-    "omci", "tr069", "ipctool", "vivotek",
+    "omci", "tr069", "ipctool", "vivotek", "axis",
 }  # fmt: skip
 # Batches added after an engine data freeze (tests/data/eval/README.md); None is the base set.
-BATCHES = {None, "late", "late2", "late3", "late4"}
+BATCHES = {None, "late", "late2", "late3", "late4", "late5"}
 SOURCE_KINDS = {"issue", "fixture", "docs", "database"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SECRET = re.compile(r"(?i)(password|passwd|pwd=|token=|:[^:@/\s]+@)")
