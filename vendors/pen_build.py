@@ -26,7 +26,8 @@ The output is a gzip-compressed TSV (UTF-8): ``# key<TAB>value`` header lines (`
     python -m vendors.pen_build --tsv /usr/share/wireshark/enterprises.tsv --as-of 2024-08-23
 
 ``--as-of`` defaults to the input's ``(last updated ...)`` date, else to the date of the
-Debian package the input belongs to (its latest changelog entry); the tool says which it used.
+Debian package the input belongs to (its latest changelog entry, found through dpkg's own files);
+the tool says which it used.
 ``--source`` defaults to a line naming the IANA registry and, when ``dpkg-query`` knows the
 file, the Debian package and version it came from.
 """
@@ -38,8 +39,6 @@ import datetime as dt
 import email.utils
 import gzip
 import re
-import shutil
-import subprocess
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -181,27 +180,39 @@ class DebianPackage:
     date: dt.date | None  # of its latest changelog entry
 
 
-def _dpkg_query(*args: str) -> str | None:
-    exe = shutil.which("dpkg-query")
-    if exe is None:
+DPKG_DIR = Path("/var/lib/dpkg")
+
+
+def debian_package(path: Path, dpkg: Path = DPKG_DIR) -> DebianPackage | None:
+    """The installed Debian package that ships ``path``, read from dpkg's own files (its file
+    lists and status database; nothing is run)."""
+    target = str(path.resolve())
+    name = None
+    for listing in sorted((dpkg / "info").glob("*.list")):
+        try:
+            if target in listing.read_text(encoding="utf-8", errors="replace").splitlines():
+                name = listing.stem.split(":", 1)[0]
+                break
+        except OSError:
+            continue
+    if name is None:
         return None
+    version = _installed_version(dpkg / "status", name)
+    return DebianPackage(name, version, _changelog_date(name)) if version else None
+
+
+def _installed_version(status: Path, name: str) -> str | None:
     try:
-        done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
+        text = status.read_text(encoding="utf-8", errors="replace")
+    except OSError:
         return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
-def debian_package(path: Path) -> DebianPackage | None:
-    """The installed Debian package that ships ``path``, if dpkg knows it (a local query)."""
-    owner = _dpkg_query("-S", str(path.resolve()))
-    if owner is None:
-        return None
-    name = owner.split(":", 1)[0].split(",", 1)[0].strip()
-    version = _dpkg_query("-W", "-f=${Version}", name)
-    if not name or version is None:
-        return None
-    return DebianPackage(name, version, _changelog_date(name))
+    for block in text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != " "
+        )
+        if fields.get("Package") == name and "installed" in fields.get("Status", ""):
+            return fields.get("Version")
+    return None
 
 
 def _changelog_date(package: str) -> dt.date | None:

@@ -374,3 +374,23 @@ def test_crlf_line_ends_and_line_separators_inside_a_name() -> None:
         parse(WIRESHARK, min_entries=1).entries
     )
     assert parse("5\tA\u2028B\n", min_entries=1).entries == {5: "A B"}
+
+
+def test_the_debian_package_is_read_from_dpkgs_own_files(tmp_path: Path) -> None:
+    """Which package ships the input and its version, from dpkg's file lists and status
+    database (vendors/ runs no programs: tests/test_layers.py)."""
+    shipped = tmp_path / "enterprises.tsv"
+    shipped.write_text(WIRESHARK, encoding="utf-8")
+    dpkg = tmp_path / "dpkg"
+    (dpkg / "info").mkdir(parents=True)
+    (dpkg / "info" / "other.list").write_text("/usr/bin/other\n", encoding="utf-8")
+    (dpkg / "info" / "libwireshark-data.list").write_text(f"/\n{shipped}\n", encoding="utf-8")
+    (dpkg / "status").write_text(
+        "Package: other\nStatus: install ok installed\nVersion: 1\n\n"
+        "Package: libwireshark-data\nStatus: install ok installed\nVersion: 4.0.17-0+deb12u3\n",
+        encoding="utf-8",
+    )
+    package = pen_build.debian_package(shipped, dpkg)
+    assert package is not None
+    assert (package.name, package.version) == ("libwireshark-data", "4.0.17-0+deb12u3")
+    assert pen_build.debian_package(tmp_path / "elsewhere.tsv", dpkg) is None
