@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -96,6 +97,8 @@ _RELATIONSHIP_OF_LINK = {
 _MAC_FIELDS = frozenset(MAC_FIELDS)
 _MODEL_FIELD_SET = frozenset(MODEL_FIELDS)
 _TYPED_MODEL_FIELDS = frozenset({"user.model"})
+_URI_LIST_FIELDS = frozenset({"wsd.scopes", "wsd.types"})
+_URI_LIST_SPLIT = re.compile(r"[\s,]+")
 _LINK_PREFERENCE = ("own_brand", "subsidiary", "affiliate", "oem", "former_subsidiary", "reseller")
 
 
@@ -310,6 +313,15 @@ class Engine:
         rule = f"pen:{number}"
         if maker is None:
             detail = f"SNMP enterprise {number} is registered to {org!r} (not a catalogue maker)"
+            return _Claim(name, value, rule, 0.0, detail=detail)
+        role = self.catalogue.makers[maker].role
+        if role in ("component", "service_provider"):
+            # A chip or software maker's number (Broadcom's FASTPATH switching software is
+            # licensed to many switch makers): it says what runs inside, not who built the box.
+            what = "a component maker" if role == "component" else "a service provider"
+            detail = (
+                f"SNMP enterprise {number} is registered to {org!r}, {what}: not the device's maker"
+            )
             return _Claim(name, value, rule, 0.0, detail=detail)
         return _Claim(
             name,
@@ -765,12 +777,22 @@ def _pairs(evidence: Device | Mapping[str, EvidenceValue]) -> Iterator[tuple[str
         items = evidence.items()
     seen: set[tuple[str, str]] = set()
     for name, value in items:
-        values = value if isinstance(value, (tuple, list)) else (value,)
-        for one in values:
+        for one in _values(name, value):
             text = str(one)[:MAX_VALUE_CHARS]
             if text and (name, text) not in seen:
                 seen.add((name, text))
                 yield name, text
+
+
+def _values(name: str, value: EvidenceValue) -> tuple[str | int, ...]:
+    """One field's values.  A WS-Discovery Scopes / Types element is a white-space separated
+    list of URIs, and logs and inventories also join it with commas: each URI is one value, as
+    a scan gives them."""
+    if isinstance(value, (tuple, list)):  # lists: evidence read from JSON
+        return tuple(value)
+    if isinstance(value, str) and name in _URI_LIST_FIELDS:
+        return tuple(part for part in _URI_LIST_SPLIT.split(value) if part)
+    return (value,)
 
 
 _ENGINE: Engine | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from core.model import Device, Identity, Observation, Relationship
 from vendors.identify import identify
 
@@ -218,3 +220,24 @@ def test_mac_prefix_from_an_inventory() -> None:
     # 24 bits cannot tell the MA-M sub-blocks of 40:2C:76 apart
     [reason] = identify({"mac_prefix": "40:2c:76"}).reasons
     assert reason.rule == "oui:ambiguous" and reason.weight == 0
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        "onvif://www.onvif.org/name/Panasonic onvif://www.onvif.org/hardware/WV-V1330LK",
+        "onvif://www.onvif.org/name/Panasonic, onvif://www.onvif.org/hardware/WV-V1330LK",
+        ["onvif://www.onvif.org/name/Panasonic", "onvif://www.onvif.org/hardware/WV-V1330LK"],
+    ],
+)
+def test_scopes_as_one_string_are_the_same_scopes(scopes: object) -> None:
+    """WS-Discovery's Scopes element is a space-separated list; logs and inventories also join
+    it with commas: each URI is read on its own however it is written."""
+    identity = identify({"wsd.scopes": scopes})  # type: ignore[dict-item]
+    assert identity.maker == "panasonic"
+    assert identity.model == "WV-V1330LK"
+
+
+def test_a_reolink_product_name_is_a_word_of_its_own() -> None:
+    assert identify({"user.model": "E1 Zoom"}).maker == "reolink"
+    assert identify({"user.model": "E1750"}).maker != "reolink"  # a Huawei modem

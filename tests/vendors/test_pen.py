@@ -394,3 +394,12 @@ def test_the_debian_package_is_read_from_dpkgs_own_files(tmp_path: Path) -> None
     assert package is not None
     assert (package.name, package.version) == ("libwireshark-data", "4.0.17-0+deb12u3")
     assert pen_build.debian_package(tmp_path / "elsewhere.tsv", dpkg) is None
+
+
+def test_a_component_makers_enterprise_names_no_device_maker() -> None:
+    """Broadcom's FASTPATH switching software reports Broadcom's number inside many makers'
+    switches: the registrant is shown, the device's maker stays open."""
+    identity = identify({"snmp.sysobjectid": "1.3.6.1.4.1.4413.1.2.2"})
+    assert identity.maker is None
+    (reason,) = [r for r in identity.reasons if r.rule == "pen:4413"]
+    assert "component maker" in reason.detail and reason.weight == 0
