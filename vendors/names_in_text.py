@@ -56,7 +56,8 @@ NOT_IN_TEXT = frozenset(
         "storm", "ura", "xm", "yi", "zeus", "norden", "notis", "konig", "irbis", "impath",
         "kenik", "gess", "winic", "zuum", "honor", "samsung", "eye plus", "eyeplus", "prama",
         "space technology", "easycam", "eline", "red magic", "ring (amazon)", "techpro",
-        "ascendent", "poly", "ruckus", "check point", "brother",
+        "ascendent", "poly", "ruckus", "check point", "brother", "nest", "amazon", "google",
+        "buffalo", "sharp", "oracle", "shelly", "digi", "signify",
     }
 )  # fmt: skip
 # Short capitalised names that are distinctive in any case ("zte-router" names ZTE).
