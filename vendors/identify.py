@@ -257,7 +257,7 @@ class Engine:
         if name in BRAND_FIELDS:
             extra = self._brand_name_claims(name, value, BRAND_FIELDS[name], [])
         elif (text_class := text_weight_class(name)) is not None:
-            extra = self._text_name_claims(name, value, text_class, [])
+            extra = self._text_name_claims(name, value, text_class)
         if extra:
             groups.append((_NAMES, tuple((None, claim) for claim in extra)))
         if name == "snmp.sysobjectid" and (pen := self._pen_claim(name, value)) is not None:
@@ -510,12 +510,9 @@ class Engine:
         who = "typed by a person" if weight_class == "user" else "reported by the device"
         return [self._brand_claim(name, value, brand, weight_class, f"brand name {{name}} {who}")]
 
-    def _text_name_claims(
-        self, name: str, value: str, weight_class: str, claims: list[_Claim]
-    ) -> list[_Claim]:
-        """Brand or maker names written inside a model string, sysDescr, title or greeting."""
-        if any(c.field == name and c.value == value and (c.brand or c.maker) for c in claims):
-            return []  # a rule already read this value
+    def _text_name_claims(self, name: str, value: str, weight_class: str) -> list[_Claim]:
+        """Brand or maker names written inside a model string, sysDescr, title or greeting
+        (dropped at merge time when a rule kept for the device read this value)."""
         finder = self._names
         if finder is None:
             finder = self._names = NameFinder(
