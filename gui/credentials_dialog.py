@@ -32,7 +32,7 @@ from discovery.credentials import (
     keyring_user,
     target_network,
 )
-from gui.secrets import Secrets
+from gui.secrets import Secrets, remove_selected, saved_message
 from gui.snmp_credentials import SnmpBook, SnmpCredentialsBox
 from gui.util import named, plain_label
 
@@ -55,10 +55,6 @@ class CredentialsBook:
         self._settings = settings
         self.secrets = Secrets()
         self.snmp = SnmpBook(settings, self.secrets)  # SNMP communities and v3 users
-
-    @property
-    def keyring_error(self) -> str:
-        return self.secrets.keyring_error
 
     def targets(self) -> list[SavedTarget]:
         raw = self._settings.value(SETTINGS_KEY, [])
@@ -154,13 +150,10 @@ class CredentialsDialog(QDialog):
             self.message.setText(f"'{target}' is not an IP address or subnet (IPv4 or IPv6).")
             return False
         self.password.clear()
-        self.message.setText(self.book.keyring_error or "Saved in the OS keyring.")
+        self.message.setText(saved_message(self.book.secrets))
         self.refresh()
         return True
 
     def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        targets = self.book.targets()
-        if 0 <= row < len(targets):
-            self.book.remove(targets[row])
+        if remove_selected(self.list, self.book.targets(), self.book.remove):
             self.refresh()

@@ -4,8 +4,11 @@ no keyring works (a headless root session), this session's memory, and then it s
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import keyring
+from PySide6.QtWidgets import QListWidget
 
 from discovery.credentials import KEYRING_SERVICE
 
@@ -40,3 +43,21 @@ class Secrets:
         self._session.pop(user, None)
         with contextlib.suppress(Exception):  # nothing stored there, or no keyring: fine
             keyring.delete_password(KEYRING_SERVICE, user)
+
+
+SAVED = "Saved in the OS keyring."
+E = TypeVar("E")
+
+
+def saved_message(secrets: Secrets) -> str:
+    """What a dialog says after saving: where the secret went."""
+    return secrets.keyring_error or SAVED
+
+
+def remove_selected(shown: QListWidget, entries: Sequence[E], remove: Callable[[E], None]) -> bool:
+    """Remove the entry a list widget has selected (it lists ``entries`` in order)."""
+    row = shown.currentRow()
+    if not 0 <= row < len(entries):
+        return False
+    remove(entries[row])
+    return True

@@ -36,7 +36,7 @@ from discovery.credentials import (
     parse_snmp,
     target_network,
 )
-from gui.secrets import Secrets
+from gui.secrets import Secrets, remove_selected, saved_message
 from gui.util import named, plain_label
 
 SNMP_SETTINGS_KEY = "credentials/snmp"
@@ -98,10 +98,6 @@ class SnmpBook:
     def __init__(self, settings: QSettings, secrets: Secrets) -> None:
         self._settings = settings
         self.secrets = secrets  # shared with the credentials book
-
-    @property
-    def keyring_error(self) -> str:
-        return self.secrets.keyring_error
 
     def entries(self) -> list[SavedSnmp]:
         raw = self._settings.value(SNMP_SETTINGS_KEY, [])
@@ -244,13 +240,10 @@ class SnmpCredentialsBox(QGroupBox):
             return False
         for field in (self.community, self.auth_password, self.priv_password):
             field.clear()
-        self.message.setText(self.book.keyring_error or "Saved in the OS keyring.")
+        self.message.setText(saved_message(self.book.secrets))
         self.refresh()
         return True
 
     def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        entries = self.book.entries()
-        if 0 <= row < len(entries):
-            self.book.remove(entries[row])
+        if remove_selected(self.list, self.book.entries(), self.book.remove):
             self.refresh()
