@@ -65,7 +65,6 @@ CASELESS_SHORT = frozenset({"zte", "h3c", "dji"})
 SHORT = 4  # names this long or shorter, written in capitals, match only in capitals
 MIN_NAME = 3
 MAX_NAMES = 3  # names kept from one value: more is a list of makers, not a device's maker
-MEMO_SIZE = 20_000
 _EDGE_BEFORE = r"(?<![A-Za-z0-9])"
 _EDGE_AFTER = r"(?![A-Za-z0-9])"
 
@@ -98,7 +97,6 @@ class NameFinder:
             (exact if short_caps else caseless).append(name)
         self._exact = self._compile(exact, 0)
         self._caseless = self._compile(caseless, re.IGNORECASE)
-        self._memo: dict[str, tuple[str, ...]] = {}
 
     @staticmethod
     def _compile(names: list[str], flags: int) -> re.Pattern[str] | None:
@@ -108,10 +106,8 @@ class NameFinder:
         return re.compile(f"{_EDGE_BEFORE}(?:{body}){_EDGE_AFTER}", flags)
 
     def find(self, text: str) -> tuple[str, ...]:
-        """Brand ids named in ``text``, in order of appearance, at most MAX_NAMES, no repeats."""
-        found = self._memo.get(text)
-        if found is not None:
-            return found
+        """Brand ids named in ``text``, in order of appearance, at most MAX_NAMES, no repeats.
+        Not memoised here: identify() memoises what each (field, value) says as a whole."""
         hits: list[tuple[int, str]] = []
         for pattern in (self._exact, self._caseless):
             if pattern is None:
@@ -121,11 +117,7 @@ class NameFinder:
                 if brand_id is not None:
                     hits.append((match.start(), brand_id))
         hits.sort()
-        found = tuple(dict.fromkeys(b for _, b in hits))[:MAX_NAMES]
-        if len(self._memo) >= MEMO_SIZE:
-            self._memo.clear()
-        self._memo[text] = found
-        return found
+        return tuple(dict.fromkeys(b for _, b in hits))[:MAX_NAMES]
 
 
 # Other fields a device (or a vendor tool reading it) fills with its own identity: any field

@@ -118,11 +118,9 @@ def lookup(number: int) -> str | None:
 def registrant(oid: str) -> tuple[int, str] | None:
     """(enterprise number, organisation) for a sysObjectID, from the bundled registry (read
     only when ``oid`` is under 1.3.6.1.4.1)."""
-    number = enterprise_number(oid)
-    if number is None:
+    if enterprise_number(oid) is None:
         return None
-    org = default_pen_registry().lookup(number)
-    return None if org is None else (number, org)
+    return default_pen_registry().lookup_oid(oid)
 
 
 def registry_date() -> dt.date | None:

@@ -154,6 +154,12 @@ def _role(server: PgServer, url: str, *grants: str) -> tuple[str, str]:
     return name, password
 
 
+def _reader(server: PgServer, url: str) -> tuple[str, str, str]:
+    """A role that may only read the inventory: (name, password, its database URL)."""
+    role, password = _role(server, url, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    return role, password, server.url(dbname_of(url), role)
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main.main(list(argv))
     out, err = capsys.readouterr()
@@ -175,14 +181,11 @@ def test_a_reporting_role_reads_and_cannot_write(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _inventory(pg_url, tmp_path, capsys)
-    role, password = _role(
-        pg_server, pg_url, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-    )
+    role, password, url = _reader(pg_server, pg_url)
     db = dbname_of(pg_url)
     monkeypatch.setenv(
         "PGPASSFILE", str(write_pgpass(tmp_path / "pgpass", pg_server, db, role, password))
     )
-    url = pg_server.url(db, role)
     code, out, err = _run(capsys, "history", "list", "--db", url)
     assert code == 0, err
     assert "north" in out and "south" in out
@@ -218,11 +221,8 @@ def test_wrong_or_missing_password_is_one_clear_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     Store(pg_url).close()
-    role, password = _role(
-        pg_server, pg_url, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-    )
+    role, password, url = _reader(pg_server, pg_url)
     db = dbname_of(pg_url)
-    url = pg_server.url(db, role)
     wrong = "not-" + password
     monkeypatch.setenv(
         "PGPASSFILE", str(write_pgpass(tmp_path / "pgpass", pg_server, db, role, wrong))

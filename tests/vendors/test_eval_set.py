@@ -123,30 +123,15 @@ def test_rebrands_and_weak_evidence_are_represented() -> None:
     assert len(single_field) >= 10
 
 
-def test_late2_batch_is_large_enough() -> None:
-    """Issue 12's held-out batch: at least 80 devices, 25 of them Huawei, ZTE or Hytera."""
-    late2 = [r for r in RECORDS if r.get("batch") == "late2"]
-    telecom = [r for r in late2 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
-    assert len(late2) >= 80
-    assert len(telecom) >= 25
-
-
-def test_late3_batch_is_large_enough() -> None:
-    """Third held-out batch: at least 80 devices, 25 of them Huawei, ZTE or Hytera."""
-    late3 = [r for r in RECORDS if r.get("batch") == "late3"]
-    telecom = [r for r in late3 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
-    assert len(late3) >= 80
-    assert len(telecom) >= 25
-
-
 LEDGER_FILE = EVAL_FILE.with_name("first_scores.json")
 
 
-def test_late4_batch_is_large_enough() -> None:
-    """Issue 12's batch collected after its data freeze: 80 devices, 25 Huawei, ZTE or Hytera."""
-    late4 = [r for r in RECORDS if r.get("batch") == "late4"]
-    telecom = [r for r in late4 if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
-    assert len(late4) >= 80
+@pytest.mark.parametrize("batch", ["late2", "late3", "late4"])
+def test_issue_12_batches_are_large_enough(batch: str) -> None:
+    """Each batch issue 12 scores: at least 80 devices, 25 of them Huawei, ZTE or Hytera."""
+    group = [r for r in RECORDS if r.get("batch") == batch]
+    telecom = [r for r in group if r["label"]["maker"] in {"huawei", "zte", "hytera"}]
+    assert len(group) >= 80
     assert len(telecom) >= 25
 
 
